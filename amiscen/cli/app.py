@@ -1,0 +1,53 @@
+"""The command group and the one place where errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from amiscen import __version__
+from amiscen.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, AmiscenError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="amiscen")
+def cli() -> None:
+    """Simulate an IEEE 2030.5 AMI network: compile a campus scenario and play it against a head-end."""
+
+
+def _register() -> None:
+    from amiscen.cli import schema, validate
+
+    for module in (validate, schema):
+        cli.add_command(module.command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command, map every outcome to a documented exit code."""
+    _register()
+    try:
+        code = cli.main(args=argv, prog_name="amiscen", standalone_mode=False)
+    except AmiscenError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the boundary: anything else is our bug
+        if os.environ.get("AMISCEN_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("  this is a bug in amiscen; rerun with AMISCEN_DEBUG=1 for a traceback and report it", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else 0)

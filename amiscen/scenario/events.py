@@ -1,0 +1,199 @@
+"""What happens during the run: the utility's DR events and DER controls, P2P flow reservations, faults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from amiscen.scenario.types import Duration, Identifier, Model, TimeRef
+
+
+class Targets(Model):
+    """Which meters something applies to: the union of the lists; all meters when every list is empty."""
+
+    building_types: list[str] = Field(default_factory=list, description="Building types, e.g. [academic].")
+    buildings: list[str] = Field(default_factory=list, description="Building names.")
+    meters: list[str] = Field(default_factory=list, description="Meter ids.")
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.building_types or self.buildings or self.meters)
+
+
+class TargetReduction(Model):
+    """A demand reduction, in kW for the whole target group or in % of each meter's demand."""
+
+    kw: float | None = Field(None, gt=0, le=1_000_000, description="Reduction of the group's demand, kW.")
+    percent: float | None = Field(None, gt=0, le=100, description="Reduction of each meter's demand, %.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TargetReduction:
+        if (self.kw is None) == (self.percent is None):
+            raise ValueError("give exactly one of `kw` or `percent`")
+        return self
+
+
+class _Scheduled(Model):
+    id: Identifier = Field(description="Unique event id; becomes the event's mRID description.")
+    start: TimeRef = Field(description="When it starts: ISO 8601 with offset, or +DURATION from the start.")
+    duration: Duration = Field(description="How long it lasts, e.g. 1h.")
+    targets: Targets = Field(default_factory=Targets, description="Meters it applies to (default: all).")
+    randomize_start: Duration = Field(
+        timedelta(0), description="Each device may start up to this much later (2030.5 randomizeStart)."
+    )
+    randomize_duration: Duration = Field(
+        timedelta(0), description="Each device may run up to this much longer (randomizeDuration)."
+    )
+    cancel_at: TimeRef | None = Field(None, description="The utility cancels the event at this time.")
+    response_required: bool = Field(True, description="Devices must post Responses (received/started/completed).")
+
+
+class DemandResponseEvent(_Scheduled):
+    """A DRLC EndDeviceControl published by the utility."""
+
+    type: Literal["demand_response"] = Field(description="Kind of event.")
+    program: Identifier = Field("campus_dr", description="DemandResponseProgram it belongs to.")
+    target_reduction: TargetReduction = Field(description="How much demand to shed.")
+    opt_out_share: float = Field(0.0, ge=0, le=1, description="Share of targeted meters that opt out (status 4).")
+    mandatory: bool = Field(False, description="drProgramMandatory: opting out is not allowed.")
+    allow_overlap: bool = Field(False, description="Allow this event to overlap another DR event on one meter.")
+
+
+class Curtail(Model):
+    """Limit active power output to a share of the DER's rated power (opModMaxLimW)."""
+
+    type: Literal["curtail"] = Field(description="Kind of control.")
+    max_w_percent: float = Field(ge=0, le=100, description="Output limit, % of setMaxW.")
+
+
+class FixedW(Model):
+    """Hold active power at a share of rated power; negative charges a battery (opModFixedW)."""
+
+    type: Literal["fixed_w"] = Field(description="Kind of control.")
+    percent: float = Field(ge=-100, le=100, description="Active power, % of setMaxW (negative = charge).")
+
+
+class TargetW(Model):
+    """Hold active power at a value (opModTargetW)."""
+
+    type: Literal["target_w"] = Field(description="Kind of control.")
+    kw: float = Field(ge=-1_000_000, le=1_000_000, description="Active power target, kW (negative = charge).")
+
+
+class Connect(Model):
+    """Connect or disconnect the DER (opModConnect)."""
+
+    type: Literal["connect"] = Field(description="Kind of control.")
+    connected: bool = Field(description="false disconnects the DER for the event.")
+
+
+DerControlKind = Annotated[Curtail | FixedW | TargetW | Connect, Field(discriminator="type")]
+
+
+class DerControlEvent(_Scheduled):
+    """A DERControl published in a DERProgram."""
+
+    type: Literal["der_control"] = Field(description="Kind of event.")
+    program: Identifier = Field("campus_der", description="DERProgram it belongs to.")
+    primacy: int = Field(1, ge=0, le=255, description="Program primacy: lower wins when controls overlap.")
+    control: DerControlKind = Field(description="What the DER must do.")
+
+
+class FlowReservation(Model):
+    """A P2P trading request a meter posts (FlowReservationRequest)."""
+
+    type: Literal["flow_reservation"] = Field(description="Kind of event.")
+    id: Identifier = Field(description="Unique request id.")
+    meter: str = Field(description="Meter that posts the request.")
+    request_at: TimeRef | None = Field(None, description="When it is posted; absent: 1h before start.")
+    start: TimeRef = Field(description="Start of the requested interval.")
+    duration: Duration = Field(description="Length of the requested interval.")
+    direction: Literal["import", "export"] = Field("export", description="export sells energy, import buys.")
+    energy_kwh: float = Field(gt=0, le=1_000_000, description="Energy requested over the interval, kWh.")
+    power_kw: float = Field(gt=0, le=1_000_000, description="Maximum power requested, kW.")
+
+
+Event = Annotated[DemandResponseEvent | DerControlEvent | FlowReservation, Field(discriminator="type")]
+
+
+class _Fault(Model):
+    id: Identifier | None = Field(None, description="Optional id, for reports.")
+    start: TimeRef = Field(description="When it starts.")
+
+
+class _TimedFault(_Fault):
+    duration: Duration = Field(description="How long it lasts.")
+
+
+class GatewayOutage(_TimedFault):
+    """The head-end refuses connections."""
+
+    type: Literal["gateway_outage"] = Field(description="Kind of fault.")
+
+
+class Latency(_TimedFault):
+    """Every response is delayed."""
+
+    type: Literal["latency"] = Field(description="Kind of fault.")
+    delay: Duration = Field(description="Added delay per request.")
+    jitter: Duration = Field(timedelta(0), description="Random extra delay, up to this much.")
+
+
+class HttpErrors(_TimedFault):
+    """A share of requests get an error status."""
+
+    type: Literal["http_errors"] = Field(description="Kind of fault.")
+    status: int = Field(503, description="HTTP status returned: 429 or 500-599.")
+    share: float = Field(0.5, gt=0, le=1, description="Share of requests affected.")
+    retry_after: Duration | None = Field(None, description="Retry-After sent with 429/503.")
+
+    @model_validator(mode="after")
+    def _transient_status(self) -> HttpErrors:
+        if self.status != 429 and not 500 <= self.status <= 599:
+            raise ValueError(f"status must be 429 or 500-599 (got {self.status})")
+        return self
+
+
+class Tamper(_Fault):
+    """A meter detects tampering and raises a LogEvent."""
+
+    type: Literal["tamper"] = Field(description="Kind of fault.")
+    meter: str = Field(description="Meter that is tampered with.")
+
+
+class ClockDrift(_Fault):
+    """A meter's clock runs off; it should re-sync from /tm."""
+
+    type: Literal["clock_drift"] = Field(description="Kind of fault.")
+    meter: str = Field(description="Meter whose clock drifts.")
+    ppm: float = Field(0.0, ge=-100_000, le=100_000, description="Rate error, parts per million.")
+    step: Duration = Field(timedelta(0), description="A sudden jump of the clock at start.")
+
+
+class MeterOffline(_TimedFault):
+    """Meters lose their connection and buffer readings until they are back."""
+
+    type: Literal["meter_offline"] = Field(description="Kind of fault.")
+    targets: Targets = Field(default_factory=Targets, description="Meters that go offline.")
+
+
+Fault = Annotated[
+    GatewayOutage | Latency | HttpErrors | Tamper | ClockDrift | MeterOffline, Field(discriminator="type")
+]
+
+
+class Expectations(Model):
+    """What the run must show; checked at the end, failing the run (exit 1) when one does not hold."""
+
+    all_readings_delivered: bool = Field(True, description="Every reading reached the head-end exactly once.")
+    dr_responses_complete: bool = Field(
+        False, description="Every targeted, participating meter posted received -> started -> completed."
+    )
+    min_dr_reduction_kw: dict[str, float] = Field(
+        default_factory=dict, description="Per DR event id: minimum measured campus reduction, kW."
+    )
+    max_http_4xx: int | None = Field(0, ge=0, description="Most 4xx responses allowed (null: no limit).")
+    max_schema_invalid: int = Field(0, ge=0, description="Most bodies allowed to fail schema validation.")
+    max_failed_deliveries: int = Field(0, ge=0, description="Most readings allowed to remain undelivered.")

@@ -1,0 +1,168 @@
+"""The fleet: building types and their load profiles, buildings, meters, rooftop PV and batteries."""
+
+from __future__ import annotations
+
+import string
+from enum import Enum
+
+from pydantic import Field, field_validator, model_validator
+
+from amiscen.scenario.types import Identifier, Model
+
+
+class LoadProfile(Model):
+    """How a building type consumes: a weekday shape scaled to a peak, modulated by calendar and heat."""
+
+    peak_kw: float = Field(gt=0, le=100_000, description="Typical weekday in-term peak demand per meter, kW.")
+    hourly: list[float] = Field(
+        min_length=24,
+        max_length=24,
+        description="24 fractions of peak (0..1.5) for local hours 0-23 on an in-term weekday; interpolated.",
+    )
+    weekend_factor: float = Field(0.5, ge=0, le=3, description="Weekend demand above base, relative to weekday.")
+    holiday_factor: float = Field(0.3, ge=0, le=3, description="Public-holiday demand above base, relative.")
+    break_factor: float = Field(0.6, ge=0, le=3, description="Demand above base outside academic terms, relative.")
+    cooling_share: float = Field(
+        0.5, ge=0, le=1, description="Share of peak that is air-conditioning and follows outdoor temperature."
+    )
+    cooling_balance_c: float = Field(
+        24.0, ge=0, le=40, description="Outdoor temperature (degC) below which cooling load is minimal."
+    )
+    noise: float = Field(0.04, ge=0, le=0.5, description="Std. dev. of autocorrelated noise, share of demand.")
+    noise_minutes: float = Field(
+        20.0, gt=0, le=1440, description="Correlation time of the noise (AR(1) time constant), minutes."
+    )
+    steps_per_day: float = Field(
+        8.0, ge=0, le=1000, description="Mean number of appliance-like on/off steps per meter and day."
+    )
+    step_share: float = Field(0.05, ge=0, le=1, description="Size of one step, share of peak.")
+    power_factor: float = Field(0.92, gt=0, le=1, description="Power factor, for reactive power and VA.")
+
+    @field_validator("hourly")
+    @classmethod
+    def _fractions(cls, values: list[float]) -> list[float]:
+        bad = [f"hour {h}: {v}" for h, v in enumerate(values) if not 0 <= v <= 1.5]
+        if bad:
+            raise ValueError("each value must be between 0 and 1.5 (" + ", ".join(bad) + ")")
+        return values
+
+
+class Pv(Model):
+    """A rooftop PV array with its inverter."""
+
+    kwp: float = Field(gt=0, le=100_000, description="DC nameplate, kWp.")
+    tilt_deg: float = Field(10.0, ge=0, le=90, description="Panel tilt from horizontal, degrees.")
+    azimuth_deg: float = Field(180.0, ge=0, lt=360, description="Panel azimuth, degrees clockwise from north.")
+    inverter_kw: float | None = Field(
+        None, gt=0, description="AC rating of the inverter, kW; absent: kWp / 1.15 (a typical DC/AC ratio)."
+    )
+    losses_percent: float = Field(
+        14.0, ge=0, lt=100, description="System losses (soiling, wiring, mismatch), % (PVWatts default 14)."
+    )
+    temp_coeff_per_c: float = Field(
+        -0.0037, ge=-0.01, le=0, description="Power temperature coefficient, per degC (crystalline Si ~ -0.37%)."
+    )
+
+    @property
+    def ac_kw(self) -> float:
+        return self.inverter_kw if self.inverter_kw is not None else self.kwp / 1.15
+
+
+class BatteryMode(str, Enum):
+    """How a battery is dispatched when no control overrides it."""
+
+    self_consumption = "self_consumption"
+    peak_shaving = "peak_shaving"
+    time_of_use = "time_of_use"
+    backup = "backup"
+
+
+class Battery(Model):
+    """A stationary battery behind the meter."""
+
+    kwh: float = Field(gt=0, le=1_000_000, description="Usable energy capacity, kWh.")
+    kw: float = Field(gt=0, le=1_000_000, description="Maximum charge and discharge power, kW.")
+    mode: BatteryMode = Field(BatteryMode.self_consumption, description="Dispatch mode without controls.")
+    soc_min: float = Field(0.10, ge=0, lt=1, description="Lowest state of charge it may reach (0..1).")
+    soc_max: float = Field(0.95, gt=0, le=1, description="Highest state of charge it may reach (0..1).")
+    initial_soc: float = Field(0.5, ge=0, le=1, description="State of charge at the start (0..1).")
+    round_trip_efficiency: float = Field(0.90, gt=0.3, le=1, description="AC round-trip efficiency (0..1).")
+    standby_loss_per_day: float = Field(
+        0.01, ge=0, le=0.5, description="Share of stored energy lost per day when idle."
+    )
+    peak_threshold_kw: float | None = Field(
+        None, gt=0, description="peak_shaving: discharge to keep the meter's import below this, kW."
+    )
+
+    @model_validator(mode="after")
+    def _soc_window(self) -> Battery:
+        if self.soc_min >= self.soc_max:
+            raise ValueError(f"soc_min ({self.soc_min}) must be below soc_max ({self.soc_max})")
+        if not self.soc_min <= self.initial_soc <= self.soc_max:
+            raise ValueError(
+                f"initial_soc ({self.initial_soc}) must lie between soc_min ({self.soc_min}) "
+                f"and soc_max ({self.soc_max})"
+            )
+        return self
+
+
+class Meter(Model):
+    """One revenue meter (one 2030.5 EndDevice). Fields left out take the building's values."""
+
+    id: Identifier = Field(description="Meter id, e.g. AMI_METER_UTCC_001; names its certificate.")
+    name: str | None = Field(None, description="Human name, e.g. the building it serves.")
+    peak_kw: float | None = Field(None, gt=0, le=100_000, description="Weekday peak demand, kW.")
+    time_shift_min: float | None = Field(None, ge=-240, le=240, description="Shift of the daily shape, minutes.")
+    floor_area_m2: float | None = Field(None, gt=0, description="Conditioned floor area served, m2.")
+    pv: Pv | None = Field(None, description="Rooftop PV; null for none.")
+    battery: Battery | None = Field(None, description="Battery; null for none.")
+
+
+def pattern_fields(pattern: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+
+
+ID_PATTERN_FIELDS = {"n", "building", "network"}
+
+
+class Building(Model):
+    """A group of meters of one building type: either `count` generated meters or an explicit `meters` list."""
+
+    name: Identifier = Field(description="Unique name of this building (group), e.g. academic_block_a.")
+    type: str = Field(
+        description="Building type: academic, residential, administrative, athletic, research, support, "
+        "or a type defined under load_profiles."
+    )
+    count: int | None = Field(None, ge=1, le=1_000_000, description="Number of meters to generate.")
+    id_pattern: str = Field(
+        "AMI_METER_{building}_{n:03d}",
+        description="Id of generated meters; fields {n} (number), {building}, {network}.",
+    )
+    first_number: int = Field(1, ge=0, description="{n} of the first generated meter.")
+    meters: list[Meter] | None = Field(None, min_length=1, description="Explicit meters (instead of count).")
+    peak_kw: float | None = Field(None, gt=0, le=100_000, description="Peak per meter; absent: the type's.")
+    time_shift_min: float = Field(0.0, ge=-240, le=240, description="Shift of the daily shape, minutes.")
+    floor_area_m2: float | None = Field(None, gt=0, description="Conditioned floor area per meter, m2.")
+    pv: Pv | None = Field(None, description="PV for every meter of this building (a meter may override).")
+    battery: Battery | None = Field(None, description="Battery for every meter (a meter may override).")
+
+    @model_validator(mode="after")
+    def _count_or_meters(self) -> Building:
+        if (self.count is None) == (self.meters is None):
+            raise ValueError("give either `count` (generated meters) or `meters` (an explicit list), not both")
+        return self
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            fields = pattern_fields(value)
+            value.format(n=1, building="b", network="net")
+        except (ValueError, KeyError, IndexError) as exc:
+            raise ValueError(f"not a valid pattern ({exc}); use fields {{n}}, {{building}}, {{network}}") from None
+        unknown = fields - ID_PATTERN_FIELDS
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; use {{n}}, {{building}}, {{network}}")
+        if "n" not in fields:
+            raise ValueError("must contain {n}, the meter number, so generated ids are unique")
+        return value

@@ -1,0 +1,132 @@
+"""The scenario: the whole document a user writes, and the fleet it expands to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, Event, Expectations, Fault, FlowReservation
+from amiscen.scenario.fleet import Battery, Building, LoadProfile, Pv
+from amiscen.scenario.network import FunctionSets, Gateway, Network
+from amiscen.scenario.profiles import BUILTIN_PROFILES
+from amiscen.scenario.site import Calendar, Site, TimeWindow
+from amiscen.scenario.types import Model, resolve_time
+
+SCHEMA_VERSION = 1
+
+
+class Scenario(Model):
+    """An amiscen scenario: a site, its metered buildings, and what happens over a time window."""
+
+    schema_version: Literal[1] = Field(description="Version of the scenario language; this amiscen reads 1.")
+    name: str = Field("scenario", max_length=200, description="Short name, for reports.")
+    description: str = Field("", max_length=10_000, description="What this scenario shows.")
+    network: Network = Field(default_factory=Network, description="Network identity.")
+    gateway: Gateway = Field(default_factory=Gateway, description="Head-end to play against.")
+    site: Site = Field(default_factory=Site, description="Where the site is (sun, weather, local time).")
+    time: TimeWindow = Field(description="The simulated period, interval and seed.")
+    calendar: Calendar = Field(default_factory=Calendar, description="Holidays and academic terms.")
+    function_sets: FunctionSets = Field(default_factory=FunctionSets, description="2030.5 function sets in use.")
+    load_profiles: dict[str, LoadProfile] = Field(
+        default_factory=dict,
+        description="Load profiles by building type: new types, or replacements of built-in ones.",
+    )
+    buildings: list[Building] = Field(min_length=1, description="Buildings and their meters.")
+    events: list[Event] = Field(
+        default_factory=list, description="DR events, DER controls and flow reservations, by `type`."
+    )
+    faults: list[Fault] = Field(default_factory=list, description="Faults to inject, by `type`.")
+    expect: Expectations = Field(default_factory=Expectations, description="What the run must show.")
+
+    def profile(self, building_type: str) -> LoadProfile:
+        """The load profile of a building type: the scenario's own, else the built-in one."""
+        return self.load_profiles.get(building_type) or BUILTIN_PROFILES[building_type]
+
+    def building_types(self) -> set[str]:
+        return set(BUILTIN_PROFILES) | set(self.load_profiles)
+
+    def at(self, ref: timedelta | datetime) -> datetime:
+        """Absolute time of an event time reference."""
+        return resolve_time(ref, self.time.start)
+
+    def demand_response_events(self) -> list[DemandResponseEvent]:
+        return [e for e in self.events if isinstance(e, DemandResponseEvent)]
+
+    def der_control_events(self) -> list[DerControlEvent]:
+        return [e for e in self.events if isinstance(e, DerControlEvent)]
+
+    def flow_reservations(self) -> list[FlowReservation]:
+        return [e for e in self.events if isinstance(e, FlowReservation)]
+
+
+@dataclass(frozen=True)
+class MeterSpec:
+    """One meter with everything inherited from its building resolved."""
+
+    id: str
+    building: str
+    building_type: str
+    name: str
+    peak_kw: float
+    time_shift_min: float
+    floor_area_m2: float | None
+    pv: Pv | None
+    battery: Battery | None
+    building_index: int
+    meter_index: int
+
+    @property
+    def is_prosumer(self) -> bool:
+        return self.pv is not None or self.battery is not None
+
+
+def iter_meters(scenario: Scenario) -> Iterator[MeterSpec]:
+    """Every meter of the scenario, in declaration order, generated ones expanded."""
+    for b_index, building in enumerate(scenario.buildings):
+        peak = building.peak_kw
+        if peak is None and building.type in scenario.building_types():
+            peak = scenario.profile(building.type).peak_kw
+        if building.meters is not None:
+            for m_index, meter in enumerate(building.meters):
+                given = meter.model_fields_set
+                yield MeterSpec(
+                    id=meter.id,
+                    building=building.name,
+                    building_type=building.type,
+                    name=meter.name or meter.id,
+                    peak_kw=meter.peak_kw or peak or 0.0,
+                    time_shift_min=(
+                        meter.time_shift_min if meter.time_shift_min is not None else building.time_shift_min
+                    ),
+                    floor_area_m2=meter.floor_area_m2 or building.floor_area_m2,
+                    pv=meter.pv if "pv" in given else building.pv,
+                    battery=meter.battery if "battery" in given else building.battery,
+                    building_index=b_index,
+                    meter_index=m_index,
+                )
+        else:
+            for m_index in range(building.count or 0):
+                meter_id = building.id_pattern.format(
+                    n=building.first_number + m_index, building=building.name, network=scenario.network.id
+                )
+                yield MeterSpec(
+                    id=meter_id,
+                    building=building.name,
+                    building_type=building.type,
+                    name=meter_id,
+                    peak_kw=peak or 0.0,
+                    time_shift_min=building.time_shift_min,
+                    floor_area_m2=building.floor_area_m2,
+                    pv=building.pv,
+                    battery=building.battery,
+                    building_index=b_index,
+                    meter_index=m_index,
+                )
+
+
+def meters(scenario: Scenario) -> list[MeterSpec]:
+    return list(iter_meters(scenario))

@@ -1,0 +1,136 @@
+"""Where the fleet connects and how: network identity, gateway, TLS, timeouts, retries, function sets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from amiscen.scenario.types import Duration, Model
+
+SEP2_CIPHER = "ECDHE-ECDSA-AES128-CCM8"
+
+
+class Network(Model):
+    """The AMI network's identity."""
+
+    id: str = Field(
+        "UTCC_CAMPUS_001",
+        pattern=r"^[A-Za-z0-9_.\-]{1,64}$",
+        description="Network id (AMI_NETWORK_ID); names the run and the head-end's database.",
+    )
+    pen: int = Field(
+        32473,
+        ge=1,
+        le=0xFFFFFFFF,
+        description="IANA Private Enterprise Number carried in the low 32 bits of every mRID "
+        "(32473 is the PEN reserved for documentation, RFC 5612).",
+    )
+
+
+class Tls(Model):
+    """TLS settings for every meter's connection."""
+
+    version: Literal["1.2", "1.3"] = Field("1.2", description="TLS version (TLS_VERSION); 2030.5 mandates 1.2.")
+    ciphers: list[str] = Field(
+        default_factory=lambda: [SEP2_CIPHER],
+        min_length=1,
+        description="OpenSSL cipher names offered for TLS 1.2; the 2030.5 suite is ECDHE-ECDSA-AES128-CCM8. "
+        "Add ECDHE-ECDSA-AES128-GCM-SHA256 for servers without CCM8.",
+    )
+    verify_server: bool = Field(True, description="Verify the head-end's certificate against the scenario CA.")
+
+
+class Timeouts(Model):
+    """Per-request timeouts."""
+
+    connect: Duration = Field(timedelta(seconds=5), description="TCP + TLS connect timeout.")
+    read: Duration = Field(timedelta(seconds=15), description="Time to wait for a response.")
+
+
+class RetryPolicy(Model):
+    """How transient failures (connect errors, timeouts, 5xx, 429/503) are retried: exponential backoff."""
+
+    max_attempts: int = Field(6, ge=1, le=100, description="Attempts per request before it waits in the outbox.")
+    initial_backoff: Duration = Field(timedelta(seconds=1), description="Wait before the first retry.")
+    max_backoff: Duration = Field(timedelta(seconds=60), description="Upper bound of one wait.")
+    multiplier: float = Field(2.0, ge=1.0, le=10.0, description="Growth factor of the wait per attempt.")
+    jitter: Duration = Field(timedelta(milliseconds=500), description="Random extra wait, up to this much.")
+
+
+class Gateway(Model):
+    """The 2030.5 head-end to play against; without a url, amiscen's embedded head-end."""
+
+    url: str | None = Field(
+        None,
+        description="Base https URL of the head-end (API_GATEWAY_URL), e.g. https://gw.example:8443. "
+        "Absent: the embedded head-end on loopback.",
+    )
+    tls: Tls = Field(default_factory=Tls, description="TLS settings.")
+    timeouts: Timeouts = Field(default_factory=Timeouts, description="Request timeouts.")
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retry policy for transient failures.")
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"must be an https URL with a host, e.g. https://gateway:8443 (got {value!r})")
+        return value.rstrip("/")
+
+
+class FunctionSet(Model):
+    """A 2030.5 function set the meters use."""
+
+    enabled: bool = Field(True, description="Whether meters use this function set.")
+
+
+class PolledFunctionSet(FunctionSet):
+    """A function set whose resources the meters poll."""
+
+    polling_rate: Duration = Field(
+        timedelta(seconds=60),
+        description="How often meters poll it unless the server's pollRate says otherwise (POLLING_INTERVAL).",
+    )
+
+
+class TimeFunctionSet(FunctionSet):
+    """Time sync (the /tm resource)."""
+
+    polling_rate: Duration = Field(timedelta(seconds=900), description="Re-sync period for the time offset.")
+
+
+class MirrorUsagePointSet(FunctionSet):
+    """Mirrored metering: how meters report readings."""
+
+    post_rate: Duration = Field(
+        timedelta(seconds=60),
+        description="How often each meter posts its buffered readings (MirrorUsagePoint.postRate).",
+    )
+
+
+class FunctionSets(Model):
+    """The 2030.5 function sets in use, as in the original deployment's ieee2030_5_config.json."""
+
+    device_capability: PolledFunctionSet = Field(
+        default_factory=lambda: PolledFunctionSet(polling_rate=timedelta(seconds=900)),
+        description="DeviceCapability (/dcap): discovery; default pollRate 900 s.",
+    )
+    end_device: FunctionSet = Field(default_factory=FunctionSet, description="EndDevice registration.")
+    time: TimeFunctionSet = Field(default_factory=TimeFunctionSet, description="Time synchronisation.")
+    mirror_usage_point: MirrorUsagePointSet = Field(
+        default_factory=MirrorUsagePointSet, description="Mirrored metering (readings)."
+    )
+    demand_response: PolledFunctionSet = Field(
+        default_factory=PolledFunctionSet, description="Demand response and load control (DRLC)."
+    )
+    der: PolledFunctionSet = Field(default_factory=PolledFunctionSet, description="DER control and DER status.")
+    flow_reservation: PolledFunctionSet = Field(
+        default_factory=PolledFunctionSet, description="Flow reservation (P2P trading requests)."
+    )
+    log_event: FunctionSet = Field(default_factory=FunctionSet, description="LogEvents (alarms, tamper).")
+    response: FunctionSet = Field(default_factory=FunctionSet, description="Responses to events (replyTo).")

@@ -1,0 +1,217 @@
+"""Rules that span fields: references that must exist, ids that must be unique, times inside the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from amiscen.diagnostics import Severity, did_you_mean
+from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, FlowReservation, Targets
+from amiscen.scenario.locate import Loc
+from amiscen.scenario.model import MeterSpec, Scenario, meters
+
+MAX_C_RATE = 2.0  # stationary Li-ion rarely exceeds 1C; above 2C the figures are almost surely a typo
+
+
+@dataclass(frozen=True)
+class Finding:
+    loc: Loc
+    message: str
+    severity: Severity = "error"
+    at_key: bool = False
+
+
+def check(scenario: Scenario) -> list[Finding]:
+    """Every cross-field problem of a structurally valid scenario."""
+    fleet = meters(scenario)
+    return [
+        *_unique_ids(scenario, fleet),
+        *_building_types(scenario),
+        *_batteries(scenario),
+        *_events(scenario, fleet),
+        *_faults(scenario, fleet),
+        *_rates(scenario),
+        *_expectations(scenario),
+    ]
+
+
+def _unique_ids(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
+    seen_buildings: dict[str, int] = {}
+    for i, building in enumerate(scenario.buildings):
+        if building.name in seen_buildings:
+            yield Finding(("buildings", i, "name"), f"duplicate building name '{building.name}'")
+        seen_buildings.setdefault(building.name, i)
+    first: dict[str, MeterSpec] = {}
+    for meter in fleet:
+        if meter.id in first:
+            other = first[meter.id]
+            b = scenario.buildings[meter.building_index]
+            loc: Loc = (
+                ("buildings", meter.building_index, "meters", meter.meter_index, "id")
+                if b.meters is not None
+                else ("buildings", meter.building_index, "id_pattern")
+            )
+            yield Finding(loc, f"duplicate meter id '{meter.id}' (also in building '{other.building}')")
+        else:
+            first[meter.id] = meter
+    seen_events: set[str] = set()
+    for i, event in enumerate(scenario.events):
+        if event.id in seen_events:
+            yield Finding(("events", i, "id"), f"duplicate event id '{event.id}'")
+        seen_events.add(event.id)
+
+
+def _building_types(scenario: Scenario) -> Iterator[Finding]:
+    known = sorted(scenario.building_types())
+    for i, building in enumerate(scenario.buildings):
+        if building.type not in known:
+            yield Finding(
+                ("buildings", i, "type"),
+                f"unknown building type '{building.type}'{did_you_mean(building.type, known)}; "
+                "define it under load_profiles or use one of " + ", ".join(known),
+            )
+
+
+def _batteries(scenario: Scenario) -> Iterator[Finding]:
+    for i, building in enumerate(scenario.buildings):
+        places: list[tuple[Loc, object]] = [(("buildings", i, "battery"), building.battery)]
+        for j, meter in enumerate(building.meters or []):
+            places.append((("buildings", i, "meters", j, "battery"), meter.battery))
+        for loc, battery in places:
+            if battery is None:
+                continue
+            rate = battery.kw / battery.kwh  # type: ignore[attr-defined]
+            if rate > MAX_C_RATE:
+                yield Finding(
+                    (*loc, "kw"),
+                    f"{battery.kw:g} kW from {battery.kwh:g} kWh is {rate:.1f}C; "  # type: ignore[attr-defined]
+                    f"stationary batteries stay at or below {MAX_C_RATE:g}C",
+                )
+            elif rate > 1.0:
+                yield Finding((*loc, "kw"), f"{rate:.1f}C is fast for a stationary battery", "warning")
+
+
+def _targeted(scenario: Scenario, targets: Targets, fleet: list[MeterSpec]) -> list[MeterSpec]:
+    if targets.everyone:
+        return fleet
+    return [
+        m
+        for m in fleet
+        if m.building_type in targets.building_types or m.building in targets.buildings or m.id in targets.meters
+    ]
+
+
+def _check_targets(scenario: Scenario, loc: Loc, targets: Targets, fleet: list[MeterSpec]) -> Iterator[Finding]:
+    ids = [m.id for m in fleet]
+    id_set = set(ids)
+    names = [b.name for b in scenario.buildings]
+    types = sorted(scenario.building_types())
+    for j, meter_id in enumerate(targets.meters):
+        if meter_id not in id_set:
+            yield Finding((*loc, "meters", j), f"no meter '{meter_id}'{did_you_mean(meter_id, ids)}")
+    for j, name in enumerate(targets.buildings):
+        if name not in names:
+            yield Finding((*loc, "buildings", j), f"no building '{name}'{did_you_mean(name, names)}")
+    for j, kind in enumerate(targets.building_types):
+        if kind not in types:
+            yield Finding((*loc, "building_types", j), f"no building type '{kind}'{did_you_mean(kind, types)}")
+
+
+def _inside(scenario: Scenario, loc: Loc, start: datetime, end: datetime, what: str) -> Iterator[Finding]:
+    window = scenario.time
+    if start < window.start or start >= window.end:
+        yield Finding(
+            loc,
+            f"{what} starts at {start.isoformat()}, outside the run "
+            f"({window.start.isoformat()} to {window.end.isoformat()})",
+        )
+    elif end > window.end:
+        yield Finding(loc, f"{what} ends at {end.isoformat()}, after the run ends ({window.end.isoformat()})",
+                      "warning")
+
+
+def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
+    ids = [m.id for m in fleet]
+    dr_spans: dict[str, list[tuple[datetime, datetime, int, DemandResponseEvent]]] = {}
+    for i, event in enumerate(scenario.events):
+        loc: Loc = ("events", i)
+        start = scenario.at(event.start)
+        end = start + event.duration
+        yield from _inside(scenario, (*loc, "start"), start, end, f"event '{event.id}'")
+        if event.duration <= timedelta(0):
+            yield Finding((*loc, "duration"), "must be longer than 0s")
+        if isinstance(event, FlowReservation):
+            if event.meter not in set(ids):
+                yield Finding((*loc, "meter"), f"no meter '{event.meter}'{did_you_mean(event.meter, ids)}")
+            if event.request_at is not None and scenario.at(event.request_at) > start:
+                yield Finding((*loc, "request_at"), "the request must be posted before the interval starts")
+            continue
+        if event.cancel_at is not None:
+            cancel = scenario.at(event.cancel_at)
+            if not start - timedelta(days=1) <= cancel < end:
+                yield Finding((*loc, "cancel_at"), "must fall between a day before the event's start and its end")
+        yield from _check_targets(scenario, (*loc, "targets"), event.targets, fleet)
+        reached = _targeted(scenario, event.targets, fleet)
+        if isinstance(event, DerControlEvent):
+            reached = [m for m in reached if m.is_prosumer]
+            if not reached:
+                yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter with PV or a battery",
+                              "warning")
+        elif not reached:
+            yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter", "warning")
+        if isinstance(event, DemandResponseEvent):
+            for meter in reached:
+                dr_spans.setdefault(meter.id, []).append((start, end + event.randomize_duration, i, event))
+    yield from _overlaps(dr_spans)
+
+
+def _overlaps(spans: dict[str, list[tuple[datetime, datetime, int, DemandResponseEvent]]]) -> Iterator[Finding]:
+    reported: set[tuple[int, int]] = set()
+    for meter_id, items in spans.items():
+        items.sort(key=lambda t: t[0])
+        for (s1, e1, i1, ev1), (s2, _e2, i2, ev2) in zip(items, items[1:], strict=False):
+            if s2 < e1 and not (ev1.allow_overlap or ev2.allow_overlap) and (i1, i2) not in reported:
+                reported.add((i1, i2))
+                yield Finding(
+                    ("events", i2, "start"),
+                    f"DR event '{ev2.id}' overlaps '{ev1.id}' on meter {meter_id} (and maybe others); "
+                    "set allow_overlap: true if that is intended",
+                )
+
+
+def _faults(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
+    ids = [m.id for m in fleet]
+    for i, fault in enumerate(scenario.faults):
+        loc: Loc = ("faults", i)
+        start = scenario.at(fault.start)
+        duration = getattr(fault, "duration", timedelta(0))
+        yield from _inside(scenario, (*loc, "start"), start, start + duration, f"fault {fault.type}")
+        meter = getattr(fault, "meter", None)
+        if meter is not None and meter not in set(ids):
+            yield Finding((*loc, "meter"), f"no meter '{meter}'{did_you_mean(meter, ids)}")
+        targets = getattr(fault, "targets", None)
+        if targets is not None:
+            yield from _check_targets(scenario, (*loc, "targets"), targets, fleet)
+
+
+def _rates(scenario: Scenario) -> Iterator[Finding]:
+    interval = scenario.time.reading_interval
+    post = scenario.function_sets.mirror_usage_point.post_rate
+    loc: Loc = ("function_sets", "mirror_usage_point", "post_rate")
+    if post < interval:
+        yield Finding(loc, f"post_rate ({post.total_seconds():g}s) is shorter than the reading interval "
+                           f"({interval.total_seconds():g}s)")
+    elif post.total_seconds() % interval.total_seconds():
+        yield Finding(loc, f"post_rate ({post.total_seconds():g}s) is not a whole number of reading intervals "
+                           f"({interval.total_seconds():g}s)", "warning")
+    if scenario.time.duration < interval:
+        yield Finding(("time", "duration"), "is shorter than one reading interval")
+
+
+def _expectations(scenario: Scenario) -> Iterator[Finding]:
+    dr_ids = [e.id for e in scenario.demand_response_events()]
+    for event_id in scenario.expect.min_dr_reduction_kw:
+        if event_id not in dr_ids:
+            yield Finding(("expect", "min_dr_reduction_kw", event_id),
+                          f"no DR event '{event_id}'{did_you_mean(event_id, dr_ids)}", at_key=True)

@@ -1,0 +1,105 @@
+"""The site (where the sun and weather come from) and the simulated time window."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from amiscen.diagnostics import did_you_mean
+from amiscen.scenario.types import Duration, Model
+
+# Bangkok monthly mean air temperature, degC (Thai Meteorological Department 1991-2020 normals, Bangkok Metropolis).
+BANGKOK_MONTHLY_MEAN_C = (27.0, 28.6, 29.8, 30.8, 30.3, 29.7, 29.3, 29.0, 28.6, 28.3, 27.8, 26.6)
+
+
+class Weather(Model):
+    """Climate the compiler draws temperature and cloud cover from (defaults: Bangkok)."""
+
+    monthly_mean_c: list[float] = Field(
+        default_factory=lambda: list(BANGKOK_MONTHLY_MEAN_C),
+        min_length=12,
+        max_length=12,
+        description="Mean air temperature per month, January first, degC.",
+    )
+    daily_swing_c: float = Field(7.0, ge=0, le=30, description="Typical daily max minus min temperature, degC.")
+    cloudiness: float = Field(
+        0.45, ge=0, le=1, description="Mean share of clear-sky irradiance lost to cloud (0 clear, 1 overcast)."
+    )
+    cloud_persistence: Duration = Field(
+        timedelta(minutes=40), description="Correlation time of cloud cover: how long a cloudy spell lasts."
+    )
+
+
+class Site(Model):
+    """The site: name, position and time zone."""
+
+    name: str = Field("University of the Thai Chamber of Commerce", description="Site name, for reports.")
+    latitude: float = Field(13.7797, ge=-90, le=90, description="Latitude, degrees north.")
+    longitude: float = Field(100.5606, ge=-180, le=180, description="Longitude, degrees east.")
+    elevation_m: float = Field(5.0, ge=-500, le=9000, description="Elevation above sea level, metres.")
+    timezone: str = Field("Asia/Bangkok", description="IANA time zone of the site, e.g. Asia/Bangkok.")
+    weather: Weather = Field(default_factory=Weather, description="Climate parameters.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}{did_you_mean(value, available_timezones())}"
+            ) from None
+        return value
+
+
+class TimeWindow(Model):
+    """The simulated period."""
+
+    start: AwareDatetime = Field(description="Start of the simulation, ISO 8601 with offset.")
+    duration: Duration = Field(timedelta(days=1), description="Length of the simulation, e.g. 1d.")
+    reading_interval: Duration = Field(
+        timedelta(seconds=15), description="Meter measurement interval (one reading per quantity per interval)."
+    )
+    seed: int = Field(0, ge=0, lt=2**63, description="Seed for every random draw; same seed, same data.")
+
+    @field_validator("duration")
+    @classmethod
+    def _positive_duration(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        if value > timedelta(days=3660):
+            raise ValueError("must be at most 3660d (10 years)")
+        return value
+
+    @field_validator("reading_interval")
+    @classmethod
+    def _sane_interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1) or value > timedelta(hours=1):
+            raise ValueError(f"must be between 1s and 1h (got {value.total_seconds():g}s)")
+        if value.total_seconds() != int(value.total_seconds()):
+            raise ValueError("must be a whole number of seconds")
+        return value
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.duration
+
+
+class Term(Model):
+    """An academic term: teaching days between start and end, inclusive."""
+
+    start: date = Field(description="First day of the term.")
+    end: date = Field(description="Last day of the term.")
+
+
+class Calendar(Model):
+    """Which days are holidays and which are in term; absent lists take amiscen's Thai defaults."""
+
+    holidays: list[date] | None = Field(
+        None, description="Public holidays; absent: built-in Thai public holidays for the simulated years."
+    )
+    terms: list[Term] | None = Field(
+        None, description="Academic terms; absent: a Thai semester calendar (mid-June to October, November to March)."
+    )
