@@ -40,6 +40,8 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` or an empty string."""
+    """`` (did you mean 'x'?)`` or an empty string; very short words get none (they all look alike)."""
+    if len(word) <= 3:
+        return ""
     match = closest(word, choices)
     return f" (did you mean '{match}'?)" if match else ""

@@ -21,17 +21,29 @@ def scenario_options(func: F) -> F:
         click.option("--gateway", metavar="URL", help="Head-end base URL (overrides API_GATEWAY_URL)."),
         click.option("--network-id", metavar="ID", help="Network id (overrides AMI_NETWORK_ID)."),
         click.option("--tls-version", type=click.Choice(["1.2", "1.3"]), help="TLS version (overrides TLS_VERSION)."),
-        click.option("--polling-interval", metavar="DURATION",
-                     help="DR and DER polling rate, e.g. 30s (overrides POLLING_INTERVAL)."),
+        click.option(
+            "--polling-interval",
+            metavar="DURATION",
+            help="DR and DER polling rate, e.g. 30s (overrides POLLING_INTERVAL).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
 
 
-def load(scenario: Path, gateway: str | None, network_id: str | None, tls_version: str | None,
-         polling_interval: str | None) -> Loaded:
+def load(
+    scenario: Path,
+    gateway: str | None,
+    network_id: str | None,
+    tls_version: str | None,
+    polling_interval: str | None,
+) -> Loaded:
     """Load SCENARIO with the environment's and the command line's overrides."""
-    options = {"--gateway": gateway, "--network-id": network_id, "--tls-version": tls_version,
-               "--polling-interval": polling_interval}
+    options = {
+        "--gateway": gateway,
+        "--network-id": network_id,
+        "--tls-version": tls_version,
+        "--polling-interval": polling_interval,
+    }
     return load_scenario(scenario, environ=dict(os.environ), options=options)

@@ -15,8 +15,15 @@ from amiscen.scenario.summary import effective_settings, one_line
 @scenario_options
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the effective settings and where each comes from.")
-def command(scenario: Path, gateway: str | None, network_id: str | None, tls_version: str | None,
-            polling_interval: str | None, strict: bool, verbose: bool) -> None:
+def command(
+    scenario: Path,
+    gateway: str | None,
+    network_id: str | None,
+    tls_version: str | None,
+    polling_interval: str | None,
+    strict: bool,
+    verbose: bool,
+) -> None:
     """Check SCENARIO: every problem at once, as file:line:col: path: message."""
     loaded = load(scenario, gateway, network_id, tls_version, polling_interval)
     for warning in loaded.warnings:

@@ -60,7 +60,10 @@ class Pv(Model):
         14.0, ge=0, lt=100, description="System losses (soiling, wiring, mismatch), % (PVWatts default 14)."
     )
     temp_coeff_per_c: float = Field(
-        -0.0037, ge=-0.01, le=0, description="Power temperature coefficient, per degC (crystalline Si ~ -0.37%)."
+        -0.0037,
+        ge=-0.01,
+        le=0,
+        description="Power temperature coefficient, per degC (crystalline Si ~ -0.37%).",
     )
 
     @property

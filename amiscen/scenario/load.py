@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from amiscen.diagnostics import Diagnostic, did_you_mean
+from amiscen.diagnostics import Diagnostic, closest
 from amiscen.errors import ScenarioError
 from amiscen.scenario import overrides as ov
 from amiscen.scenario.locate import locate
@@ -38,12 +38,18 @@ class Loaded:
             if not isinstance(node, dict) or key not in node:
                 return "default"
             parent, node = node, node[key]
-        line, col = parent.lc.value(keys[-1])
+        line, col = parent.lc.value(keys[-1])  # type: ignore[attr-defined]  # ruamel CommentedMap
         return f"{self.source.file}:{line + 1}:{col + 1}"
 
 
-def _diagnostic(source: Source, loc: tuple[str | int, ...], message: str, severity: str = "error",
-                origins: Mapping[tuple[str, ...], str] | None = None, at_key: bool = False) -> Diagnostic:
+def _diagnostic(
+    source: Source,
+    loc: tuple[str | int, ...],
+    message: str,
+    severity: str = "error",
+    origins: Mapping[tuple[str, ...], str] | None = None,
+    at_key: bool = False,
+) -> Diagnostic:
     for keys, origin in (origins or {}).items():
         if tuple(loc[: len(keys)]) == keys:
             return Diagnostic(origin, 0, 0, ".".join(map(str, keys)), message, severity)  # type: ignore[arg-type]
@@ -54,15 +60,30 @@ def _diagnostic(source: Source, loc: tuple[str | int, ...], message: str, severi
 def _schema_version(source: Source) -> list[Diagnostic]:
     """Checked first: a scenario for another version of the language is not read further."""
     if "schema_version" not in source.data:
-        suggestion = did_you_mean("schema_version", [k for k in source.data if isinstance(k, str)])
-        line, col, _ = locate(source.tree, ())
-        return [Diagnostic(source.file, line, col, "schema_version",
-                           f"is required (this amiscen reads schema_version: {SCHEMA_VERSION}){suggestion}")]
+        misspelt = closest("schema_version", list(source.data))
+        line, col, _ = locate(source.tree, (misspelt,) if misspelt else (), at_key=True)
+        hint = f"; '{misspelt}' looks like a misspelling of it" if misspelt else ""
+        return [
+            Diagnostic(
+                source.file,
+                line,
+                col,
+                "schema_version",
+                f"is required (this amiscen reads schema_version: {SCHEMA_VERSION}){hint}",
+            )
+        ]
     value = source.data["schema_version"]
     if value != SCHEMA_VERSION or isinstance(value, bool):
         line, col, path = locate(source.tree, ("schema_version",))
-        return [Diagnostic(source.file, line, col, path,
-                           f"unsupported version {got(value)}; this amiscen reads schema_version: {SCHEMA_VERSION}")]
+        return [
+            Diagnostic(
+                source.file,
+                line,
+                col,
+                path,
+                f"unsupported version {got(value)}; this amiscen reads schema_version: {SCHEMA_VERSION}",
+            )
+        ]
     return []
 
 
@@ -78,15 +99,18 @@ def validate_source(source: Source, overrides: list[ov.Override] | None = None) 
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         diagnostics = [
-            _diagnostic(source, tuple(err["loc"]), message_for(err, Scenario), origins=origins,
-                        at_key=err["type"] == "extra_forbidden")
+            _diagnostic(
+                source,
+                tuple(err["loc"]),
+                message_for(err, Scenario),
+                origins=origins,
+                at_key=err["type"] == "extra_forbidden",
+            )
             for err in exc.errors(include_url=False)
         ]
         raise ScenarioError(_unique_sorted(diagnostics)) from None
     findings = check(scenario)
-    diagnostics = [
-        _diagnostic(source, tuple(f.loc), f.message, f.severity, origins, f.at_key) for f in findings
-    ]
+    diagnostics = [_diagnostic(source, tuple(f.loc), f.message, f.severity, origins, f.at_key) for f in findings]
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise ScenarioError(_unique_sorted(diagnostics))

@@ -9,7 +9,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, Event, Expectations, Fault, FlowReservation
+from amiscen.scenario.events import (
+    DemandResponseEvent,
+    DerControlEvent,
+    Event,
+    Expectations,
+    Fault,
+    FlowReservation,
+)
 from amiscen.scenario.fleet import Battery, Building, LoadProfile, Pv
 from amiscen.scenario.network import FunctionSets, Gateway, Network
 from amiscen.scenario.profiles import BUILTIN_PROFILES

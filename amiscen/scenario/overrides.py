@@ -19,8 +19,12 @@ ENVIRONMENT: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 # the same settings as command-line options (name of the option -> environment variable it shadows)
-OPTIONS = {"--gateway": "API_GATEWAY_URL", "--network-id": "AMI_NETWORK_ID", "--tls-version": "TLS_VERSION",
-           "--polling-interval": "POLLING_INTERVAL"}
+OPTIONS = {
+    "--gateway": "API_GATEWAY_URL",
+    "--network-id": "AMI_NETWORK_ID",
+    "--tls-version": "TLS_VERSION",
+    "--polling-interval": "POLLING_INTERVAL",
+}
 
 
 @dataclass(frozen=True)

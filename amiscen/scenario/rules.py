@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from amiscen.diagnostics import Severity, did_you_mean
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, FlowReservation, Targets
@@ -127,8 +128,9 @@ def _inside(scenario: Scenario, loc: Loc, start: datetime, end: datetime, what: 
             f"({window.start.isoformat()} to {window.end.isoformat()})",
         )
     elif end > window.end:
-        yield Finding(loc, f"{what} ends at {end.isoformat()}, after the run ends ({window.end.isoformat()})",
-                      "warning")
+        yield Finding(
+            loc, f"{what} ends at {end.isoformat()}, after the run ends ({window.end.isoformat()})", "warning"
+        )
 
 
 def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
@@ -156,8 +158,7 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
         if isinstance(event, DerControlEvent):
             reached = [m for m in reached if m.is_prosumer]
             if not reached:
-                yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter with PV or a battery",
-                              "warning")
+                yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter with PV or a battery", "warning")
         elif not reached:
             yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter", "warning")
         if isinstance(event, DemandResponseEvent):
@@ -166,11 +167,13 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
     yield from _overlaps(dr_spans)
 
 
-def _overlaps(spans: dict[str, list[tuple[datetime, datetime, int, DemandResponseEvent]]]) -> Iterator[Finding]:
+def _overlaps(
+    spans: dict[str, list[tuple[datetime, datetime, int, DemandResponseEvent]]],
+) -> Iterator[Finding]:
     reported: set[tuple[int, int]] = set()
     for meter_id, items in spans.items():
         items.sort(key=lambda t: t[0])
-        for (s1, e1, i1, ev1), (s2, _e2, i2, ev2) in zip(items, items[1:], strict=False):
+        for (_s1, e1, i1, ev1), (s2, _e2, i2, ev2) in pairwise(items):
             if s2 < e1 and not (ev1.allow_overlap or ev2.allow_overlap) and (i1, i2) not in reported:
                 reported.add((i1, i2))
                 yield Finding(
@@ -200,11 +203,18 @@ def _rates(scenario: Scenario) -> Iterator[Finding]:
     post = scenario.function_sets.mirror_usage_point.post_rate
     loc: Loc = ("function_sets", "mirror_usage_point", "post_rate")
     if post < interval:
-        yield Finding(loc, f"post_rate ({post.total_seconds():g}s) is shorter than the reading interval "
-                           f"({interval.total_seconds():g}s)")
+        yield Finding(
+            loc,
+            f"post_rate ({post.total_seconds():g}s) is shorter than the reading interval "
+            f"({interval.total_seconds():g}s)",
+        )
     elif post.total_seconds() % interval.total_seconds():
-        yield Finding(loc, f"post_rate ({post.total_seconds():g}s) is not a whole number of reading intervals "
-                           f"({interval.total_seconds():g}s)", "warning")
+        yield Finding(
+            loc,
+            f"post_rate ({post.total_seconds():g}s) is not a whole number of reading intervals "
+            f"({interval.total_seconds():g}s)",
+            "warning",
+        )
     if scenario.time.duration < interval:
         yield Finding(("time", "duration"), "is shorter than one reading interval")
 
@@ -213,5 +223,8 @@ def _expectations(scenario: Scenario) -> Iterator[Finding]:
     dr_ids = [e.id for e in scenario.demand_response_events()]
     for event_id in scenario.expect.min_dr_reduction_kw:
         if event_id not in dr_ids:
-            yield Finding(("expect", "min_dr_reduction_kw", event_id),
-                          f"no DR event '{event_id}'{did_you_mean(event_id, dr_ids)}", at_key=True)
+            yield Finding(
+                ("expect", "min_dr_reduction_kw", event_id),
+                f"no DR event '{event_id}'{did_you_mean(event_id, dr_ids)}",
+                at_key=True,
+            )

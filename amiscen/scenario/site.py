@@ -25,7 +25,10 @@ class Weather(Model):
     )
     daily_swing_c: float = Field(7.0, ge=0, le=30, description="Typical daily max minus min temperature, degC.")
     cloudiness: float = Field(
-        0.45, ge=0, le=1, description="Mean share of clear-sky irradiance lost to cloud (0 clear, 1 overcast)."
+        0.45,
+        ge=0,
+        le=1,
+        description="Mean share of clear-sky irradiance lost to cloud (0 clear, 1 overcast).",
     )
     cloud_persistence: Duration = Field(
         timedelta(minutes=40), description="Correlation time of cloud cover: how long a cloudy spell lasts."
@@ -48,9 +51,7 @@ class Site(Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}{did_you_mean(value, available_timezones())}"
-            ) from None
+            raise ValueError(f"unknown time zone {value!r}{did_you_mean(value, available_timezones())}") from None
         return value
 
 
@@ -60,7 +61,8 @@ class TimeWindow(Model):
     start: AwareDatetime = Field(description="Start of the simulation, ISO 8601 with offset.")
     duration: Duration = Field(timedelta(days=1), description="Length of the simulation, e.g. 1d.")
     reading_interval: Duration = Field(
-        timedelta(seconds=15), description="Meter measurement interval (one reading per quantity per interval)."
+        timedelta(seconds=15),
+        description="Meter measurement interval (one reading per quantity per interval).",
     )
     seed: int = Field(0, ge=0, lt=2**63, description="Seed for every random draw; same seed, same data.")
 
@@ -101,5 +103,6 @@ class Calendar(Model):
         None, description="Public holidays; absent: built-in Thai public holidays for the simulated years."
     )
     terms: list[Term] | None = Field(
-        None, description="Academic terms; absent: a Thai semester calendar (mid-June to October, November to March)."
+        None,
+        description="Academic terms; absent: a Thai semester calendar (mid-June to October, November to March).",
     )

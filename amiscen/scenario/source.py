@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ def _plain(node: Any, depth: int, budget: list[int], file: str) -> Any:
         for key, value in node.items():
             if not isinstance(key, str | int | float | bool) or key is None:
                 line, col = _position(node)
-                raise _fail(file, f"keys must be plain scalars (got {type(key).__name__})", line, col)
+                raise _fail(file, "a key must be a plain name, not a list or a mapping", line, col)
             out[str(key) if not isinstance(key, str) else key] = _plain(value, depth + 1, budget, file)
         return out
     if isinstance(node, list):
@@ -121,8 +122,10 @@ def parse(text: str, display: str) -> Source:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        if "duplicate key" in problem or "duplicate key" in str(exc):
-            problem = "duplicate key" + (f" {str(exc).split('duplicate key', 1)[1].split(' with value')[0]}")
+        duplicate = re.search(r'found duplicate key "(.*?)"', str(exc))
+        if duplicate:
+            first = exc.context_mark.line + 1 if exc.context_mark is not None else "?"
+            problem = f"duplicate key '{duplicate.group(1)}' (the mapping starts at line {first})"
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
         raise _fail(display, f"YAML syntax error: {problem}", line, col) from None
     except YAMLError as exc:

@@ -7,6 +7,10 @@ from amiscen.scenario.model import Scenario, meters
 from amiscen.scenario.overrides import ENVIRONMENT
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def one_line(scenario: Scenario) -> str:
     """``25 meters (15 with PV, 1,790 kWp; 12 batteries, 2,360 kWh), 3 events, 0 faults``."""
     fleet = meters(scenario)
@@ -16,10 +20,10 @@ def one_line(scenario: Scenario) -> str:
     der = len(scenario.der_control_events())
     frr = len(scenario.flow_reservations())
     return (
-        f"{len(fleet):,} meters in {len(scenario.buildings)} buildings "
-        f"({len(pv)} with PV, {sum(pv):,.0f} kWp; {len(batteries)} batteries, {sum(batteries):,.0f} kWh); "
-        f"{len(scenario.events)} events ({dr} DR, {der} DER control, {frr} flow reservation); "
-        f"{len(scenario.faults)} faults"
+        f"{plural(len(fleet), 'meter')} in {plural(len(scenario.buildings), 'building')} "
+        f"({len(pv)} with PV, {sum(pv):,.0f} kWp; {len(batteries)} with a battery, {sum(batteries):,.0f} kWh); "
+        f"{plural(len(scenario.events), 'event')} ({dr} DR, {der} DER control, {frr} flow reservation); "
+        f"{plural(len(scenario.faults), 'fault')}"
     )
 
 
@@ -30,8 +34,11 @@ def effective_settings(loaded: Loaded) -> list[tuple[str, str, str]]:
         ("gateway", "url"): s.gateway.url or "(embedded head-end)",
         ("network", "id"): s.network.id,
         ("gateway", "tls", "version"): s.gateway.tls.version,
-        ("function_sets", "demand_response", "polling_rate"):
-            f"{s.function_sets.demand_response.polling_rate.total_seconds():g}s",
+        (
+            "function_sets",
+            "demand_response",
+            "polling_rate",
+        ): f"{s.function_sets.demand_response.polling_rate.total_seconds():g}s",
         ("function_sets", "der", "polling_rate"): f"{s.function_sets.der.polling_rate.total_seconds():g}s",
     }
     rows = []

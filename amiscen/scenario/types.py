@@ -7,7 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from amiscen.scenario.durations import DURATION_PATTERN, RELATIVE_PATTERN, format_duration, parse_duration, parse_time_ref
+from amiscen.scenario.durations import (
+    DURATION_PATTERN,
+    RELATIVE_PATTERN,
+    format_duration,
+    parse_duration,
+    parse_time_ref,
+)
 
 
 class Model(BaseModel):
@@ -36,9 +42,7 @@ Duration = Annotated[
 TimeRef = Annotated[
     timedelta | datetime,
     BeforeValidator(parse_time_ref),
-    PlainSerializer(
-        lambda v: "+" + format_duration(v) if isinstance(v, timedelta) else v.isoformat(), return_type=str
-    ),
+    PlainSerializer(lambda v: "+" + format_duration(v) if isinstance(v, timedelta) else v.isoformat(), return_type=str),
     WithJsonSchema(
         {
             "anyOf": [
