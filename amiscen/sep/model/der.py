@@ -1,0 +1,100 @@
+"""DER singletons a prosumer PUTs under its EndDevice's DER: capability, settings, status, availability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from amiscen.sep.model.common import ActivePower, Hex8, Hex32, Link, Resource
+
+__all__ = [
+    "DER",
+    "ConnectStatus",
+    "DERAvailability",
+    "DERCapability",
+    "DERList",
+    "DERSettings",
+    "DERStatus",
+    "StateOfCharge",
+    "WattHour",
+]
+
+
+@dataclass(frozen=True)
+class WattHour:
+    multiplier: int
+    value: int
+
+
+@dataclass(frozen=True)
+class ConnectStatus:
+    dateTime: int
+    value: Hex8
+
+
+@dataclass(frozen=True)
+class StateOfCharge:
+    dateTime: int
+    value: int  # PerCent: hundredths of a percent
+
+
+@dataclass(frozen=True)
+class DER(Resource):
+    href: str | None = None
+    AssociatedUsagePointLink: Link | None = None
+    CurrentDERProgramLink: Link | None = None
+    DERAvailabilityLink: Link | None = None
+    DERCapabilityLink: Link | None = None
+    DERSettingsLink: Link | None = None
+    DERStatusLink: Link | None = None
+
+
+@dataclass(frozen=True)
+class DERList(Resource):
+    all: int
+    results: int
+    href: str | None = None
+    pollRate: int | None = None
+    DER: list[DER] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DERCapability(Resource):
+    modesSupported: Hex32
+    rtgMaxW: ActivePower
+    type: int
+    href: str | None = None
+    rtgMaxChargeRateW: ActivePower | None = None
+    rtgMaxDischargeRateW: ActivePower | None = None
+    rtgMaxWh: WattHour | None = None
+
+
+@dataclass(frozen=True)
+class DERSettings(Resource):
+    setGradW: int
+    setMaxW: ActivePower
+    updatedTime: int
+    href: str | None = None
+    modesEnabled: Hex32 | None = None
+    setMaxChargeRateW: ActivePower | None = None
+    setMaxDischargeRateW: ActivePower | None = None
+    setMaxWh: WattHour | None = None
+
+
+@dataclass(frozen=True)
+class DERStatus(Resource):
+    readingTime: int
+    href: str | None = None
+    genConnectStatus: ConnectStatus | None = None
+    stateOfChargeStatus: StateOfCharge | None = None
+    storConnectStatus: ConnectStatus | None = None
+
+
+@dataclass(frozen=True)
+class DERAvailability(Resource):
+    readingTime: int
+    href: str | None = None
+    availabilityDuration: int | None = None
+    maxChargeDuration: int | None = None
+    reserveChargePercent: int | None = None
+    reservePercent: int | None = None
+    statWAvail: ActivePower | None = None

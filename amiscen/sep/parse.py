@@ -1,0 +1,149 @@
+"""Parse 2030.5 XML safely into the resource dataclasses.
+
+No DTDs or entities (billion laughs, external entities), a size limit, unknown elements ignored so newer
+servers still work, and every malformed body becomes a SepParseError, never a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from functools import cache
+from types import UnionType
+from typing import Any, TypeVar, Union
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+
+from amiscen.sep.constants import NAMESPACE
+from amiscen.sep.model.common import ATTRIBUTES, Hex, Resource
+from amiscen.sep.model.registry import resource_class
+
+MAX_BODY_BYTES = 1024 * 1024
+R = TypeVar("R", bound=Resource)
+
+
+class SepParseError(ValueError):
+    """A body that is not a usable 2030.5 document; the message says why, in one line."""
+
+
+def _check_raw(body: bytes) -> None:
+    if len(body) > MAX_BODY_BYTES:
+        raise SepParseError(f"body of {len(body):,} bytes exceeds the {MAX_BODY_BYTES:,}-byte limit")
+    head = body.lstrip()[:1]
+    if not head:
+        raise SepParseError("empty body")
+    upper = body.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise SepParseError("DTDs and entity declarations are refused")
+
+
+def parse_document(body: bytes | str) -> Resource:
+    """Parse any known top-level resource; the root element decides the type."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    _check_raw(raw)
+    try:
+        tree = xmltodict.parse(raw, process_namespaces=True, namespaces={NAMESPACE: None}, disable_entities=True)
+    except ExpatError as exc:
+        raise SepParseError(f"malformed XML: {exc}") from None
+    except ValueError as exc:
+        raise SepParseError(f"refused XML: {exc}") from None
+    if not isinstance(tree, dict) or len(tree) != 1:
+        raise SepParseError("expected exactly one root element")
+    ((tag, content),) = tree.items()
+    if ":" in tag:
+        raise SepParseError(f"root element {tag!r} is not in the 2030.5 namespace {NAMESPACE}")
+    cls = resource_class(tag)
+    if cls is None:
+        raise SepParseError(f"unknown 2030.5 resource <{tag}>")
+    return typing.cast(Resource, _build(cls, content, tag))
+
+
+def parse_as(body: bytes | str, cls: type[R]) -> R:
+    """Parse and insist on one resource type (a subclass, e.g. DrResponse for Response, is accepted)."""
+    resource = parse_document(body)
+    if not isinstance(resource, cls):
+        raise SepParseError(f"expected <{cls.__name__}>, got <{type(resource).__name__}>")
+    return resource
+
+
+@cache
+def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out = []
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        out.append((f.name, hints[f.name], required))
+    return tuple(out)
+
+
+def _build(cls: type, content: Any, where: str) -> Any:
+    if content is None:
+        content = {}
+    if not isinstance(content, dict):
+        raise SepParseError(f"<{where}> must contain elements, not text")
+    values: dict[str, Any] = {}
+    for name, annotation, required in _fields(cls):
+        key = f"@{name}" if name in ATTRIBUTES else name
+        if key not in content or content[key] is None:
+            if required:
+                raise SepParseError(f"<{where}> lacks required {'attribute' if key[0] == '@' else 'element'} {name}")
+            continue
+        values[name] = _convert(annotation, content[key], f"{where}/{name}")
+    try:
+        return cls(**values)
+    except TypeError as exc:  # pragma: no cover - guarded by the required check above
+        raise SepParseError(f"<{where}>: {exc}") from None
+
+
+def _convert(annotation: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        hexes = [e for e in extras if isinstance(e, Hex)]
+        if hexes:
+            return _hex(value, hexes[0].digits, where)
+        return _convert(base, value, where)
+    if origin in (Union, UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _convert(args[0], value, where)
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        items = value if isinstance(value, list) else [value]
+        return [_convert(item, v, where) for v in items]
+    if dataclasses.is_dataclass(annotation):
+        return _build(typing.cast(type, annotation), value, where.rsplit("/", 1)[-1])
+    text = _text(value, where)
+    if annotation is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise SepParseError(f"<{where}> must be an integer (got {text[:40]!r})") from None
+    if annotation is bool:
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise SepParseError(f"<{where}> must be true or false (got {text[:40]!r})")
+    return text
+
+
+def _text(value: Any, where: str) -> str:
+    if isinstance(value, dict):
+        if "#text" in value:
+            return str(value["#text"]).strip()
+        raise SepParseError(f"<{where}> must be a simple value")
+    if isinstance(value, list):
+        raise SepParseError(f"<{where}> appears more than once")
+    return str(value).strip()
+
+
+def _hex(value: Any, digits: int, where: str) -> int:
+    text = _text(value, where)
+    try:
+        number = int(text, 16)
+    except ValueError:
+        raise SepParseError(f"<{where}> must be hexBinary (got {text[:40]!r})") from None
+    if len(text) % 2 or number >= 16**digits:
+        raise SepParseError(f"<{where}> must be at most {digits} hex digits, an even number (got {text!r})")
+    return number

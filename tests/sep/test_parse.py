@@ -1,0 +1,77 @@
+"""Parsing is safe: no entities or DTDs, a size limit, unknown elements ignored, errors classified."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from amiscen.sep.model.device import DeviceCapability, Time
+from amiscen.sep.parse import MAX_BODY_BYTES, SepParseError, parse_as, parse_document
+from amiscen.sep.render import render
+
+from .samples import samples
+
+NS = 'xmlns="urn:ieee:std:2030.5:ns"'
+
+
+def test_unknown_elements_are_ignored() -> None:
+    body = (
+        f'<Time {NS} href="/tm"><currentTime>1</currentTime><dstEndTime>0</dstEndTime><dstOffset>0</dstOffset>'
+        "<dstStartTime>0</dstStartTime><quality>7</quality><futureThing>x</futureThing><tzOffset>0</tzOffset>"
+        '<csipaus:x xmlns:csipaus="https://csipaus.org/ns">1</csipaus:x></Time>'
+    )
+    assert parse_as(body, Time) == Time(
+        href="/tm", currentTime=1, dstEndTime=0, dstOffset=0, dstStartTime=0, quality=7, tzOffset=0
+    )
+
+
+def test_links_and_list_attributes() -> None:
+    body = (
+        f'<DeviceCapability {NS} href="/dcap" pollRate="300"><TimeLink href="/tm"/>'
+        '<EndDeviceListLink href="/edev" all="3"/></DeviceCapability>'
+    )
+    dcap = parse_as(body, DeviceCapability)
+    assert dcap.pollRate == 300 and dcap.TimeLink and dcap.TimeLink.href == "/tm"
+    assert dcap.EndDeviceListLink and dcap.EndDeviceListLink.all == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty body"),
+        (b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><Time/>", "DTDs and entity declarations are refused"),
+        (b"<Time", "malformed XML"),
+        (b"<Nonsense xmlns='urn:ieee:std:2030.5:ns'/>", "unknown 2030.5 resource <Nonsense>"),
+        (b"<Time xmlns='urn:other'/>", "is not in the 2030.5 namespace"),
+        (f"<Time {NS}><currentTime>1</currentTime></Time>".encode(), "<Time> lacks required element dstEndTime"),
+        (f"<Time {NS}><currentTime>soon</currentTime></Time>".encode(), "<Time/currentTime> must be an integer"),
+        (f"<Error {NS}><reasonCode>x</reasonCode></Error>".encode(), "<Error/reasonCode> must be an integer"),
+        (f"<Reading {NS}><qualityFlags>zz</qualityFlags></Reading>".encode(), "must be hexBinary"),
+        (f"<Reading {NS}><qualityFlags>001</qualityFlags></Reading>".encode(), "an even number"),
+        (b"<a/>" + b" " * MAX_BODY_BYTES, "exceeds the 1,048,576-byte limit"),
+    ],
+)
+def test_bad_bodies_are_classified(body: bytes, message: str) -> None:
+    with pytest.raises(SepParseError, match=None) as caught:
+        parse_document(body)
+    assert message in str(caught.value)
+
+
+def test_wrong_type_is_reported() -> None:
+    with pytest.raises(SepParseError, match="expected <Time>, got <Error>"):
+        parse_as(f"<Error {NS}><reasonCode>1</reasonCode></Error>", Time)
+
+
+BODIES = [render(r).encode() for items in samples().values() for r in items]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(BODIES), st.integers(0, 4000), st.integers(0, 50), st.binary(max_size=12))
+def test_mutated_xml_never_crashes(body: bytes, position: int, length: int, insert: bytes) -> None:
+    position = min(position, len(body))
+    mutated = body[:position] + insert + body[position + length :]
+    with contextlib.suppress(SepParseError):
+        parse_document(mutated)
