@@ -19,9 +19,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from amiscen.cli import schema, validate
+    from amiscen.cli import certs, schema, validate
 
-    for module in (validate, schema):
+    for module in (validate, schema, certs):
         cli.add_command(module.command)
 
 

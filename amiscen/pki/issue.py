@@ -1,0 +1,124 @@
+"""Certificates the CA issues: 2030.5 device certificates for meters, a TLS server certificate for the head-end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+from amiscen.pki.authority import FOREVER, Authority
+
+HARDWARE_MODULE_NAME = ObjectIdentifier("1.3.6.1.5.5.7.8.4")  # RFC 4108 id-on-hardwareModuleName
+AMISCEN_HW_TYPE = "1.3.6.1.4.1.32473.1.1"  # under the documentation PEN (RFC 5612)
+
+_DEVICE_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=True,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _der_oid(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytes([40 * parts[0] + parts[1]])
+    for part in parts[2:]:
+        chunk = [part & 0x7F]
+        part >>= 7
+        while part:
+            chunk.append(0x80 | (part & 0x7F))
+            part >>= 7
+        body += bytes(reversed(chunk))
+    return b"\x06" + _der_length(len(body)) + body
+
+
+def hardware_module_name(serial: str) -> x509.OtherName:
+    """SAN otherName HardwareModuleName {hwType, hwSerialNum}: how 2030.5 device certificates name the device."""
+    serial_bytes = serial.encode()
+    inner = _der_oid(AMISCEN_HW_TYPE) + b"\x04" + _der_length(len(serial_bytes)) + serial_bytes
+    return x509.OtherName(HARDWARE_MODULE_NAME, b"\x30" + _der_length(len(inner)) + inner)
+
+
+def _validity(now: dt.datetime, days: int | None) -> tuple[dt.datetime, dt.datetime]:
+    start = now - dt.timedelta(hours=1)
+    return start, (FOREVER if days is None else now + dt.timedelta(days=days))
+
+
+def issue_device(
+    authority: Authority, meter_id: str, key: ec.EllipticCurvePrivateKey, now: dt.datetime, days: int | None
+) -> x509.Certificate:
+    """A 2030.5 device certificate: P-256/SHA-256, CA=false, digitalSignature + keyAgreement, the meter id in
+    the subject CN and in the SAN's HardwareModuleName. ``days=None``: notAfter 9999-12-31."""
+    not_before, not_after = _validity(now, days)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"),
+            x509.NameAttribute(NameOID.COMMON_NAME, meter_id),
+        ]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(authority.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_DEVICE_USAGE, critical=True)
+        .add_extension(x509.SubjectAlternativeName([hardware_module_name(meter_id)]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
+        .sign(authority.key, hashes.SHA256())
+    )
+
+
+def issue_server(
+    authority: Authority, hosts: list[str], key: ec.EllipticCurvePrivateKey, now: dt.datetime, days: int | None
+) -> x509.Certificate:
+    """The head-end's TLS certificate, valid for localhost, 127.0.0.1, ::1 and the given hosts."""
+    not_before, not_after = _validity(now, days)
+    names: list[x509.GeneralName] = []
+    for host in dict.fromkeys(["localhost", "127.0.0.1", "::1", *hosts]):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "amiscen head-end"),
+                ]
+            )
+        )
+        .issuer_name(authority.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_DEVICE_USAGE, critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
+        .sign(authority.key, hashes.SHA256())
+    )

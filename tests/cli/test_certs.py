@@ -1,0 +1,34 @@
+"""`amiscen certs` as a user runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .test_validate import amiscen
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_generate_list_revoke(tmp_path: Path) -> None:
+    certs = tmp_path / "certs"
+    scenario = str(ROOT / "examples" / "smoke_3_meters.yaml")
+    first = amiscen("certs", "generate", scenario, "--out", str(certs))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == f"{certs}: CA created, head-end certificate created, 3 meter certificates created, 0 kept\n"
+    again = amiscen("certs", "generate", scenario, "--out", str(certs))
+    assert again.stdout == f"{certs}: CA kept, head-end certificate kept, 0 meter certificates created, 3 kept\n"
+    revoked = amiscen("certs", "revoke", "AMI_METER_SMOKE_002", "--certs", str(certs))
+    assert revoked.returncode == 0, revoked.stderr
+    listing = amiscen("certs", "list", "--certs", str(certs))
+    lines = listing.stdout.splitlines()
+    assert lines[0].split() == ["meter", "LFDI", "SFDI", "not", "after", "days", "status"]
+    assert lines[2].endswith("revoked") and lines[1].endswith("ok")
+    assert lines[-1] == "3 certificates, 2 ok, 1 need attention"
+
+
+def test_missing_ca_is_a_usage_error(tmp_path: Path) -> None:
+    result = amiscen("certs", "list", "--certs", str(tmp_path))
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"{tmp_path}/ca.pem: no such CA certificate\n  hint: run `amiscen certs generate SCENARIO`\n"
+    )
