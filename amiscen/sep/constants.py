@@ -285,3 +285,10 @@ PROFILE_SEP2 = 0
 LOG_EVENT_TAMPER = 1
 LOG_EVENT_CLOCK_RESYNC = 2
 LOG_EVENT_OFFLINE = 3
+
+# the device categories campus meters belong to, and that campus DR controls address
+CAMPUS_LOAD_CATEGORY = (
+    DeviceCategory.MANAGED_COMMERCIAL_AND_INDUSTRIAL_LOADS
+    | DeviceCategory.ENERGY_MANAGEMENT_SYSTEM
+    | DeviceCategory.SMART_ENERGY_MODULE
+)

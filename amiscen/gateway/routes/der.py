@@ -1,0 +1,82 @@
+"""DER under an EndDevice: the DER list and the singletons a prosumer PUTs (capability, settings, status,
+availability)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from amiscen.gateway.http import HttpError, Reply, Request, page, window
+from amiscen.sep.constants import MEDIA_TYPE
+from amiscen.sep.model.common import Link, Resource
+from amiscen.sep.model.der import DER, DERAvailability, DERCapability, DERList, DERSettings, DERStatus
+
+if TYPE_CHECKING:
+    from amiscen.gateway.app import Headend
+
+SINGLETONS: dict[str, type] = {
+    "dercap": DERCapability,
+    "derg": DERSettings,
+    "ders": DERStatus,
+    "dera": DERAvailability,
+}
+
+
+def register(app: Headend) -> None:
+    app.router.add("/edev/{e}/der", GET=der_list)
+    app.router.add("/edev/{e}/der/{d}", GET=der)
+    for kind in SINGLETONS:
+        app.router.add(
+            f"/edev/{{e}}/der/{{d}}/{kind}",
+            GET=partial(get_singleton, kind=kind),
+            PUT=partial(put_singleton, kind=kind),
+        )
+
+
+def _der(e: int) -> DER:
+    base = f"/edev/{e}/der/0"
+    return DER(
+        href=base,
+        DERAvailabilityLink=Link(f"{base}/dera"),
+        DERCapabilityLink=Link(f"{base}/dercap"),
+        DERSettingsLink=Link(f"{base}/derg"),
+        DERStatusLink=Link(f"{base}/ders"),
+    )
+
+
+def der_list(app: Headend, req: Request, e: int) -> Reply:
+    app.own_device(req, e)
+    items, total = window([_der(e)], page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        DERList(all=total, results=len(items), href=f"/edev/{e}/der", pollRate=app.config.der_poll_rate, DER=items)
+    )
+
+
+def der(app: Headend, req: Request, e: int, d: int) -> Reply:
+    app.own_device(req, e)
+    if d != 0:
+        raise HttpError(404, f"no DER {d}")
+    return Reply.of(_der(e))
+
+
+def get_singleton(app: Headend, req: Request, e: int, d: int, kind: str) -> Reply:
+    app.own_device(req, e)
+    body = app.store.scalar("SELECT body FROM der_resource WHERE edev_id = ? AND kind = ?", (e, kind))
+    if d != 0 or body is None:
+        raise HttpError(404, f"no {SINGLETONS[kind].__name__} at {req.path} yet")
+    return Reply(200, body.encode(), {"Content-Type": MEDIA_TYPE})
+
+
+def put_singleton(app: Headend, req: Request, body: Resource, e: int, d: int, kind: str) -> Reply:
+    app.own_device(req, e)
+    expected = SINGLETONS[kind]
+    if d != 0:
+        raise HttpError(404, f"no DER {d}")
+    if not isinstance(body, expected):
+        raise HttpError(400, f"expected a {expected.__name__} at {req.path}, got {type(body).__name__}")
+    app.store.execute(
+        "INSERT INTO der_resource(edev_id, kind, body, updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(edev_id, kind) DO UPDATE SET body = excluded.body, updated = excluded.updated",
+        (e, kind, req.body.decode("utf-8"), app.clock.now()),
+    )
+    return Reply(204)

@@ -1,0 +1,289 @@
+"""Utility events: DemandResponsePrograms with EndDeviceControls, DERPrograms with DERControls, and the
+ResponseSets meters reply to. Every list is scoped to the requesting device: each device sees its own controls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from amiscen.gateway.http import HttpError, Reply, Request, page, window
+from amiscen.gateway.utility import UtilityEvent, events
+from amiscen.sep import constants as c
+from amiscen.sep.ids import mrid
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, Link, ListLink, Resource
+from amiscen.sep.model.events import (
+    DefaultDERControl,
+    DemandResponseProgram,
+    DemandResponseProgramList,
+    DERControl,
+    DERControlBase,
+    DERControlList,
+    DERProgram,
+    DERProgramList,
+    EndDeviceControl,
+    EndDeviceControlList,
+    Offset,
+    TargetReduction,
+)
+from amiscen.sep.model.misc import Response, ResponseList, ResponseSet, ResponseSetList
+
+if TYPE_CHECKING:
+    from amiscen.gateway.app import Headend
+
+SETS = {0: ("dr", "DR responses"), 1: ("der", "DER control responses"), 2: ("flow", "flow reservation responses")}
+SET_OF_KIND = {kind: s for s, (kind, _) in SETS.items()}
+REQUIRED = int(c.ResponseRequired.RECEIVED | c.ResponseRequired.SPECIFIC)
+
+
+def register(app: Headend) -> None:
+    r = app.router
+    r.add("/dr", GET=dr_program_list)
+    r.add("/dr/{p}", GET=dr_program)
+    r.add("/dr/{p}/edc", GET=lambda a, q, p: control_list(a, q, "dr", p, False))
+    r.add("/dr/{p}/actedc", GET=lambda a, q, p: control_list(a, q, "dr", p, True))
+    r.add("/dr/{p}/edc/{n}", GET=lambda a, q, p, n: control(a, q, "dr", p, n))
+    r.add("/derp", GET=der_program_list)
+    r.add("/derp/{p}", GET=der_program)
+    r.add("/derp/{p}/derc", GET=lambda a, q, p: control_list(a, q, "der", p, False))
+    r.add("/derp/{p}/actderc", GET=lambda a, q, p: control_list(a, q, "der", p, True))
+    r.add("/derp/{p}/derc/{n}", GET=lambda a, q, p, n: control(a, q, "der", p, n))
+    r.add("/derp/{p}/dderc", GET=default_der_control)
+    r.add("/rsps", GET=response_set_list)
+    r.add("/rsps/{s}", GET=response_set)
+    r.add("/rsps/{s}/rsp", GET=response_list, POST=create_response)
+    r.add("/rsps/{s}/rsp/{n}", GET=response)
+
+
+def _programs(app: Headend, kind: str) -> list[Any]:
+    return app.store.all("SELECT * FROM program WHERE kind = ? ORDER BY id", (kind,))
+
+
+def _program(app: Headend, kind: str, p: int) -> Any:
+    row = app.store.one("SELECT * FROM program WHERE kind = ? AND id = ?", (kind, p))
+    if row is None:
+        raise HttpError(404, f"no {'DemandResponseProgram' if kind == 'dr' else 'DERProgram'} {p}")
+    return row
+
+
+def _mine(app: Headend, req: Request, kind: str, program: str, active_only: bool) -> list[UtilityEvent]:
+    now = app.clock.now()
+    return [
+        e
+        for e in events(app.store, kind)
+        if e.program == program and e.applies_to(req.meter_id) and e.visible(now) and (e.active(now) or not active_only)
+    ]
+
+
+def _counts(app: Headend, req: Request, kind: str, program: str) -> tuple[int, int]:
+    return len(_mine(app, req, kind, program, False)), len(_mine(app, req, kind, program, True))
+
+
+def _dr_program(app: Headend, req: Request, row: Any) -> DemandResponseProgram:
+    p = row["id"]
+    total, active = _counts(app, req, "dr", row["name"])
+    return DemandResponseProgram(
+        href=f"/dr/{p}",
+        mRID=mrid(app.config.pen, "drp", row["name"]),
+        description=row["name"][:32],
+        primacy=row["primacy"],
+        ActiveEndDeviceControlListLink=ListLink(f"/dr/{p}/actedc", active),
+        EndDeviceControlListLink=ListLink(f"/dr/{p}/edc", total),
+    )
+
+
+def _der_program(app: Headend, req: Request, row: Any) -> DERProgram:
+    p = row["id"]
+    total, active = _counts(app, req, "der", row["name"])
+    return DERProgram(
+        href=f"/derp/{p}",
+        mRID=mrid(app.config.pen, "derp", row["name"]),
+        description=row["name"][:32],
+        primacy=row["primacy"],
+        ActiveDERControlListLink=ListLink(f"/derp/{p}/actderc", active),
+        DefaultDERControlLink=Link(f"/derp/{p}/dderc"),
+        DERControlListLink=ListLink(f"/derp/{p}/derc", total),
+    )
+
+
+def dr_program_list(app: Headend, req: Request) -> Reply:
+    items, total = window(_programs(app, "dr"), page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        DemandResponseProgramList(
+            all=total,
+            results=len(items),
+            href="/dr",
+            pollRate=app.config.dr_poll_rate,
+            DemandResponseProgram=[_dr_program(app, req, r) for r in items],
+        )
+    )
+
+
+def dr_program(app: Headend, req: Request, p: int) -> Reply:
+    return Reply.of(_dr_program(app, req, _program(app, "dr", p)))
+
+
+def der_program_list(app: Headend, req: Request) -> Reply:
+    items, total = window(_programs(app, "der"), page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        DERProgramList(
+            all=total,
+            results=len(items),
+            href="/derp",
+            pollRate=app.config.der_poll_rate,
+            DERProgram=[_der_program(app, req, r) for r in items],
+        )
+    )
+
+
+def der_program(app: Headend, req: Request, p: int) -> Reply:
+    return Reply.of(_der_program(app, req, _program(app, "der", p)))
+
+
+def _base(spec: dict[str, Any]) -> DERControlBase:
+    control = spec["control"]
+    kind = control["type"]
+    if kind == "curtail":
+        return DERControlBase(opModMaxLimW=round(control["max_w_percent"] * 100))
+    if kind == "fixed_w":
+        return DERControlBase(opModFixedW=round(control["percent"] * 100))
+    if kind == "target_w":
+        return DERControlBase(opModTargetW=ActivePower.of_watts(control["kw"] * 1000))
+    return DERControlBase(opModConnect=bool(control["connected"]))
+
+
+def _control(app: Headend, req: Request, e: UtilityEvent, p: int) -> EndDeviceControl | DERControl:
+    now = app.clock.now()
+    common: dict[str, Any] = {
+        "mRID": e.device_mrid(app.config.pen, req.lfdi),
+        "description": e.event_id[:32],
+        "creationTime": e.created,
+        "EventStatus": e.status(now),
+        "interval": DateTimeInterval(e.duration, e.start),
+        "randomizeStart": e.randomize_start or None,
+        "randomizeDuration": e.randomize_duration or None,
+        "replyTo": f"/rsps/{SET_OF_KIND[e.kind]}/rsp",
+        "responseRequired": REQUIRED if e.response_required else 0,
+    }
+    if e.kind == "der":
+        return DERControl(href=f"/derp/{p}/derc/{e.row_id}", DERControlBase=_base(e.spec), **common)
+    share = e.spec.get("shares", {}).get(req.meter_id)
+    return EndDeviceControl(
+        href=f"/dr/{p}/edc/{e.row_id}",
+        deviceCategory=int(c.CAMPUS_LOAD_CATEGORY),
+        drProgramMandatory=bool(e.spec.get("mandatory", False)),
+        loadShiftForward=False,
+        TargetReduction=TargetReduction(int(c.UnitType.KW), min(65535, round(share))) if share is not None else None,
+        Offset=Offset(round(e.spec["percent"] * 100)) if "percent" in e.spec else None,
+        **common,
+    )
+
+
+def control_list(app: Headend, req: Request, kind: str, p: int, active_only: bool) -> Reply:
+    row = _program(app, kind, p)
+    app.requester_device(req)
+    items, total = window(
+        _mine(app, req, kind, row["name"], active_only), page(req.query, app.config.default_list_limit)
+    )
+    controls = [_control(app, req, e, p) for e in items]
+    if kind == "dr":
+        edcs = [x for x in controls if isinstance(x, EndDeviceControl)]
+        href = f"/dr/{p}/{'actedc' if active_only else 'edc'}"
+        return Reply.of(EndDeviceControlList(all=total, results=len(items), href=href, EndDeviceControl=edcs))
+    dercs = [x for x in controls if isinstance(x, DERControl)]
+    href = f"/derp/{p}/{'actderc' if active_only else 'derc'}"
+    return Reply.of(DERControlList(all=total, results=len(items), href=href, DERControl=dercs))
+
+
+def control(app: Headend, req: Request, kind: str, p: int, n: int) -> Reply:
+    row = _program(app, kind, p)
+    app.requester_device(req)
+    for e in _mine(app, req, kind, row["name"], False):
+        if e.row_id == n:
+            return Reply.of(_control(app, req, e, p))
+    raise HttpError(404, f"no control {n} for {req.meter_id} in program {p}")
+
+
+def default_der_control(app: Headend, req: Request, p: int) -> Reply:
+    row = _program(app, "der", p)
+    return Reply.of(
+        DefaultDERControl(
+            href=f"/derp/{p}/dderc",
+            mRID=mrid(app.config.pen, "dderc", row["name"]),
+            description="no curtailment",
+            DERControlBase=DERControlBase(opModConnect=True, opModMaxLimW=10000),
+        )
+    )
+
+
+def _response_set(s: int) -> ResponseSet:
+    return ResponseSet(
+        href=f"/rsps/{s}",
+        mRID=mrid(32473, "rsps", str(s)),
+        description=SETS[s][1][:32],
+        ResponseListLink=ListLink(f"/rsps/{s}/rsp"),
+    )
+
+
+def response_set_list(app: Headend, req: Request) -> Reply:
+    items, total = window(sorted(SETS), page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        ResponseSetList(
+            all=total,
+            results=len(items),
+            href="/rsps",
+            pollRate=app.config.dcap_poll_rate,
+            ResponseSet=[_response_set(s) for s in items],
+        )
+    )
+
+
+def response_set(app: Headend, req: Request, s: int) -> Reply:
+    if s not in SETS:
+        raise HttpError(404, f"no ResponseSet {s}")
+    return Reply.of(_response_set(s))
+
+
+def _response(row: Any) -> Response:
+    return Response(
+        href=f"/rsps/{row['set_id']}/rsp/{row['id']}",
+        createdDateTime=row["created"],
+        endDeviceLFDI=row["lfdi"],
+        status=row["status"],
+        subject=row["subject"],
+    )
+
+
+def response_list(app: Headend, req: Request, s: int) -> Reply:
+    if s not in SETS:
+        raise HttpError(404, f"no ResponseSet {s}")
+    rows = app.store.all("SELECT * FROM response WHERE set_id = ? AND lfdi = ? ORDER BY id", (s, req.lfdi))
+    items, total = window(rows, page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        ResponseList(all=total, results=len(items), href=f"/rsps/{s}/rsp", Response=[_response(r) for r in items])
+    )
+
+
+def create_response(app: Headend, req: Request, body: Resource, s: int) -> Reply:
+    if s not in SETS:
+        raise HttpError(404, f"no ResponseSet {s}")
+    if not isinstance(body, Response):
+        raise HttpError(400, f"expected a Response, got {type(body).__name__}")
+    if body.endDeviceLFDI.upper() != req.lfdi:
+        raise HttpError(403, f"endDeviceLFDI {body.endDeviceLFDI} is not the client certificate's LFDI")
+    app.store.execute(
+        "INSERT OR IGNORE INTO response(set_id, lfdi, subject, status, created, received) VALUES (?, ?, ?, ?, ?, ?)",
+        (s, req.lfdi, body.subject.upper(), body.status, body.createdDateTime, app.clock.now()),
+    )
+    row_id = app.store.scalar(
+        "SELECT id FROM response WHERE set_id = ? AND lfdi = ? AND subject = ? AND status IS ?",
+        (s, req.lfdi, body.subject.upper(), body.status),
+    )
+    return Reply.created(f"/rsps/{s}/rsp/{row_id}")
+
+
+def response(app: Headend, req: Request, s: int, n: int) -> Reply:
+    row = app.store.one("SELECT * FROM response WHERE set_id = ? AND id = ?", (s, n))
+    if row is None:
+        raise HttpError(404, f"no Response {n}")
+    if row["lfdi"] != req.lfdi:
+        raise HttpError(403, f"{req.meter_id} may not read another device's Response")
+    return Reply.of(_response(row))

@@ -1,0 +1,260 @@
+"""Mirrored metering: meters POST MirrorUsagePoints and readings; the data reads back as UsagePoints.
+
+Each reading is stored once, keyed by (mirror meter reading, interval start): a retried POST never double-counts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from amiscen.gateway.http import HttpError, Reply, Request, page, window
+from amiscen.sep.model.common import DateTimeInterval, Link, ListLink, Resource
+from amiscen.sep.model.metering import (
+    MeterReading,
+    MeterReadingList,
+    MirrorMeterReading,
+    MirrorUsagePoint,
+    MirrorUsagePointList,
+    Reading,
+    ReadingList,
+    ReadingType,
+    UsagePoint,
+    UsagePointList,
+)
+
+if TYPE_CHECKING:
+    from amiscen.gateway.app import Headend
+
+
+def register(app: Headend) -> None:
+    r = app.router
+    r.add("/mup", GET=mirror_list, POST=create_mirror)
+    r.add("/mup/{m}", GET=mirror, POST=post_reading, PUT=post_reading)
+    r.add("/upt", GET=usage_point_list)
+    r.add("/upt/{m}", GET=usage_point)
+    r.add("/upt/{m}/mr", GET=meter_reading_list)
+    r.add("/upt/{m}/mr/{r}", GET=meter_reading)
+    r.add("/upt/{m}/mr/{r}/rt", GET=reading_type)
+    r.add("/upt/{m}/mr/{r}/r", GET=reading_list)
+
+
+def _own_mirror(app: Headend, req: Request, m: int) -> Any:
+    row = app.store.one(
+        "SELECT m.*, d.lfdi, d.meter_id FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id WHERE m.id = ?",
+        (m,),
+    )
+    if row is None:
+        raise HttpError(404, f"no MirrorUsagePoint {m}")
+    if row["lfdi"] != req.lfdi:
+        raise HttpError(403, f"{req.meter_id} may not access MirrorUsagePoint {m} of {row['meter_id']}")
+    return row
+
+
+def _readings_of(app: Headend, m: int) -> list[Any]:
+    return app.store.all("SELECT * FROM mirror_meter_reading WHERE mup_id = ? ORDER BY id", (m,))
+
+
+def _reading_type(row: Any) -> ReadingType:
+    return ReadingType(**json.loads(row["reading_type"]))
+
+
+def _mirror(app: Headend, row: Any, with_readings: bool = True) -> MirrorUsagePoint:
+    readings = (
+        [
+            MirrorMeterReading(mRID=r["mrid"], description=r["description"], ReadingType=_reading_type(r))
+            for r in _readings_of(app, row["id"])
+        ]
+        if with_readings
+        else []
+    )
+    return MirrorUsagePoint(
+        href=f"/mup/{row['id']}",
+        mRID=row["mrid"],
+        description=row["description"],
+        roleFlags=row["role_flags"],
+        serviceCategoryKind=row["service_kind"],
+        status=row["status"],
+        deviceLFDI=row["lfdi"],
+        MirrorMeterReading=readings,
+        postRate=row["post_rate"],
+    )
+
+
+def _my_mirrors(app: Headend, req: Request) -> list[Any]:
+    return app.store.all(
+        "SELECT m.*, d.lfdi FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id "
+        "WHERE d.lfdi = ? ORDER BY m.id",
+        (req.lfdi,),
+    )
+
+
+def mirror_list(app: Headend, req: Request) -> Reply:
+    items, total = window(_my_mirrors(app, req), page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        MirrorUsagePointList(
+            all=total,
+            results=len(items),
+            href="/mup",
+            pollRate=app.config.post_rate,
+            MirrorUsagePoint=[_mirror(app, r) for r in items],
+        )
+    )
+
+
+def _declare(app: Headend, mup: int, mmr: MirrorMeterReading) -> int:
+    if mmr.ReadingType is not None:
+        app.store.execute(
+            "INSERT INTO mirror_meter_reading(mup_id, mrid, description, reading_type) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(mup_id, mrid) DO UPDATE SET description = excluded.description, "
+            "reading_type = excluded.reading_type",
+            (mup, mmr.mRID, mmr.description, json.dumps(asdict(mmr.ReadingType))),
+        )
+    row = app.store.one("SELECT id FROM mirror_meter_reading WHERE mup_id = ? AND mrid = ?", (mup, mmr.mRID))
+    if row is None:
+        raise HttpError(400, f"MirrorMeterReading {mmr.mRID} was never declared with a ReadingType")
+    return int(row["id"])
+
+
+def create_mirror(app: Headend, req: Request, body: Resource) -> Reply:
+    if not isinstance(body, MirrorUsagePoint):
+        raise HttpError(400, f"expected a MirrorUsagePoint, got {type(body).__name__}")
+    device = app.requester_device(req)
+    if body.deviceLFDI.upper() != req.lfdi:
+        raise HttpError(403, f"deviceLFDI {body.deviceLFDI} is not the client certificate's LFDI {req.lfdi}")
+    existing = app.store.one("SELECT id, edev_id FROM mirror_usage_point WHERE mrid = ?", (body.mRID,))
+    if existing is not None and existing["edev_id"] != device["id"]:
+        raise HttpError(403, f"MirrorUsagePoint {body.mRID} belongs to another device")
+    with app.store.transaction():
+        if existing is None:
+            mup = app.store.execute(
+                "INSERT INTO mirror_usage_point(edev_id, mrid, description, role_flags, service_kind, status, "
+                "post_rate) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    device["id"],
+                    body.mRID,
+                    body.description,
+                    body.roleFlags,
+                    body.serviceCategoryKind,
+                    body.status,
+                    body.postRate or app.config.post_rate,
+                ),
+            )
+        else:
+            mup = int(existing["id"])
+            app.store.execute(
+                "UPDATE mirror_usage_point SET description = ?, role_flags = ?, status = ? WHERE id = ?",
+                (body.description, body.roleFlags, body.status, mup),
+            )
+        for mmr in body.MirrorMeterReading:
+            if mmr.ReadingType is None:
+                raise HttpError(400, f"MirrorMeterReading {mmr.mRID} needs a ReadingType when declared")
+            _declare(app, mup, mmr)
+    return Reply.created(f"/mup/{mup}")
+
+
+def mirror(app: Headend, req: Request, m: int) -> Reply:
+    return Reply.of(_mirror(app, _own_mirror(app, req, m)))
+
+
+def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
+    """Store a MirrorMeterReading's readings: its MirrorReadingSets and/or a single Reading."""
+    _own_mirror(app, req, m)
+    if not isinstance(body, MirrorMeterReading):
+        raise HttpError(400, f"expected a MirrorMeterReading, got {type(body).__name__}")
+    mmr = _declare(app, m, body)
+    now = app.clock.now()
+    rows: list[tuple[int, int, int, int | None, int | None, float]] = []
+    singles = [body.Reading] if body.Reading is not None else []
+    for reading in [x for s in body.MirrorReadingSet for x in s.Reading] + singles:
+        period = reading.timePeriod or DateTimeInterval(0, int(now))
+        rows.append((mmr, period.start, period.duration, reading.value, reading.qualityFlags, now))
+    app.store.executemany(
+        "INSERT OR IGNORE INTO reading(mmr_id, start, duration, value, quality, received) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return Reply.created(f"/mup/{m}")
+
+
+def _usage_point(row: Any, count: int) -> UsagePoint:
+    return UsagePoint(
+        href=f"/upt/{row['id']}",
+        mRID=row["mrid"],
+        description=row["description"],
+        roleFlags=row["role_flags"],
+        serviceCategoryKind=row["service_kind"],
+        status=row["status"],
+        deviceLFDI=row["lfdi"],
+        MeterReadingListLink=ListLink(f"/upt/{row['id']}/mr", count),
+    )
+
+
+def usage_point_list(app: Headend, req: Request) -> Reply:
+    items, total = window(_my_mirrors(app, req), page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        UsagePointList(
+            all=total,
+            results=len(items),
+            href="/upt",
+            pollRate=app.config.post_rate,
+            UsagePoint=[_usage_point(r, len(_readings_of(app, r["id"]))) for r in items],
+        )
+    )
+
+
+def usage_point(app: Headend, req: Request, m: int) -> Reply:
+    row = _own_mirror(app, req, m)
+    return Reply.of(_usage_point(row, len(_readings_of(app, m))))
+
+
+def _meter_reading(m: int, index: int, row: Any) -> MeterReading:
+    base = f"/upt/{m}/mr/{index}"
+    return MeterReading(href=base, mRID=row["mrid"], description=row["description"], ReadingTypeLink=Link(f"{base}/rt"))
+
+
+def meter_reading_list(app: Headend, req: Request, m: int) -> Reply:
+    _own_mirror(app, req, m)
+    rows = list(enumerate(_readings_of(app, m)))
+    items, total = window(rows, page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        MeterReadingList(
+            all=total, results=len(items), href=f"/upt/{m}/mr", MeterReading=[_meter_reading(m, i, r) for i, r in items]
+        )
+    )
+
+
+def _nth_reading(app: Headend, req: Request, m: int, r: int) -> Any:
+    _own_mirror(app, req, m)
+    rows = _readings_of(app, m)
+    if not 0 <= r < len(rows):
+        raise HttpError(404, f"no MeterReading {r}")
+    return rows[r]
+
+
+def meter_reading(app: Headend, req: Request, m: int, r: int) -> Reply:
+    return Reply.of(_meter_reading(m, r, _nth_reading(app, req, m, r)))
+
+
+def reading_type(app: Headend, req: Request, m: int, r: int) -> Reply:
+    row = _nth_reading(app, req, m, r)
+    rt = _reading_type(row)
+    return Reply.of(ReadingType(**{**asdict(rt), "href": f"/upt/{m}/mr/{r}/rt"}))
+
+
+def reading_list(app: Headend, req: Request, m: int, r: int) -> Reply:
+    """Stored readings, newest first; ``a`` filters by interval start."""
+    row = _nth_reading(app, req, m, r)
+    p = page(req.query, app.config.default_list_limit)
+    where, args = "mmr_id = ?", [row["id"]]
+    if p.after is not None:
+        where, args = where + " AND start > ?", [*args, p.after]
+    total = int(app.store.scalar(f"SELECT count(*) FROM reading WHERE {where}", args))
+    rows = app.store.all(
+        f"SELECT * FROM reading WHERE {where} ORDER BY start DESC LIMIT ? OFFSET ?", [*args, p.limit, p.start]
+    )
+    readings = [
+        Reading(qualityFlags=x["quality"], timePeriod=DateTimeInterval(x["duration"], x["start"]), value=x["value"])
+        for x in rows
+    ]
+    return Reply.of(ReadingList(all=total, results=len(readings), href=f"/upt/{m}/mr/{r}/r", Reading=readings))

@@ -1,0 +1,179 @@
+"""The head-end on the network: HTTPS with mutual TLS, HTTP/1.1 keep-alive, one thread per connection,
+graceful shutdown that finishes requests in flight."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import socketserver
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from amiscen.gateway.app import Headend
+from amiscen.gateway.http import Reply, Request
+from amiscen.gateway.tls import RevocationList
+from amiscen.sep.constants import ErrorReason
+from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
+from amiscen.sep.parse import MAX_BODY_BYTES
+
+access_log = logging.getLogger("amiscen.headend.access")
+log = logging.getLogger("amiscen.headend")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: HeadendServer
+    timeout = 60  # an idle keep-alive connection is closed after this many seconds
+    # headers and body are separate writes: without TCP_NODELAY, Nagle meets the client's delayed ACK (~40 ms)
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        der = self.connection.getpeercert(binary_form=True)
+        cert = x509.load_der_x509_certificate(der)
+        self.lfdi = lfdi_from_der(der)
+        self.sfdi = sfdi_from_lfdi(self.lfdi)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        self.meter_id = str(names[0].value) if names else self.lfdi
+        self.serial = cert.serial_number
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s: " + format, self.meter_id, *args)
+
+    def _dispatch(self) -> None:
+        started = time.perf_counter()
+        self.server.enter()
+        try:
+            reply = self._reply()
+            if self.server.stopping:
+                self.close_connection = True
+                reply.headers["Connection"] = "close"
+            self.send_response(reply.status)
+            for key, value in reply.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+            access_log.info(
+                "%s %s %s %d %.1fms",
+                self.meter_id,
+                self.command,
+                self.path,
+                reply.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        finally:
+            self.server.leave()
+
+    def _reply(self) -> Reply:
+        if self.server.revocations.revoked(self.serial):
+            return Reply.error(403, f"certificate of {self.meter_id} is revoked")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            return Reply.error(413, f"body of {length:,} bytes is over the limit", ErrorReason.RESOURCE_LIMIT_REACHED)
+        if self.command in ("POST", "PUT") and self.headers.get("Content-Length") is None:
+            self.close_connection = True
+            return Reply.error(411, "a Content-Length is required", ErrorReason.INVALID_REQUEST_FORMAT)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=parts.path.rstrip("/") or "/",
+            query=dict(parse_qsl(parts.query)),
+            body=body,
+            content_type=self.headers.get("Content-Type"),
+            lfdi=self.lfdi,
+            sfdi=self.sfdi,
+            meter_id=self.meter_id,
+        )
+        try:
+            return self.server.app.handle(request)
+        except Exception:  # one bad request must not take the server down
+            log.exception("internal error on %s %s", self.command, self.path)
+            return Reply.error(500, "internal error", ErrorReason.INVALID_REQUEST_FORMAT)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _dispatch
+
+
+class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
+    """Accepts TCP on the main thread; the TLS handshake and requests run in the connection's own thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(
+        self, app: Headend, context: ssl.SSLContext, crl: Path | None, host: str = "127.0.0.1", port: int = 8443
+    ) -> None:
+        self.app = app
+        self.context = context
+        self.revocations = RevocationList(crl)
+        self.stopping = False
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self._connections: set[socket.socket] = set()
+        self._thread: threading.Thread | None = None
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = str(host)
+        return f"https://{'[' + host + ']' if ':' in host else host}:{port}"
+
+    def enter(self) -> None:
+        with self._idle:
+            self._in_flight += 1
+
+    def leave(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(30)
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.info("TLS handshake from %s refused: %s", client_address[0], getattr(exc, "reason", None) or exc)
+            return
+        self._connections.add(tls)
+        try:
+            self.RequestHandlerClass(tls, client_address, self)  # type: ignore[arg-type]
+        except (ConnectionError, TimeoutError, ssl.SSLError, OSError):
+            pass
+        finally:
+            self._connections.discard(tls)
+            with contextlib.suppress(OSError):
+                tls.close()
+
+    def start(self) -> HeadendServer:
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="headend", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting, let requests in flight finish (up to ``grace`` seconds), close idle connections."""
+        self.stopping = True
+        self.shutdown()
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=grace)
+        for conn in list(self._connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=grace)

@@ -1,0 +1,127 @@
+"""The head-end's storage: SQLite, so a run's data survives a restart and can be inspected with any tool."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS end_device (
+    id INTEGER PRIMARY KEY, lfdi TEXT UNIQUE NOT NULL, sfdi INTEGER NOT NULL, meter_id TEXT NOT NULL,
+    device_category INTEGER, changed_time INTEGER NOT NULL, post_rate INTEGER, registered_time INTEGER,
+    pin INTEGER NOT NULL, last_contact REAL);
+CREATE TABLE IF NOT EXISTS mirror_usage_point (
+    id INTEGER PRIMARY KEY, edev_id INTEGER NOT NULL REFERENCES end_device(id), mrid TEXT UNIQUE NOT NULL,
+    description TEXT, role_flags INTEGER NOT NULL, service_kind INTEGER NOT NULL, status INTEGER NOT NULL,
+    post_rate INTEGER);
+CREATE TABLE IF NOT EXISTS mirror_meter_reading (
+    id INTEGER PRIMARY KEY, mup_id INTEGER NOT NULL REFERENCES mirror_usage_point(id), mrid TEXT NOT NULL,
+    description TEXT, reading_type TEXT NOT NULL, UNIQUE (mup_id, mrid));
+CREATE TABLE IF NOT EXISTS reading (
+    mmr_id INTEGER NOT NULL, start INTEGER NOT NULL, duration INTEGER NOT NULL, value INTEGER,
+    quality INTEGER, received REAL NOT NULL, PRIMARY KEY (mmr_id, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS der_resource (
+    edev_id INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, updated REAL NOT NULL,
+    PRIMARY KEY (edev_id, kind));
+CREATE TABLE IF NOT EXISTS program (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, primacy INTEGER NOT NULL, UNIQUE (kind, name));
+CREATE TABLE IF NOT EXISTS event (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, event_id TEXT UNIQUE NOT NULL, program TEXT NOT NULL,
+    primacy INTEGER NOT NULL, start INTEGER NOT NULL, duration INTEGER NOT NULL, randomize_start INTEGER NOT NULL,
+    randomize_duration INTEGER NOT NULL, spec TEXT NOT NULL, targets TEXT, created INTEGER NOT NULL,
+    cancelled_at INTEGER, response_required INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS response (
+    id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL, lfdi TEXT NOT NULL, subject TEXT NOT NULL,
+    status INTEGER, created INTEGER, received REAL NOT NULL, UNIQUE (set_id, lfdi, subject, status));
+CREATE TABLE IF NOT EXISTS log_event (
+    id INTEGER PRIMARY KEY, edev_id INTEGER NOT NULL, created INTEGER NOT NULL, function_set INTEGER NOT NULL,
+    code INTEGER NOT NULL, log_id INTEGER NOT NULL, pen INTEGER NOT NULL, profile INTEGER NOT NULL,
+    details TEXT, extended INTEGER, UNIQUE (edev_id, created, log_id));
+CREATE TABLE IF NOT EXISTS flow_request (
+    id INTEGER PRIMARY KEY, edev_id INTEGER NOT NULL, mrid TEXT NOT NULL, body TEXT NOT NULL,
+    start INTEGER NOT NULL, duration INTEGER NOT NULL, energy_wh INTEGER NOT NULL, power_w INTEGER NOT NULL,
+    granted_energy_wh INTEGER NOT NULL, granted_power_w INTEGER NOT NULL, created INTEGER NOT NULL,
+    UNIQUE (edev_id, mrid));
+CREATE TABLE IF NOT EXISTS rejection (
+    id INTEGER PRIMARY KEY, at REAL NOT NULL, lfdi TEXT, method TEXT NOT NULL, path TEXT NOT NULL,
+    status INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS request_count (lfdi TEXT PRIMARY KEY, requests INTEGER NOT NULL);
+"""
+
+
+class Store:
+    """One SQLite connection shared by the server's threads behind a lock (writes are short)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    def scalar(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        row = self.one(sql, args)
+        return None if row is None else row[0]
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement in its own transaction; the last row id."""
+        with self._lock:
+            cursor = self._db.execute(sql, args)
+            return int(cursor.lastrowid or 0)
+
+    def update(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement; how many rows it changed."""
+        with self._lock:
+            return int(self._db.execute(sql, args).rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(sql, rows)
+            return db.total_changes - before
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return default if value is None else str(value)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        text = value if isinstance(value, str) else json.dumps(value)
+        self.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, text),
+        )

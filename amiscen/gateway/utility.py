@@ -1,0 +1,127 @@
+"""The utility side: DR events and DER controls the head-end publishes, by simulated time.
+
+Events live in the database, so an operator can add or cancel one while the head-end runs
+(`amiscen serve event ...`) and meters see it at their next poll.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from amiscen.gateway.store import Store
+from amiscen.sep.constants import EventStatusCode
+from amiscen.sep.ids import mrid
+from amiscen.sep.model.common import EventStatus
+
+LISTED_AFTER_END = 3600  # seconds an event stays listed after it ends, so late pollers still see it
+
+
+@dataclass(frozen=True)
+class UtilityEvent:
+    """One event as the utility schedules it. ``targets`` None means every device of its kind."""
+
+    kind: Literal["dr", "der"]
+    event_id: str
+    program: str
+    primacy: int
+    start: int
+    duration: int
+    spec: dict[str, Any]
+    targets: list[str] | None = None
+    randomize_start: int = 0
+    randomize_duration: int = 0
+    created: int = 0
+    cancelled_at: int | None = None
+    response_required: bool = True
+    row_id: int = field(default=0, compare=False)
+
+    @property
+    def end(self) -> int:
+        return self.start + self.duration
+
+    def applies_to(self, meter_id: str) -> bool:
+        return self.targets is None or meter_id in self.targets
+
+    def status(self, now: float) -> EventStatus:
+        if self.cancelled_at is not None and now >= self.cancelled_at:
+            return EventStatus(int(EventStatusCode.CANCELLED), self.cancelled_at)
+        if now < self.start:
+            return EventStatus(int(EventStatusCode.SCHEDULED), self.created)
+        return EventStatus(int(EventStatusCode.ACTIVE), self.start)
+
+    def visible(self, now: float) -> bool:
+        return self.created <= now < self.end + LISTED_AFTER_END
+
+    def active(self, now: float) -> bool:
+        cancelled = self.cancelled_at is not None and now >= self.cancelled_at
+        return self.start <= now < self.end and not cancelled
+
+    def device_mrid(self, pen: int, lfdi: str) -> str:
+        """Each device gets its own control (its own share of a kW target), so its own mRID."""
+        return mrid(pen, self.kind, self.event_id, lfdi)
+
+
+def ensure_program(store: Store, kind: str, name: str, primacy: int) -> int:
+    store.execute("INSERT OR IGNORE INTO program(kind, name, primacy) VALUES (?, ?, ?)", (kind, name, primacy))
+    return int(store.scalar("SELECT id FROM program WHERE kind = ? AND name = ?", (kind, name)))
+
+
+def publish(store: Store, events: list[UtilityEvent]) -> int:
+    """Schedule events (those already known by id are left as they are); how many were new."""
+    added = 0
+    for e in events:
+        ensure_program(store, e.kind, e.program, e.primacy)
+        added += store.update(
+            "INSERT OR IGNORE INTO event(kind, event_id, program, primacy, start, duration, randomize_start, "
+            "randomize_duration, spec, targets, created, cancelled_at, response_required) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                e.kind,
+                e.event_id,
+                e.program,
+                e.primacy,
+                e.start,
+                e.duration,
+                e.randomize_start,
+                e.randomize_duration,
+                json.dumps(e.spec),
+                None if e.targets is None else json.dumps(e.targets),
+                e.created,
+                e.cancelled_at,
+                int(e.response_required),
+            ),
+        )
+    return added
+
+
+def cancel(store: Store, event_id: str, at: int) -> bool:
+    return bool(
+        store.update("UPDATE event SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL", (at, event_id))
+    )
+
+
+def events(store: Store, kind: str | None = None) -> list[UtilityEvent]:
+    rows = store.all(
+        "SELECT * FROM event" + (" WHERE kind = ?" if kind else "") + " ORDER BY start, id", (kind,) if kind else ()
+    )
+    return [
+        UtilityEvent(
+            kind=r["kind"],
+            event_id=r["event_id"],
+            program=r["program"],
+            primacy=r["primacy"],
+            start=r["start"],
+            duration=r["duration"],
+            spec=json.loads(r["spec"]),
+            targets=None if r["targets"] is None else json.loads(r["targets"]),
+            randomize_start=r["randomize_start"],
+            randomize_duration=r["randomize_duration"],
+            created=r["created"],
+            cancelled_at=r["cancelled_at"],
+            response_required=bool(r["response_required"]),
+            row_id=r["id"],
+        )
+        for r in rows
+    ]
