@@ -11,7 +11,6 @@ from amiscen.clock import SimClock
 from amiscen.gateway.http import HttpError, Reply, Request, Router
 from amiscen.gateway.store import Store
 from amiscen.sep.constants import MEDIA_TYPE, ErrorReason
-from amiscen.sep.ids import pin_with_check_digit
 from amiscen.sep.model.common import Resource
 from amiscen.sep.parse import SepParseError, parse_document
 from amiscen.sep.xsd import SchemaValidator
@@ -33,13 +32,6 @@ class HeadendConfig:
     default_list_limit: int = 1  # as some real servers do: clients must send l
     flow_capacity_w: int = 200_000  # campus P2P capacity per interval, shared first come first served
     simulated: bool = True  # Time.quality 7 (intentionally uncoordinated) when not on the wall clock
-
-
-def registration_pin(meter_id: str) -> int:
-    """The PIN printed on a meter, known out of band to both sides: 5 digits from its id, plus check digit."""
-    import hashlib
-
-    return pin_with_check_digit(int.from_bytes(hashlib.sha256(meter_id.encode()).digest()[:4], "big") % 100000)
 
 
 class Headend:

@@ -12,6 +12,10 @@ from amiscen.scenario.types import Duration, Model
 
 # Bangkok monthly mean air temperature, degC (Thai Meteorological Department 1991-2020 normals, Bangkok Metropolis).
 BANGKOK_MONTHLY_MEAN_C = (27.0, 28.6, 29.8, 30.8, 30.3, 29.7, 29.3, 29.0, 28.6, 28.3, 27.8, 26.6)
+# Linke turbidity at UTCC per month (the SoDa/Meteotest climatology, as pvlib's lookup_linke_turbidity gives it)
+BANGKOK_LINKE_TURBIDITY = (3.77, 4.29, 4.75, 4.95, 5.15, 5.10, 5.30, 4.95, 4.56, 4.00, 3.75, 3.55)
+# share of clear-sky irradiance lost to cloud per month: dry, clear Dec-Feb; monsoon May-Oct
+BANGKOK_CLOUDINESS = (0.22, 0.24, 0.26, 0.28, 0.36, 0.40, 0.40, 0.42, 0.44, 0.38, 0.28, 0.22)
 
 
 class Weather(Model):
@@ -24,15 +28,37 @@ class Weather(Model):
         description="Mean air temperature per month, January first, degC.",
     )
     daily_swing_c: float = Field(7.0, ge=0, le=30, description="Typical daily max minus min temperature, degC.")
-    cloudiness: float = Field(
-        0.45,
-        ge=0,
-        le=1,
-        description="Mean share of clear-sky irradiance lost to cloud (0 clear, 1 overcast).",
+    cloudiness: list[float] = Field(
+        default_factory=lambda: list(BANGKOK_CLOUDINESS),
+        min_length=12,
+        max_length=12,
+        description="Mean share of clear-sky irradiance lost to cloud per month, January first (0 clear, 1 overcast).",
     )
     cloud_persistence: Duration = Field(
-        timedelta(minutes=40), description="Correlation time of cloud cover: how long a cloudy spell lasts."
+        timedelta(minutes=40), description="Correlation time of cloud cover within a day: how long a spell lasts."
     )
+    linke_turbidity: list[float] = Field(
+        default_factory=lambda: list(BANGKOK_LINKE_TURBIDITY),
+        min_length=12,
+        max_length=12,
+        description="Linke turbidity per month, January first (haze; Bangkok 3.5-5.3).",
+    )
+    albedo: float = Field(0.2, ge=0, le=1, description="Ground reflectance seen by tilted panels.")
+    wind_speed: float = Field(1.0, ge=0, le=40, description="Typical wind speed at roof level, m/s (module cooling).")
+
+    @field_validator("cloudiness")
+    @classmethod
+    def _shares(cls, values: list[float]) -> list[float]:
+        if any(not 0 <= v <= 1 for v in values):
+            raise ValueError("each month's cloudiness must be between 0 and 1")
+        return values
+
+    @field_validator("linke_turbidity")
+    @classmethod
+    def _turbidity(cls, values: list[float]) -> list[float]:
+        if any(not 1 <= v <= 10 for v in values):
+            raise ValueError("each month's Linke turbidity must be between 1 and 10")
+        return values
 
 
 class Site(Model):

@@ -21,7 +21,8 @@ class Uom(IntEnum):
     WH = 72
     VARH = 73
     VAH = 71
-    PERCENT = 65  # % (state of charge)
+    COS_THETA = 65  # displacement power factor
+    AH = 106
 
 
 class Kind(IntEnum):

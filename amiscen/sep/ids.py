@@ -49,3 +49,9 @@ def mrid(pen: int, *parts: str) -> str:
 def pen_of(mrid_hex: str) -> int:
     """The PEN carried in an mRID's low 32 bits."""
     return int(mrid_hex, 16) & 0xFFFFFFFF
+
+
+def registration_pin(meter_id: str) -> int:
+    """amiscen's out-of-band registration PIN of a meter (as printed on its label): five digits derived from its
+    id, plus the check digit. The head-end publishes it in Registration; the meter checks it before going on."""
+    return pin_with_check_digit(int.from_bytes(hashlib.sha256(meter_id.encode()).digest()[:4], "big") % 100000)

@@ -51,6 +51,7 @@ from amiscen.sep.model.metering import (
     MeterReading,
     MeterReadingList,
     MirrorMeterReading,
+    MirrorMeterReadingList,
     MirrorReadingSet,
     MirrorUsagePoint,
     MirrorUsagePointList,
@@ -364,6 +365,7 @@ def samples() -> dict[str, list[Resource]]:
         "ReadingType": [READING_TYPE],
         "Reading": [READING, Reading()],
         "MirrorMeterReading": [MMR_SET, MMR_SINGLE, MMR_DECLARE],
+        "MirrorMeterReadingList": [MirrorMeterReadingList(all=2, results=2, MirrorMeterReading=[MMR_SET, MMR_SINGLE])],
         "MirrorUsagePoint": [MUP],
         "MirrorUsagePointList": [
             MirrorUsagePointList(all=1, results=1, href="/mup", pollRate=60, MirrorUsagePoint=[MUP]),

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.sep import constants as c
-from amiscen.sep.ids import mrid
+from amiscen.sep.ids import mrid, registration_pin
 from amiscen.sep.model.common import Link, ListLink, Resource
 from amiscen.sep.model.device import (
     DeviceCapability,
@@ -123,8 +123,6 @@ def end_device_list(app: Headend, req: Request) -> Reply:
 
 
 def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
-    from amiscen.gateway.app import registration_pin
-
     if not isinstance(body, EndDevice):
         raise HttpError(400, f"expected an EndDevice, got {type(body).__name__}")
     if body.sFDI != req.sfdi:

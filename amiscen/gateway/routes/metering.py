@@ -15,6 +15,7 @@ from amiscen.sep.model.metering import (
     MeterReading,
     MeterReadingList,
     MirrorMeterReading,
+    MirrorMeterReadingList,
     MirrorUsagePoint,
     MirrorUsagePointList,
     Reading,
@@ -159,17 +160,22 @@ def mirror(app: Headend, req: Request, m: int) -> Reply:
 
 
 def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
-    """Store a MirrorMeterReading's readings: its MirrorReadingSets and/or a single Reading."""
+    """Store readings: a MirrorMeterReading (its MirrorReadingSets and/or single Reading), or a list of them."""
     _own_mirror(app, req, m)
-    if not isinstance(body, MirrorMeterReading):
-        raise HttpError(400, f"expected a MirrorMeterReading, got {type(body).__name__}")
-    mmr = _declare(app, m, body)
+    if isinstance(body, MirrorMeterReadingList):
+        items = body.MirrorMeterReading
+    elif isinstance(body, MirrorMeterReading):
+        items = [body]
+    else:
+        raise HttpError(400, f"expected a MirrorMeterReading or MirrorMeterReadingList, got {type(body).__name__}")
     now = app.clock.now()
     rows: list[tuple[int, int, int, int | None, int | None, float]] = []
-    singles = [body.Reading] if body.Reading is not None else []
-    for reading in [x for s in body.MirrorReadingSet for x in s.Reading] + singles:
-        period = reading.timePeriod or DateTimeInterval(0, int(now))
-        rows.append((mmr, period.start, period.duration, reading.value, reading.qualityFlags, now))
+    for item in items:
+        mmr = _declare(app, m, item)
+        singles = [item.Reading] if item.Reading is not None else []
+        for reading in [x for s in item.MirrorReadingSet for x in s.Reading] + singles:
+            period = reading.timePeriod or DateTimeInterval(0, int(now))
+            rows.append((mmr, period.start, period.duration, reading.value, reading.qualityFlags, now))
     app.store.executemany(
         "INSERT OR IGNORE INTO reading(mmr_id, start, duration, value, quality, received) VALUES (?, ?, ?, ?, ?, ?)",
         rows,

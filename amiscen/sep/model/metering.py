@@ -10,6 +10,7 @@ __all__ = [
     "MeterReading",
     "MeterReadingList",
     "MirrorMeterReading",
+    "MirrorMeterReadingList",
     "MirrorReadingSet",
     "MirrorUsagePoint",
     "MirrorUsagePointList",
@@ -64,6 +65,16 @@ class MirrorMeterReading(Resource):
     nextUpdateTime: int | None = None
     Reading: Reading | None = None
     ReadingType: ReadingType | None = None
+
+
+@dataclass(frozen=True)
+class MirrorMeterReadingList(Resource):
+    """Several quantities in one POST to a MirrorUsagePoint."""
+
+    all: int
+    results: int
+    href: str | None = None
+    MirrorMeterReading: list[MirrorMeterReading] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

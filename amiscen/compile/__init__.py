@@ -1,0 +1,1 @@
+"""The compiler: a scenario becomes what each meter measures. Pure functions, numpy, no I/O, seeded."""

@@ -1,0 +1,110 @@
+"""compile(scenario) -> Plan: the site's weather and, per meter, its load, PV, battery and registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from amiscen.compile import solar
+from amiscen.compile.battery import Battery
+from amiscen.compile.calendar import day_types
+from amiscen.compile.load import load_w
+from amiscen.compile.registers import Registers, registers
+from amiscen.compile.rng import stream
+from amiscen.compile.timegrid import TimeGrid
+from amiscen.compile.weather import WeatherSeries, _monthly, weather
+from amiscen.scenario.model import MeterSpec, Scenario, meters
+
+
+@dataclass(frozen=True)
+class MeterPlan:
+    meter: MeterSpec
+    registers: Registers
+
+
+class SiteModel:
+    """Everything site-wide, computed once: time grid, calendar, weather, sun. Meters draw on it."""
+
+    def __init__(self, scenario: Scenario, start: float | None = None, count: int | None = None) -> None:
+        t = scenario.time
+        step = t.reading_interval.total_seconds()
+        self.scenario = scenario
+        self.grid = TimeGrid(
+            start=start if start is not None else t.start.timestamp(),
+            step=step,
+            count=count if count is not None else int(t.duration.total_seconds() // step),
+            timezone=scenario.site.timezone,
+        )
+
+    @cached_property
+    def local_hours(self) -> np.ndarray:
+        return self.grid.local_hours()
+
+    @cached_property
+    def day_flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        days, index = self.grid.local_days()
+        weekend, holiday, in_term = day_types(self.scenario.calendar, days)
+        return weekend[index], holiday[index], in_term[index]
+
+    @cached_property
+    def weather(self) -> WeatherSeries:
+        return weather(self.scenario.site.weather, self.grid, self.scenario.time.seed)
+
+    @cached_property
+    def sun(self) -> solar.SunPosition:
+        site = self.scenario.site
+        return solar.sun_position(self.grid.mids, site.latitude, site.longitude)
+
+    @cached_property
+    def sky(self) -> solar.ClearSky:
+        site = self.scenario.site
+        clear = solar.clear_sky(self.sun, _monthly(site.weather.linke_turbidity, self.grid), site.elevation_m)
+        return solar.cloudy_sky(clear, self.sun, self.weather.clear_sky_index)
+
+    def pv_w(self, meter: MeterSpec) -> np.ndarray:
+        if meter.pv is None:
+            return np.zeros(self.grid.count)
+        w = self.scenario.site.weather
+        poa = solar.plane_of_array(self.sun, self.sky, meter.pv.tilt_deg, meter.pv.azimuth_deg, w.albedo)
+        return solar.ac_power_w(meter.pv, poa, solar.cell_temperature(poa, self.weather.temperature_c, w.wind_speed))
+
+    def load_w(self, meter: MeterSpec) -> np.ndarray:
+        profile = self.scenario.profile(meter.building_type)
+        return load_w(
+            profile,
+            meter.peak_kw,
+            meter.time_shift_min,
+            self.local_hours,
+            np.array(self.day_flags),
+            self.weather.temperature_c,
+            self.grid.step,
+            self.scenario.time.seed,
+            meter.id,
+        )
+
+    def meter_plan(self, meter: MeterSpec) -> MeterPlan:
+        load = self.load_w(meter)
+        pv = self.pv_w(meter)
+        n = self.grid.count
+        battery_w = np.zeros(n)
+        soc = np.full(n, np.nan)
+        if meter.battery is not None:
+            battery = Battery(meter.battery, self.grid.step)
+            weekend = self.day_flags[0]
+            hours = self.local_hours
+            for i, (l_w, p_w, h, we) in enumerate(
+                zip(load.tolist(), pv.tolist(), hours.tolist(), weekend.tolist(), strict=True)
+            ):
+                battery_w[i] = battery.dispatch(l_w, p_w, h, not we)
+                soc[i] = battery.state.soc
+        noise = stream(self.scenario.time.seed, "meter", meter.id, "voltage").normal(0, 0.6, n)
+        regs = registers(load, pv, battery_w, soc, self.grid.step, meter.peak_kw * 1000, noise)
+        return MeterPlan(meter=meter, registers=regs)
+
+
+def compile_scenario(scenario: Scenario) -> list[MeterPlan]:
+    """Every meter's plan for the scenario's whole window."""
+    site = SiteModel(scenario)
+    return [site.meter_plan(m) for m in meters(scenario)]

@@ -1,0 +1,60 @@
+"""What a revenue meter registers per interval, and the identity that must hold exactly:
+load = import - export + pv + discharge - charge (energy per interval)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NOMINAL_VOLTAGE = 230.0  # Thailand: 230/400 V, 50 Hz
+
+
+@dataclass(frozen=True)
+class Registers:
+    """Per interval (arrays of equal length). Energies in Wh, powers in W (interval averages)."""
+
+    load_w: np.ndarray
+    pv_w: np.ndarray
+    battery_w: np.ndarray  # + discharge, - charge
+    soc: np.ndarray  # 0..1 at the interval's end (NaN without a battery)
+    import_wh: np.ndarray
+    export_wh: np.ndarray
+    import_total_wh: np.ndarray  # cumulative, at the interval's end
+    export_total_wh: np.ndarray
+    voltage_v: np.ndarray
+
+    @property
+    def net_w(self) -> np.ndarray:
+        """Active power through the meter: + import, - export."""
+        return self.load_w - self.pv_w - self.battery_w
+
+
+def registers(
+    load_w: np.ndarray,
+    pv_w: np.ndarray,
+    battery_w: np.ndarray,
+    soc: np.ndarray,
+    step_s: float,
+    peak_w: float,
+    voltage_noise: np.ndarray,
+    start_import_wh: float = 0.0,
+    start_export_wh: float = 0.0,
+) -> Registers:
+    net = load_w - pv_w - battery_w
+    hours = step_s / 3600
+    import_wh = np.maximum(net, 0) * hours
+    export_wh = np.maximum(-net, 0) * hours
+    # voltage sags with import and rises with export through the service impedance (~1.5% at peak import)
+    voltage = NOMINAL_VOLTAGE * (1 - 0.015 * net / max(peak_w, 1.0)) + voltage_noise
+    return Registers(
+        load_w=load_w,
+        pv_w=pv_w,
+        battery_w=battery_w,
+        soc=soc,
+        import_wh=import_wh,
+        export_wh=export_wh,
+        import_total_wh=start_import_wh + np.cumsum(import_wh),
+        export_total_wh=start_export_wh + np.cumsum(export_wh),
+        voltage_v=voltage,
+    )

@@ -1,0 +1,63 @@
+"""From the scenario's events to the utility schedule the head-end publishes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amiscen.gateway.utility import UtilityEvent
+from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, Targets
+from amiscen.scenario.model import MeterSpec, Scenario
+
+
+def targeted(targets: Targets, fleet: list[MeterSpec]) -> list[MeterSpec]:
+    if targets.everyone:
+        return fleet
+    return [
+        m
+        for m in fleet
+        if m.building_type in targets.building_types or m.building in targets.buildings or m.id in targets.meters
+    ]
+
+
+def utility_events(scenario: Scenario, fleet: list[MeterSpec]) -> list[UtilityEvent]:
+    """DR events with each targeted meter's share of a kW target (by peak demand), and DER controls for the
+    targeted meters that have PV or a battery. Everything is published at the start of the run."""
+    created = int(scenario.time.start.timestamp())
+    events: list[UtilityEvent] = []
+    for e in scenario.events:
+        if not isinstance(e, DemandResponseEvent | DerControlEvent):
+            continue
+        start = int(scenario.at(e.start).timestamp())
+        cancel = None if e.cancel_at is None else int(scenario.at(e.cancel_at).timestamp())
+        common: dict[str, Any] = {
+            "event_id": e.id,
+            "program": e.program,
+            "start": start,
+            "duration": int(e.duration.total_seconds()),
+            "randomize_start": int(e.randomize_start.total_seconds()),
+            "randomize_duration": int(e.randomize_duration.total_seconds()),
+            "created": min(created, start),
+            "cancelled_at": cancel,
+            "response_required": e.response_required,
+        }
+        if isinstance(e, DemandResponseEvent):
+            group = targeted(e.targets, fleet)
+            spec: dict[str, Any] = {"mandatory": e.mandatory}
+            if e.target_reduction.kw is not None:
+                total_peak = sum(m.peak_kw for m in group) or 1.0
+                spec["shares"] = {m.id: e.target_reduction.kw * m.peak_kw / total_peak for m in group}
+            else:
+                spec["percent"] = e.target_reduction.percent
+            events.append(UtilityEvent(kind="dr", primacy=0, spec=spec, targets=[m.id for m in group], **common))
+        else:
+            group = [m for m in targeted(e.targets, fleet) if m.is_prosumer]
+            events.append(
+                UtilityEvent(
+                    kind="der",
+                    primacy=e.primacy,
+                    spec={"control": e.control.model_dump()},
+                    targets=[m.id for m in group],
+                    **common,
+                )
+            )
+    return events

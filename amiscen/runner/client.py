@@ -1,0 +1,226 @@
+"""One meter's 2030.5 client: discovery by following links from /dcap (never hard-coded paths), time sync,
+find-or-register its EndDevice, check the Registration PIN, set up its MirrorUsagePoint, then the periodic work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from amiscen.runner.quantities import Quantity, mmr_mrid, mup_mrid
+from amiscen.runner.transport import Exchange, MeterSession
+from amiscen.sep import constants as c
+from amiscen.sep.ids import registration_pin
+from amiscen.sep.model.common import Resource
+from amiscen.sep.model.device import (
+    DeviceCapability,
+    EndDevice,
+    EndDeviceList,
+    FunctionSetAssignmentsList,
+    Registration,
+    Time,
+)
+from amiscen.sep.model.metering import MirrorMeterReading, MirrorUsagePoint
+from amiscen.sep.parse import SepParseError, parse_as
+from amiscen.sep.render import render_bytes
+
+R = TypeVar("R", bound=Resource)
+PAGE = 50
+
+
+class RequestFailed(Exception):
+    """A request that did not get the answer the protocol needs; carries the exchange for classification."""
+
+    def __init__(self, exchange: Exchange, message: str) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+
+
+@dataclass(frozen=True)
+class Identity:
+    meter_id: str
+    lfdi: str
+    sfdi: int
+    pen: int
+    device_category: int
+
+
+@dataclass
+class Discovered:
+    """Links found by discovery, and the rates the server asks for."""
+
+    dcap_poll: int = c.DEFAULT_POLL_RATE
+    time: str | None = None
+    time_poll: int = c.DEFAULT_POLL_RATE
+    end_device: str | None = None
+    registration: str | None = None
+    der_list: str | None = None
+    log_events: str | None = None
+    flow_requests: str | None = None
+    flow_responses: str | None = None
+    dr_programs: str | None = None
+    der_programs: str | None = None
+    mirror_list: str | None = None
+    mirror: str | None = None
+    post_rate: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MeterClient:
+    def __init__(
+        self,
+        identity: Identity,
+        session: MeterSession,
+        record: Callable[[str, Exchange], None],
+        dcap_path: str = "/dcap",
+    ) -> None:
+        self.id = identity
+        self.session = session
+        self._record = record
+        self.dcap_path = dcap_path
+        self.links = Discovered()
+        self.time_offset = 0.0  # server time minus our clock
+
+    # -- requests --------------------------------------------------------------------------------------
+    def exchange(self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None) -> Exchange:
+        x = self.session.send(method, path, body, params)
+        self._record(self.id.meter_id, x)
+        return x
+
+    def get(self, path: str, cls: type[R], params: dict[str, Any] | None = None) -> R:
+        x = self.exchange("GET", path, params=params)
+        if not x.ok:
+            raise RequestFailed(x, f"GET {path}: {x.detail or x.status}")
+        try:
+            return parse_as(x.response_body, cls)
+        except SepParseError as exc:
+            raise RequestFailed(x, f"GET {path}: {exc}") from None
+
+    def post(self, path: str, resource: Resource, method: str = "POST") -> Exchange:
+        x = self.exchange(method, path, render_bytes(resource))
+        if not x.ok:
+            raise RequestFailed(x, f"{method} {path}: {x.detail or x.status}")
+        return x
+
+    def get_list(self, path: str, cls: type[R], items: str) -> list[Any]:
+        """Every item of a list, paging with s and l by the list's ``all`` and ``results``."""
+        found: list[Any] = []
+        start = 0
+        while True:
+            page = self.get(path, cls, {"s": start, "l": PAGE})
+            chunk = list(getattr(page, items))
+            found.extend(chunk)
+            start += len(chunk)
+            total = int(vars(page)["all"])
+            if not chunk or start >= total:
+                return found
+
+    # -- discovery and registration ------------------------------------------------------------------
+    def discover(self, now: float) -> None:
+        dcap = self.get(self.dcap_path, DeviceCapability)
+        links = self.links
+        links.dcap_poll = dcap.pollRate or c.DEFAULT_POLL_RATE
+        links.time = dcap.TimeLink.href if dcap.TimeLink else None
+        links.mirror_list = dcap.MirrorUsagePointListLink.href if dcap.MirrorUsagePointListLink else None
+        links.dr_programs = dcap.DemandResponseProgramListLink.href if dcap.DemandResponseProgramListLink else None
+        links.der_programs = dcap.DERProgramListLink.href if dcap.DERProgramListLink else None
+        if links.time:
+            self.sync_time(now)
+        if dcap.EndDeviceListLink is None:
+            raise RequestFailed(self._last_ok(), "the gateway's DeviceCapability has no EndDeviceListLink")
+        self._find_or_register(dcap.EndDeviceListLink.href)
+        self._function_sets()
+
+    def _last_ok(self) -> Exchange:
+        return Exchange("GET", self.dcap_path, 200, b"", b"", {}, 0.0, "protocol", "missing link")
+
+    def sync_time(self, now: float) -> Time:
+        assert self.links.time is not None
+        tm = self.get(self.links.time, Time)
+        self.time_offset = tm.currentTime - now
+        self.links.time_poll = tm.pollRate or c.DEFAULT_POLL_RATE
+        return tm
+
+    def _find_or_register(self, edev_list: str) -> None:
+        mine = [
+            d
+            for d in self.get_list(edev_list, EndDeviceList, "EndDevice")
+            if d.sFDI == self.id.sfdi or (d.lFDI or "").upper() == self.id.lfdi
+        ]
+        if mine and mine[0].href:
+            href = mine[0].href
+        else:
+            device = EndDevice(
+                sFDI=self.id.sfdi, lFDI=self.id.lfdi, changedTime=0, deviceCategory=self.id.device_category
+            )
+            x = self.post(edev_list, device)
+            href = x.headers.get("Location") or ""
+            if not href:
+                raise RequestFailed(x, f"POST {edev_list} returned no Location for the new EndDevice")
+        device = self.get(href, EndDevice)
+        self.links.end_device = href
+        self.links.registration = device.RegistrationLink.href if device.RegistrationLink else None
+        self.links.der_list = device.DERListLink.href if device.DERListLink else None
+        self.links.log_events = device.LogEventListLink.href if device.LogEventListLink else None
+        self.links.flow_requests = (
+            device.FlowReservationRequestListLink.href if device.FlowReservationRequestListLink else None
+        )
+        self.links.flow_responses = (
+            device.FlowReservationResponseListLink.href if device.FlowReservationResponseListLink else None
+        )
+        self.links.post_rate = device.postRate
+        self.links.extra["fsa"] = (
+            device.FunctionSetAssignmentsListLink.href if device.FunctionSetAssignmentsListLink else None
+        )
+        if self.links.registration:
+            registration = self.get(self.links.registration, Registration)
+            expected = registration_pin(self.id.meter_id)
+            if registration.pIN != expected:
+                raise RequestFailed(
+                    self._last_ok(),
+                    f"Registration PIN {registration.pIN} is not this meter's PIN "
+                    f"({expected}): refusing to trust this server",
+                )
+
+    def _function_sets(self) -> None:
+        fsa_link = self.links.extra.get("fsa")
+        if not fsa_link:
+            return
+        for fsa in self.get_list(fsa_link, FunctionSetAssignmentsList, "FunctionSetAssignments"):
+            if fsa.DemandResponseProgramListLink:
+                self.links.dr_programs = fsa.DemandResponseProgramListLink.href
+            if fsa.DERProgramListLink:
+                self.links.der_programs = fsa.DERProgramListLink.href
+            if fsa.TimeLink:
+                self.links.time = fsa.TimeLink.href
+
+    # -- metering ------------------------------------------------------------------------------------
+    def ensure_mirror(self, quantities: list[Quantity], post_rate: int, role_flags: int) -> str:
+        """Create (or update) this meter's MirrorUsagePoint with one MirrorMeterReading per quantity."""
+        if self.links.mirror:
+            return self.links.mirror
+        if not self.links.mirror_list:
+            raise RequestFailed(self._last_ok(), "the gateway offers no MirrorUsagePointListLink")
+        mup = MirrorUsagePoint(
+            mRID=mup_mrid(self.id.pen, self.id.meter_id),
+            description=self.id.meter_id[:32],
+            roleFlags=role_flags,
+            serviceCategoryKind=int(c.ServiceKind.ELECTRICITY),
+            status=1,
+            deviceLFDI=self.id.lfdi,
+            postRate=post_rate,
+            MirrorMeterReading=[
+                MirrorMeterReading(
+                    mRID=mmr_mrid(self.id.pen, self.id.meter_id, q.key),
+                    description=q.description,
+                    ReadingType=q.reading_type,
+                )
+                for q in quantities
+            ],
+        )
+        x = self.post(self.links.mirror_list, mup)
+        location = x.headers.get("Location")
+        if not location:
+            raise RequestFailed(x, f"POST {self.links.mirror_list} returned no Location")
+        self.links.mirror = location
+        return location

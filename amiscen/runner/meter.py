@@ -1,0 +1,250 @@
+"""One simulated meter at run time: its tasks (connect, post readings, poll events, keep time), its outbox, its
+physics. Each task returns the follow-up tasks it schedules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from amiscen.compile.plan import MeterPlan, SiteModel
+from amiscen.runner.client import MeterClient, RequestFailed
+from amiscen.runner.events import Connected, Delivered, Failed, Generated, Note, Responded, RunEvent
+from amiscen.runner.outbox import Outbox
+from amiscen.runner.participation import Due, Participation
+from amiscen.runner.physics import MeterPhysics
+from amiscen.runner.quantities import Interval, Quantity, mmr_mrid
+from amiscen.runner.transport import RetrySchedule
+from amiscen.sep import constants as c
+from amiscen.sep.ids import mrid
+from amiscen.sep.model.common import DateTimeInterval, Resource
+from amiscen.sep.model.events import DemandResponseProgramList, DERControlList, DERProgramList, EndDeviceControlList
+from amiscen.sep.model.metering import MirrorMeterReading, MirrorMeterReadingList, MirrorReadingSet, Reading
+from amiscen.sep.model.misc import Response
+from amiscen.sep.render import render_bytes
+
+NEVER = 1e300
+Task = tuple[float, str]
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    post_rate: int
+    dr_poll: int
+    der_poll: int
+    time_poll: int
+    pen: int
+    demand_response: bool = True
+    der: bool = True
+    time_sync: bool = True
+
+
+@dataclass
+class OneOff:
+    """A scripted action at a time: a body to post to a link the client discovered."""
+
+    at: float
+    kind: str  # flow_request / log_event
+    make: Callable[[MeterClient, float], tuple[str | None, Resource]]
+    label: str = ""
+
+
+@dataclass
+class Meter:
+    plan: MeterPlan
+    site: SiteModel
+    client: MeterClient
+    outbox: Outbox
+    retry: RetrySchedule
+    config: MeterConfig
+    quantities: list[Quantity]
+    participation: Participation
+    emit: Callable[[RunEvent], None]
+    one_offs: list[OneOff] = field(default_factory=list)
+    offline: list[tuple[float, float]] = field(default_factory=list)
+    connected: bool = False
+    connect_attempts: int = 0
+
+    def __post_init__(self) -> None:
+        self.physics = MeterPhysics(self.plan, self.site)
+        self.id = self.plan.meter.id
+        self.role_flags = int(c.ROLE_REVENUE_PREMISES)
+
+    # -- scheduling ----------------------------------------------------------------------------------
+    def first_tasks(self, start: float) -> list[Task]:
+        tasks: list[Task] = [(start, "connect"), (start + self.config.post_rate, "post")]
+        tasks += [(o.at, f"oneoff:{i}") for i, o in enumerate(self.one_offs)]
+        return tasks
+
+    def is_offline(self, now: float) -> bool:
+        return any(a <= now < b for a, b in self.offline)
+
+    def run(self, task: str, now: float) -> list[Task]:
+        if self.is_offline(now) and task != "post":
+            back = next(b for a, b in self.offline if a <= now < b)
+            return [(back, task)]
+        handler = getattr(self, "_" + task.split(":")[0])
+        result: list[Task] = handler(now, task)
+        return result
+
+    # -- tasks ----------------------------------------------------------------------------------------
+    def _connect(self, now: float, task: str) -> list[Task]:
+        try:
+            self.client.discover(now)
+            self.client.ensure_mirror(self.quantities, self.config.post_rate, self.role_flags)
+        except RequestFailed as exc:
+            self.connect_attempts += 1
+            delay = self.retry.delay(min(self.connect_attempts, self.retry.max_attempts), exc.exchange.retry_after)
+            self.emit(Failed(self.id, now, "connect", exc.exchange.failure or "protocol", str(exc), True))
+            return [(now + delay, "connect")]
+        self.connected = True
+        self.emit(Connected(self.id, now, self.client.links.mirror or ""))
+        tasks: list[Task] = [(now, "flush")]
+        if self.config.demand_response and self.client.links.dr_programs:
+            tasks.append((now, "poll_dr"))
+        if self.config.der and self.client.links.der_programs and self.plan.meter.is_prosumer:
+            tasks.append((now, "poll_der"))
+        if self.config.time_sync and self.client.links.time:
+            tasks.append((now + self.client.links.time_poll, "poll_time"))
+        return tasks
+
+    def _post(self, now: float, task: str) -> list[Task]:
+        intervals = self.physics.intervals_until(now, self.participation.controls())
+        if intervals:
+            self.emit(Generated(self.id, tuple(intervals), len(self.quantities)))
+            body = render_bytes(self._readings(intervals))
+            self.outbox.add(self.id, "readings", None, body, len(intervals) * len(self.quantities), now)
+        follow = [] if self.is_offline(now) else self._flush(now, task)
+        return [*follow, (now + self.config.post_rate, "post")]
+
+    def _readings(self, intervals: list[Interval]) -> MirrorMeterReadingList:
+        first, last = intervals[0], intervals[-1]
+        period = DateTimeInterval(last.start + last.duration - first.start, first.start)
+        items = []
+        for q in self.quantities:
+            readings = [
+                Reading(
+                    qualityFlags=int(c.QualityFlags.VALID),
+                    timePeriod=DateTimeInterval(x.duration, x.start),
+                    value=q.value(x),
+                )
+                for x in intervals
+            ]
+            set_id = mrid(self.config.pen, "mrs", self.id, q.key, str(first.start))
+            items.append(
+                MirrorMeterReading(
+                    mRID=mmr_mrid(self.config.pen, self.id, q.key),
+                    MirrorReadingSet=[MirrorReadingSet(mRID=set_id, timePeriod=period, Reading=readings)],
+                )
+            )
+        return MirrorMeterReadingList(all=len(items), results=len(items), MirrorMeterReading=items)
+
+    def _flush(self, now: float, task: str) -> list[Task]:
+        """Send what is due from the outbox, oldest first; stop at the first transient failure (order kept)."""
+        if not self.connected:
+            return []
+        for item in self.outbox.due(self.id, now):
+            target = item.target or self.client.links.mirror or ""
+            x = self.client.exchange("PUT" if item.kind == "der" else "POST", target, item.body)
+            if x.ok:
+                self.outbox.delivered(item.id, now)
+                self.emit(Delivered(self.id, item.kind, item.readings, now))
+                continue
+            attempt = item.attempts + 1
+            if x.transient:
+                wait = self.retry.delay(min(attempt, self.retry.max_attempts), x.retry_after)
+                self.outbox.failed(item.id, now + wait, f"{x.failure}: {x.detail}")
+                self.emit(Failed(self.id, now, item.kind, x.failure or "protocol", x.detail, True))
+                return [(now + wait, "flush")]
+            self.outbox.failed(item.id, NEVER, f"{x.failure}: {x.detail} {x.response_body[:200]!r}")
+            self.emit(
+                Failed(
+                    self.id,
+                    now,
+                    item.kind,
+                    x.failure or "protocol",
+                    f"{x.detail}; dropped after a permanent refusal: {x.response_body[:200].decode(errors='replace')}",
+                    False,
+                )
+            )
+        return []
+
+    def _respond(self, now: float, due: list[Due]) -> None:
+        for d in due:
+            response = Response(
+                createdDateTime=int(now + self.client.time_offset),
+                endDeviceLFDI=self.client.id.lfdi,
+                status=d.status,
+                subject=d.subject,
+            )
+            self.outbox.add(self.id, "response", d.reply_to, render_bytes(response), 0, now)
+            self.emit(Responded(self.id, d.event_id, d.kind, d.status, now))
+
+    def _poll(self, now: float, kind: str) -> int:
+        """Poll DR or DER programs and their controls; the poll rate the server asks for."""
+        client = self.client
+        link = client.links.dr_programs if kind == "dr" else client.links.der_programs
+        programs_cls: type[DemandResponseProgramList] | type[DERProgramList] = (
+            DemandResponseProgramList if kind == "dr" else DERProgramList
+        )
+        list_attr = "DemandResponseProgram" if kind == "dr" else "DERProgram"
+        rate = self.config.dr_poll if kind == "dr" else self.config.der_poll
+        assert link is not None
+        programs_page = client.get(link, programs_cls, {"s": 0, "l": 50})
+        rate = programs_page.pollRate or rate
+        items = []
+        for program in client.get_list(link, programs_cls, list_attr):
+            controls_link = program.EndDeviceControlListLink if kind == "dr" else program.DERControlListLink
+            if controls_link is None:
+                continue
+            if kind == "dr":
+                items += [
+                    (x, program.primacy)
+                    for x in client.get_list(controls_link.href, EndDeviceControlList, "EndDeviceControl")
+                ]
+            else:
+                items += [
+                    (x, program.primacy) for x in client.get_list(controls_link.href, DERControlList, "DERControl")
+                ]
+        self._respond(now, self.participation.update(kind, items, now))  # type: ignore[arg-type]
+        return int(rate)
+
+    def _poll_dr(self, now: float, task: str) -> list[Task]:
+        return self._poll_task(now, "dr", task)
+
+    def _poll_der(self, now: float, task: str) -> list[Task]:
+        return self._poll_task(now, "der", task)
+
+    def _poll_task(self, now: float, kind: str, task: str) -> list[Task]:
+        try:
+            rate = self._poll(now, kind)
+        except RequestFailed as exc:
+            self.emit(Failed(self.id, now, f"poll {kind}", exc.exchange.failure or "protocol", str(exc), True))
+            rate = self.config.dr_poll if kind == "dr" else self.config.der_poll
+        tasks: list[Task] = [(now + rate, task), *self._flush(now, task)]
+        nxt = self.participation.next_transition(now)
+        if nxt is not None:
+            tasks.append((float(nxt), "tick"))
+        return tasks
+
+    def _tick(self, now: float, task: str) -> list[Task]:
+        self._respond(now, self.participation.tick(now))
+        return self._flush(now, task)
+
+    def _poll_time(self, now: float, task: str) -> list[Task]:
+        try:
+            self.client.sync_time(now)
+        except RequestFailed as exc:
+            self.emit(Failed(self.id, now, "time", exc.exchange.failure or "protocol", str(exc), True))
+        return [(now + self.client.links.time_poll, "poll_time")]
+
+    def _oneoff(self, now: float, task: str) -> list[Task]:
+        one = self.one_offs[int(task.split(":")[1])]
+        if not self.connected:
+            return [(now + self.config.post_rate, task)]
+        target, resource = one.make(self.client, now)
+        if target is None:
+            self.emit(Note(self.id, now, f"{one.label}: the gateway offers no link for a {one.kind}", "warning"))
+            return []
+        self.outbox.add(self.id, one.kind, target, render_bytes(resource), 0, now)
+        self.emit(Note(self.id, now, f"{one.label}: {one.kind} queued for {target}"))
+        return self._flush(now, task)

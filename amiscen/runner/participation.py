@@ -1,0 +1,170 @@
+"""How a meter takes part in utility events: which controls apply, when they start and end on this meter's
+clock (randomisation), opt-outs, and the Responses it owes (received -> started -> completed, or cancelled,
+superseded, opted out, expired)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from amiscen.compile.rng import stream
+from amiscen.runner.physics import Control
+from amiscen.sep.constants import EventStatusCode, ResponseRequired, ResponseStatus, UnitType
+from amiscen.sep.model.events import DERControl, EndDeviceControl
+
+Kind = Literal["dr", "der"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The scenario's word on one event for this meter: opt-out share and whether it may opt out at all."""
+
+    opt_out_share: float = 0.0
+
+
+@dataclass
+class Known:
+    kind: Kind
+    mrid: str
+    event_id: str
+    reply_to: str | None
+    required: int
+    start: int  # effective, after this meter's randomisation
+    end: int
+    status: int
+    control: Control
+    mandatory: bool
+    primacy: int
+    opted_out: bool = False
+    posted: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A Response to post."""
+
+    reply_to: str
+    subject: str
+    status: int
+    event_id: str
+    kind: Kind
+
+
+class Participation:
+    def __init__(self, meter_id: str, seed: int, policies: dict[str, Policy], battery_kw: float) -> None:
+        self.meter_id = meter_id
+        self.seed = seed
+        self.policies = policies
+        self.battery_w = battery_kw * 1000
+        self.known: dict[str, Known] = {}
+
+    def _offset(self, event_id: str, spread: int | None) -> int:
+        if not spread:
+            return 0
+        r = stream(self.seed, "meter", self.meter_id, "randomize", event_id).random()
+        return int(r * spread)
+
+    def _control(self, item: EndDeviceControl | DERControl, start: int, end: int) -> Control:
+        if isinstance(item, EndDeviceControl):
+            if item.TargetReduction is not None:
+                unit = {int(UnitType.KW): 1000.0, int(UnitType.WATTS): 1.0}.get(item.TargetReduction.type, 1000.0)
+                return Control(start, end, reduce_w=item.TargetReduction.value * unit)
+            if item.Offset is not None and item.Offset.loadAdjustmentPercentageOffset is not None:
+                return Control(start, end, reduce_share=item.Offset.loadAdjustmentPercentageOffset / 10000)
+            return Control(start, end)
+        base = item.DERControlBase
+        battery = None
+        if base.opModFixedW is not None:
+            battery = base.opModFixedW / 10000 * self.battery_w
+        elif base.opModTargetW is not None:
+            battery = base.opModTargetW.watts
+        return Control(
+            start,
+            end,
+            pv_limit_share=None if base.opModMaxLimW is None else base.opModMaxLimW / 10000,
+            pv_connected=base.opModConnect,
+            battery_w=battery if self.battery_w else None,
+        )
+
+    def update(self, kind: Kind, items: list[tuple[EndDeviceControl | DERControl, int]], now: float) -> list[Due]:
+        """Take the controls a poll returned (each with its program's primacy); the Responses now owed."""
+        due: list[Due] = []
+        seen = set()
+        for item, primacy in items:
+            seen.add(item.mRID)
+            k = self.known.get(item.mRID)
+            if k is None:
+                event_id = item.description or item.mRID
+                start = item.interval.start + self._offset(event_id, item.randomizeStart)
+                end = (
+                    item.interval.start + item.interval.duration + self._offset(event_id + "/d", item.randomizeDuration)
+                )
+                end = max(end, start)
+                mandatory = isinstance(item, EndDeviceControl) and item.drProgramMandatory
+                k = Known(
+                    kind,
+                    item.mRID,
+                    event_id,
+                    item.replyTo,
+                    item.responseRequired or 0,
+                    start,
+                    end,
+                    item.EventStatus.currentStatus,
+                    self._control(item, start, end),
+                    mandatory,
+                    primacy,
+                )
+                self.known[item.mRID] = k
+                if now >= k.end:
+                    due += self._post(k, ResponseStatus.EXPIRED)
+                    continue
+                due += self._post(k, ResponseStatus.EVENT_RECEIVED)
+                share = self.policies.get(event_id, Policy()).opt_out_share
+                draw = stream(self.seed, "meter", self.meter_id, "opt-out", event_id).random()
+                if share and draw < share and not mandatory:
+                    k.opted_out = True
+                    due += self._post(k, ResponseStatus.OPTED_OUT)
+            k.status = item.EventStatus.currentStatus
+            if k.status in (EventStatusCode.CANCELLED, EventStatusCode.CANCELLED_WITH_RANDOMIZATION):
+                due += self._post(k, ResponseStatus.EVENT_CANCELLED)
+                k.end = min(k.end, int(now))
+                k.control = Control(k.start, k.end)
+            elif k.status == EventStatusCode.SUPERSEDED:
+                due += self._post(k, ResponseStatus.EVENT_SUPERSEDED)
+                k.control = Control(k.start, k.start)
+        return due + self.tick(now)
+
+    def tick(self, now: float) -> list[Due]:
+        """Responses owed because time passed: started at the effective start, completed at the end."""
+        due: list[Due] = []
+        for k in self.known.values():
+            if k.opted_out or k.status not in (EventStatusCode.SCHEDULED, EventStatusCode.ACTIVE):
+                continue
+            if now >= k.start and ResponseStatus.EVENT_STARTED not in k.posted and now < k.end:
+                due += self._post(k, ResponseStatus.EVENT_STARTED)
+            if now >= k.end and ResponseStatus.EVENT_STARTED in k.posted:
+                due += self._post(k, ResponseStatus.EVENT_COMPLETED)
+        return due
+
+    def _post(self, k: Known, status: ResponseStatus) -> list[Due]:
+        if int(status) in k.posted:
+            return []
+        k.posted.append(int(status))  # decided: the outbox carries it even if the gateway is down now
+        required = ResponseRequired.RECEIVED if status == ResponseStatus.EVENT_RECEIVED else ResponseRequired.SPECIFIC
+        if not (k.required & required) or k.reply_to is None:
+            return []
+        return [Due(k.reply_to, k.mrid, int(status), k.event_id, k.kind)]
+
+    def controls(self) -> list[Control]:
+        """Controls in force for the physics: not opted out; DER overlaps resolved by primacy (lower wins)."""
+        chosen = [k for k in self.known.values() if not k.opted_out]
+        der = sorted((k for k in chosen if k.kind == "der"), key=lambda k: k.primacy)
+        winners: list[Known] = []
+        for k in der:
+            if not any(w.start < k.end and k.start < w.end for w in winners):
+                winners.append(k)
+        return [k.control for k in chosen if k.kind == "dr"] + [k.control for k in winners]
+
+    def next_transition(self, now: float) -> int | None:
+        times = [t for k in self.known.values() for t in (k.start, k.end) if t > now]
+        return min(times) if times else None

@@ -1,0 +1,120 @@
+"""A meter's physics at run time: the compiled baseline plus the controls the head-end has sent.
+
+Demand response sheds load (air-conditioning setpoints, lighting: a share by building type) and, where there is
+a battery, discharges it to cover the rest; DER controls curtail or disconnect PV and steer the battery. With no
+control active the result equals the compiled plan exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amiscen.compile.battery import Battery
+from amiscen.compile.plan import MeterPlan, SiteModel
+from amiscen.compile.registers import NOMINAL_VOLTAGE
+from amiscen.runner.quantities import Interval
+
+# share of demand a building can shed for an hour without closing (AC setpoint +2 degC, lighting, pumps)
+CURTAILABLE = {
+    "academic": 0.25,
+    "residential": 0.15,
+    "administrative": 0.25,
+    "athletic": 0.30,
+    "research": 0.10,
+    "support": 0.20,
+}
+
+
+@dataclass(frozen=True)
+class Control:
+    """What a control asks of this meter, over [start, end)."""
+
+    start: int
+    end: int
+    reduce_w: float | None = None  # DR: shed this much
+    reduce_share: float | None = None  # DR: shed this share of demand
+    pv_limit_share: float | None = None  # DER: PV output at most this share of rating
+    pv_connected: bool | None = None  # DER: connect / disconnect
+    battery_w: float | None = None  # DER: hold the battery at this power (+ discharge)
+
+    def covers(self, t: int) -> bool:
+        return self.start <= t < self.end
+
+
+class MeterPhysics:
+    def __init__(self, plan: MeterPlan, site: SiteModel) -> None:
+        step_s, start = site.grid.step, site.grid.start
+        self.local_hours = site.local_hours
+        self.weekend = site.day_flags[0]
+        self.plan = plan
+        self.meter = plan.meter
+        self.step = step_s
+        self.start = start
+        self.battery = Battery(plan.meter.battery, step_s) if plan.meter.battery is not None else None
+        self.import_total = 0.0
+        self.export_total = 0.0
+        self.next_index = 0
+        self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
+
+    def intervals_until(self, t: float, controls: list[Control]) -> list[Interval]:
+        """Every interval that has ended by simulated time ``t``, with the controls in force applied."""
+        out = []
+        regs = self.plan.registers
+        while self.next_index < len(regs.load_w) and self.start + (self.next_index + 1) * self.step <= t:
+            out.append(self._interval(self.next_index, controls))
+            self.next_index += 1
+        return out
+
+    def _interval(self, i: int, controls: list[Control]) -> Interval:
+        regs = self.plan.registers
+        start = int(self.start + i * self.step)
+        load = float(regs.load_w[i])
+        pv = float(regs.pv_w[i])
+        baseline_net = float(regs.net_w[i])
+        active = [c for c in controls if c.covers(start)]
+        shed_target = 0.0
+        for c in active:
+            if c.reduce_w is not None:
+                shed_target += c.reduce_w
+            if c.reduce_share is not None:
+                shed_target += load * c.reduce_share
+            if c.pv_limit_share is not None and self.meter.pv is not None:
+                pv = min(pv, self.meter.pv.ac_kw * 1000 * c.pv_limit_share)
+            if c.pv_connected is False:
+                pv = 0.0
+        shed = min(shed_target, load * self.curtailable)
+        load -= shed
+        battery_w = 0.0
+        stored = None
+        if self.battery is not None:
+            fixed = next((c.battery_w for c in active if c.battery_w is not None), None)
+            if fixed is not None:
+                battery_w = self.battery.apply(fixed)
+            elif shed_target > shed:  # DR: the battery covers what the building could not shed
+                battery_w = self.battery.apply(min(max(load - pv, 0.0), shed_target - shed))
+            else:
+                battery_w = self.battery.dispatch(load, pv, float(self.local_hours[i]), not bool(self.weekend[i]))
+            stored = self.battery.state.soc * self.battery.capacity_wh
+        net = load - pv - battery_w
+        hours = self.step / 3600
+        imp, exp = max(net, 0.0) * hours, max(-net, 0.0) * hours
+        self.import_total += imp
+        self.export_total += exp
+        voltage = float(regs.voltage_v[i]) + NOMINAL_VOLTAGE * 0.015 * (float(regs.net_w[i]) - net) / max(
+            self.meter.peak_kw * 1000, 1.0
+        )
+        return Interval(
+            index=i,
+            start=start,
+            duration=int(self.step),
+            load_w=load,
+            pv_w=pv,
+            battery_w=battery_w,
+            stored_wh=stored,
+            import_wh=imp,
+            export_wh=exp,
+            import_total_wh=self.import_total,
+            export_total_wh=self.export_total,
+            voltage_v=voltage,
+            baseline_net_w=baseline_net,
+        )
