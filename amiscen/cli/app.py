@@ -19,9 +19,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from amiscen.cli import certs, schema, validate
+    from amiscen.cli import certs, run, schema, validate
 
-    for module in (validate, schema, certs):
+    for module in (run, validate, schema, certs):
         cli.add_command(module.command)
 
 

@@ -102,12 +102,15 @@ class MeterClient:
             raise RequestFailed(x, f"{method} {path}: {x.detail or x.status}")
         return x
 
-    def get_list(self, path: str, cls: type[R], items: str) -> list[Any]:
-        """Every item of a list, paging with s and l by the list's ``all`` and ``results``."""
+    def get_list(self, path: str, cls: type[R], items: str, pages: list[R] | None = None) -> list[Any]:
+        """Every item of a list, paging with s and l by the list's ``all`` and ``results``; the pages fetched are
+        appended to ``pages`` when given (for the list's own attributes, e.g. pollRate)."""
         found: list[Any] = []
         start = 0
         while True:
             page = self.get(path, cls, {"s": start, "l": PAGE})
+            if pages is not None:
+                pages.append(page)
             chunk = list(getattr(page, items))
             found.extend(chunk)
             start += len(chunk)

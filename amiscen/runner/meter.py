@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from amiscen.compile.plan import MeterPlan, SiteModel
 from amiscen.runner.client import MeterClient, RequestFailed
@@ -189,10 +190,11 @@ class Meter:
         list_attr = "DemandResponseProgram" if kind == "dr" else "DERProgram"
         rate = self.config.dr_poll if kind == "dr" else self.config.der_poll
         assert link is not None
-        programs_page = client.get(link, programs_cls, {"s": 0, "l": 50})
-        rate = programs_page.pollRate or rate
+        pages: list[Any] = []
+        programs = client.get_list(link, programs_cls, list_attr, pages)
+        rate = (pages[0].pollRate if pages else None) or rate
         items = []
-        for program in client.get_list(link, programs_cls, list_attr):
+        for program in programs:
             controls_link = program.EndDeviceControlListLink if kind == "dr" else program.DERControlListLink
             if controls_link is None:
                 continue

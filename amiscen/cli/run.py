@@ -1,0 +1,97 @@
+"""`amiscen run`: play a scenario against a 2030.5 head-end (the embedded one unless a gateway is given)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amiscen.cli.options import load, scenario_options
+from amiscen.clock import Pace
+from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+from amiscen.play.session import RunOptions, default_progress, play
+from amiscen.scenario.durations import parse_duration
+from amiscen.sep.xsd import schema_path
+
+
+@click.command("run")
+@scenario_options
+@click.option(
+    "--pace",
+    default=None,
+    metavar="PACE",
+    help="realtime, fast or Nx (e.g. 60x). Default: fast on the embedded head-end, realtime on a gateway.",
+)
+@click.option("--duration", metavar="DURATION", help="Stop after this much simulated time, e.g. 2h.")
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where logs, outbox and head-end data go (default: runs/<network>-<time>).",
+)
+@click.option(
+    "--certs",
+    "certs_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("certs"),
+    show_default=True,
+    help="PKI directory; missing certificates are generated.",
+)
+@click.option(
+    "--record", type=click.Path(path_type=Path, dir_okay=False), help="Write every exchange to FILE as JSON Lines."
+)
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write the expectations as JUnit XML.")
+@click.option(
+    "--xsd",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Validate bodies against this sep.xsd (default: $AMISCEN_SEP_XSD).",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 512), default=16, show_default=True, help="Meters served concurrently."
+)
+@click.option("--wire-bodies", is_flag=True, help="Log every request and response body in ieee2030_5.log.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary on stdout.")
+def command(
+    scenario: Path,
+    gateway: str | None,
+    network_id: str | None,
+    tls_version: str | None,
+    polling_interval: str | None,
+    pace: str | None,
+    duration: str | None,
+    run_dir: Path | None,
+    certs_dir: Path,
+    record: Path | None,
+    junit: Path | None,
+    xsd: Path | None,
+    workers: int,
+    wire_bodies: bool,
+    quiet: bool,
+) -> None:
+    """Play SCENARIO as a fleet of meters; exit 0 when every expectation holds, 1 when one fails."""
+    loaded = load(scenario, gateway, network_id, tls_version, polling_interval)
+    try:
+        chosen = Pace.parse(pace or ("fast" if loaded.scenario.gateway.url is None else "realtime"))
+        cut = parse_duration(duration) if duration else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    options = RunOptions(
+        pace=chosen,
+        run_dir=run_dir,
+        certs_dir=certs_dir,
+        duration=cut,
+        record=record,
+        junit=junit,
+        xsd=schema_path(xsd),
+        progress=None if quiet else default_progress(),
+        workers=workers,
+        wire_bodies=wire_bodies,
+    )
+    outcome = play(loaded, options)
+    if not quiet:
+        click.echo(outcome.summary, nl=False)
+        click.echo(f"run directory: {outcome.run_dir}")
+    if outcome.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
+    if not outcome.ok:
+        sys.exit(EXIT_FAILED)

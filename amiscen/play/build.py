@@ -1,0 +1,152 @@
+"""Build the fleet of simulated meters for a scenario: identity, session, physics, participation, scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from amiscen.compile.plan import SiteModel
+from amiscen.pki.fleet import Identity as CertIdentity
+from amiscen.pki.layout import Layout
+from amiscen.play.schedule import targeted
+from amiscen.runner.client import Identity, MeterClient
+from amiscen.runner.events import RunEvent
+from amiscen.runner.meter import Meter, MeterConfig, OneOff
+from amiscen.runner.outbox import Outbox
+from amiscen.runner.participation import Participation, Policy
+from amiscen.runner.quantities import quantities
+from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, TlsSettings
+from amiscen.scenario.events import DemandResponseEvent, FlowReservation, MeterOffline, Tamper
+from amiscen.scenario.model import MeterSpec, Scenario
+from amiscen.sep import constants as c
+from amiscen.sep.ids import mrid
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, Resource, SignedRealEnergy
+from amiscen.sep.model.misc import FlowReservationRequest, LogEvent, RequestStatus
+
+
+@dataclass(frozen=True)
+class FleetSetup:
+    base_url: str
+    certs: Layout
+    index: dict[str, CertIdentity]
+    outbox: Outbox
+    emit: Callable[[RunEvent], None]
+    record: Callable[[str, Exchange], None]
+
+
+def device_category(meter: MeterSpec) -> int:
+    category = c.CAMPUS_LOAD_CATEGORY
+    if meter.pv is not None and meter.battery is not None:
+        category |= c.DeviceCategory.COMBINED_PV_AND_STORAGE
+    elif meter.pv is not None:
+        category |= c.DeviceCategory.PHOTOVOLTAIC_SYSTEM
+    elif meter.battery is not None:
+        category |= c.DeviceCategory.OTHER_STORAGE_SYSTEM
+    return int(category)
+
+
+def _flow_request(s: Scenario, e: FlowReservation) -> Callable[[MeterClient, float], tuple[str | None, Resource]]:
+    def make(client: MeterClient, now: float) -> tuple[str | None, Resource]:
+        sign = -1 if e.direction == "export" else 1
+        start = int(s.at(e.start).timestamp())
+        request = FlowReservationRequest(
+            mRID=mrid(s.network.pen, "frq", e.id),
+            description=e.id[:32],
+            creationTime=int(now + client.time_offset),
+            durationRequested=int(e.duration.total_seconds()),
+            energyRequested=SignedRealEnergy.of_wh(sign * e.energy_kwh * 1000),
+            intervalRequested=DateTimeInterval(int(e.duration.total_seconds()), start),
+            powerRequested=ActivePower.of_watts(e.power_kw * 1000),
+            RequestStatus=RequestStatus(int(now + client.time_offset), int(c.RequestStatusCode.REQUESTED)),
+        )
+        return client.links.flow_requests, request
+
+    return make
+
+
+def _tamper(s: Scenario, meter_id: str, n: int) -> Callable[[MeterClient, float], tuple[str | None, Resource]]:
+    def make(client: MeterClient, now: float) -> tuple[str | None, Resource]:
+        event = LogEvent(
+            createdDateTime=int(now + client.time_offset),
+            details="tamper: meter cover opened",
+            functionSet=int(c.FunctionSet.SECURITY),
+            logEventCode=c.LOG_EVENT_TAMPER,
+            logEventID=n,
+            logEventPEN=s.network.pen,
+            profileID=c.PROFILE_SEP2,
+        )
+        return client.links.log_events, event
+
+    return make
+
+
+def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], setup: FleetSetup) -> list[Meter]:
+    s = scenario
+    fs = s.function_sets
+    g = s.gateway
+    tls = TlsSettings(version=g.tls.version, ciphers=tuple(g.tls.ciphers), verify_server=g.tls.verify_server)
+    config = MeterConfig(
+        post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
+        dr_poll=int(fs.demand_response.polling_rate.total_seconds()),
+        der_poll=int(fs.der.polling_rate.total_seconds()),
+        time_poll=int(fs.time.polling_rate.total_seconds()),
+        pen=s.network.pen,
+        demand_response=fs.demand_response.enabled,
+        der=fs.der.enabled,
+        time_sync=fs.time.enabled,
+    )
+    policies = {e.id: Policy(e.opt_out_share) for e in s.events if isinstance(e, DemandResponseEvent)}
+    interval = int(s.time.reading_interval.total_seconds())
+    meters = []
+    for spec in fleet:
+        cert = setup.index[spec.id]
+        session = MeterSession(
+            setup.base_url,
+            Credentials(setup.certs.meter_cert(spec.id), setup.certs.meter_key(spec.id), setup.certs.ca_cert),
+            tls,
+            g.timeouts.connect.total_seconds(),
+            g.timeouts.read.total_seconds(),
+        )
+        client = MeterClient(
+            Identity(spec.id, cert.lfdi, cert.sfdi, s.network.pen, device_category(spec)), session, setup.record
+        )
+        retry = RetrySchedule(
+            g.retry.max_attempts,
+            g.retry.initial_backoff.total_seconds(),
+            g.retry.max_backoff.total_seconds(),
+            g.retry.multiplier,
+            g.retry.jitter.total_seconds(),
+            seed=hash((s.time.seed, spec.id)) & 0xFFFFFFFF,
+        )
+        one_offs = []
+        for e in s.flow_reservations():
+            if e.meter == spec.id:
+                at = s.at(e.request_at if e.request_at is not None else e.start).timestamp()
+                one_offs.append(
+                    OneOff(at if e.request_at is not None else at - 3600, "flow_request", _flow_request(s, e), e.id)
+                )
+        offline = []
+        for n, fault in enumerate(s.faults, start=1):
+            if isinstance(fault, Tamper) and fault.meter == spec.id:
+                one_offs.append(
+                    OneOff(s.at(fault.start).timestamp(), "log_event", _tamper(s, spec.id, n), fault.id or "tamper")
+                )
+            if isinstance(fault, MeterOffline) and spec in targeted(fault.targets, fleet):
+                begin = s.at(fault.start).timestamp()
+                offline.append((begin, begin + fault.duration.total_seconds()))
+        meters.append(
+            Meter(
+                plan=site.meter_plan(spec),
+                site=site,
+                client=client,
+                outbox=setup.outbox,
+                retry=retry,
+                config=config,
+                quantities=quantities(interval, spec.pv is not None, spec.battery is not None),
+                participation=Participation(spec.id, s.time.seed, policies, spec.battery.kw if spec.battery else 0.0),
+                emit=setup.emit,
+                one_offs=one_offs,
+                offline=offline,
+            )
+        )
+    return meters

@@ -1,0 +1,129 @@
+"""The scenario's ``expect:`` block, checked against what happened; JUnit XML for CI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from amiscen.play.observe import Metrics
+from amiscen.scenario.events import DemandResponseEvent
+from amiscen.scenario.model import Scenario
+from amiscen.sep.constants import ResponseStatus as RS
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def measured_reduction_kw(metrics: Metrics, start: float, end: float) -> float:
+    """Campus demand reduction over [start, end): baseline minus actual net import, averaged, in kW."""
+    per_interval: dict[int, float] = {}
+    for intervals in metrics.intervals.values():
+        for x in intervals:
+            if start <= x.start < end:
+                per_interval[x.start] = per_interval.get(x.start, 0.0) + (x.baseline_net_w - x.net_w)
+    return sum(per_interval.values()) / len(per_interval) / 1000 if per_interval else 0.0
+
+
+def _sequence_ok(statuses: list[int]) -> bool:
+    if int(RS.OPTED_OUT) in statuses:
+        return int(RS.EVENT_RECEIVED) in statuses
+    if int(RS.EVENT_CANCELLED) in statuses or int(RS.EVENT_SUPERSEDED) in statuses:
+        return int(RS.EVENT_RECEIVED) in statuses
+    wanted = [int(RS.EVENT_RECEIVED), int(RS.EVENT_STARTED), int(RS.EVENT_COMPLETED)]
+    return [s for s in statuses if s in wanted] == wanted
+
+
+def check(
+    scenario: Scenario,
+    metrics: Metrics,
+    targets: dict[str, list[str]],
+    stored_readings: int | None,
+    pending_readings: int,
+    schema_invalid: int | None,
+) -> list[Check]:
+    e = scenario.expect
+    checks: list[Check] = []
+    if e.all_readings_delivered:
+        generated, delivered = metrics.generated, metrics.delivered
+        ok = generated == delivered and pending_readings == 0
+        detail = f"{delivered:,} of {generated:,} readings delivered, {pending_readings:,} still queued"
+        if stored_readings is not None:
+            ok = ok and stored_readings == generated
+            detail += f"; the head-end stored {stored_readings:,} (each exactly once)"
+        checks.append(Check("all_readings_delivered", ok, detail))
+    if e.dr_responses_complete:
+        missing = []
+        for event in scenario.demand_response_events():
+            for meter in targets.get(event.id, []):
+                statuses = metrics.responses.get(event.id, {}).get(meter, [])
+                if not _sequence_ok(statuses):
+                    missing.append(f"{event.id}/{meter}: {statuses or 'none'}")
+        checks.append(
+            Check(
+                "dr_responses_complete",
+                not missing,
+                "every targeted meter answered 1 -> 2 -> 3 (or opted out / cancelled)"
+                if not missing
+                else f"{len(missing)} incomplete: " + "; ".join(missing[:5]),
+            )
+        )
+    for event_id, minimum in e.min_dr_reduction_kw.items():
+        event = next(x for x in scenario.demand_response_events() if x.id == event_id)
+        start = scenario.at(event.start).timestamp()
+        got = measured_reduction_kw(metrics, start, start + event.duration.total_seconds())
+        checks.append(
+            Check(
+                f"min_dr_reduction_kw[{event_id}]",
+                got >= minimum,
+                f"measured {got:,.1f} kW, expected at least {minimum:,.1f} kW",
+            )
+        )
+    if e.max_http_4xx is not None:
+        n = metrics.count_4xx()
+        checks.append(
+            Check("max_http_4xx", n <= e.max_http_4xx, f"{n} responses with a 4xx status (limit {e.max_http_4xx})")
+        )
+    if schema_invalid is not None:
+        checks.append(
+            Check(
+                "max_schema_invalid",
+                schema_invalid <= e.max_schema_invalid,
+                f"{schema_invalid} bodies failed sep.xsd (limit {e.max_schema_invalid})",
+            )
+        )
+    failed = metrics.permanent_failures
+    checks.append(
+        Check(
+            "max_failed_deliveries",
+            failed <= e.max_failed_deliveries,
+            f"{failed} requests refused for good (limit {e.max_failed_deliveries})",
+        )
+    )
+    return checks
+
+
+def dr_targets(scenario: Scenario, fleet_targets: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {e.id: fleet_targets.get(e.id, []) for e in scenario.events if isinstance(e, DemandResponseEvent)}
+
+
+def write_junit(path: Path, suite: str, checks: list[Check], seconds: float) -> None:
+    failures = sum(not c.ok for c in checks)
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name={quoteattr(suite)} tests="{len(checks)}" failures="{failures}" errors="0" '
+        f'time="{seconds:.3f}">',
+    ]
+    for c in checks:
+        lines.append(f"  <testcase classname={quoteattr(suite)} name={quoteattr(c.name)}>")
+        if c.ok:
+            lines.append(f"    <system-out>{escape(c.detail)}</system-out>")
+        else:
+            lines.append(f"    <failure message={quoteattr(c.detail)}>{escape(c.detail)}</failure>")
+        lines.append("  </testcase>")
+    lines.append("</testsuite>")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

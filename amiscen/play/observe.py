@@ -1,0 +1,216 @@
+"""Handlers of run events: metrics for the summary and expectations, the run directory's log files, the
+exchange record, and the live progress line. The runner emits; these listen (from the meters' threads)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from amiscen.runner.events import (
+    Connected,
+    Delivered,
+    Exchanged,
+    Failed,
+    Generated,
+    Note,
+    Progress,
+    Responded,
+    RunEvent,
+)
+from amiscen.runner.transport import Exchange
+
+Handler = Callable[[RunEvent], None]
+
+
+class Dispatcher:
+    """Calls every handler for every event, one event at a time."""
+
+    def __init__(self, handlers: list[Handler]) -> None:
+        self._handlers = handlers
+        self._lock = threading.Lock()
+
+    def __call__(self, event: RunEvent) -> None:
+        with self._lock:
+            for handler in self._handlers:
+                handler(event)
+
+    def record(self, meter: str, exchange: Exchange) -> None:
+        self(Exchanged(meter, 0.0, exchange))
+
+
+@dataclass
+class MeterStats:
+    connected_at: float | None = None
+    last_contact: float | None = None
+    last_failure: str = ""
+    generated: int = 0
+    delivered: int = 0
+
+
+@dataclass
+class Metrics:
+    """Everything the summary and the expectations need, counted from events."""
+
+    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    permanent_failures: int = 0
+    retries: int = 0
+    meters: dict[str, MeterStats] = field(default_factory=lambda: defaultdict(MeterStats))
+    responses: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    intervals: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    latencies: list[float] = field(default_factory=list)
+    sim_time: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, Exchanged):
+            x = event.exchange
+            self.requests += 1
+            if x.status is not None:
+                self.statuses[x.status] += 1
+            self.latencies.append(x.elapsed)
+            self.meters[event.meter].last_contact = self.sim_time
+        elif isinstance(event, Generated):
+            self.meters[event.meter].generated += len(event.intervals) * event.quantities
+            self.intervals[event.meter].extend(event.intervals)
+        elif isinstance(event, Delivered):
+            self.meters[event.meter].delivered += event.readings
+        elif isinstance(event, Failed):
+            self.failures[event.failure] += 1
+            self.meters[event.meter].last_failure = f"{event.failure}: {event.detail}"
+            if event.will_retry:
+                self.retries += 1
+            else:
+                self.permanent_failures += 1
+        elif isinstance(event, Connected):
+            self.meters[event.meter].connected_at = event.sim_time
+        elif isinstance(event, Responded):
+            self.responses[event.event_id][event.meter].append(event.status)
+        elif isinstance(event, Progress):
+            self.sim_time = event.sim_time
+        elif isinstance(event, Note) and event.level != "info":
+            self.notes.append(event.message)
+
+    @property
+    def generated(self) -> int:
+        return sum(m.generated for m in self.meters.values())
+
+    @property
+    def delivered(self) -> int:
+        return sum(m.delivered for m in self.meters.values())
+
+    def count_4xx(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 400 <= status < 500)
+
+
+class RunLogs:
+    """The run directory's logs, as in the original deployment: ami_simulator.log (what happened),
+    ieee2030_5.log (every exchange; bodies with --debug-bodies), meter_readings.log (the data)."""
+
+    def __init__(self, run_dir: Path, bodies: bool = False, record: Path | None = None) -> None:
+        self.sim = (run_dir / "ami_simulator.log").open("a", encoding="utf-8")
+        self.wire = (run_dir / "ieee2030_5.log").open("a", encoding="utf-8")
+        self.data = (run_dir / "meter_readings.log").open("a", encoding="utf-8")
+        self.record: IO[str] | None = record.open("a", encoding="utf-8") if record else None
+        self.bodies = bodies
+        self.sim_time = 0.0
+
+    def _t(self) -> str:
+        return dt.datetime.fromtimestamp(self.sim_time, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, Progress):
+            self.sim_time = event.sim_time
+        elif isinstance(event, Exchanged):
+            x = event.exchange
+            self.wire.write(
+                f"{self._t()} {event.meter} {x.method} {x.url} {x.status or x.failure} {x.elapsed * 1000:.1f}ms\n"
+            )
+            if self.bodies or (x.status is not None and x.status >= 400):
+                if x.request_body:
+                    self.wire.write("  > " + x.request_body.decode(errors="replace").replace("\n", "\n  > ") + "\n")
+                if x.response_body:
+                    self.wire.write("  < " + x.response_body.decode(errors="replace").replace("\n", "\n  < ") + "\n")
+            if self.record is not None:
+                self.record.write(
+                    json.dumps(
+                        {
+                            "time": self.sim_time,
+                            "meter": event.meter,
+                            "method": x.method,
+                            "url": x.url,
+                            "status": x.status,
+                            "failure": x.failure,
+                            "elapsed_ms": round(x.elapsed * 1000, 2),
+                            "request": x.request_body.decode(errors="replace"),
+                            "response": x.response_body.decode(errors="replace"),
+                        }
+                    )
+                    + "\n"
+                )
+        elif isinstance(event, Generated):
+            for i in event.intervals:
+                self.data.write(
+                    f"{i.start},{event.meter},{i.load_w:.0f},{i.pv_w:.0f},{i.battery_w:.0f},"
+                    f"{i.import_wh:.2f},{i.export_wh:.2f},{i.import_total_wh:.1f},{i.export_total_wh:.1f},"
+                    f"{i.voltage_v:.1f}\n"
+                )
+        elif isinstance(event, Connected):
+            self.sim.write(f"{self._t()} INFO {event.meter} connected; mirror at {event.mirror}\n")
+        elif isinstance(event, Failed):
+            level = "WARNING" if event.will_retry else "ERROR"
+            self.sim.write(f"{self._t()} {level} {event.meter} {event.what}: {event.failure}: {event.detail}\n")
+        elif isinstance(event, Responded):
+            self.sim.write(
+                f"{self._t()} INFO {event.meter} response {event.status} to {event.kind} event {event.event_id}\n"
+            )
+        elif isinstance(event, Note):
+            self.sim.write(f"{self._t()} {event.level.upper()} {event.meter or '-'} {event.message}\n")
+
+    def close(self) -> None:
+        for handle in (self.sim, self.wire, self.data, self.record):
+            if handle is not None:
+                handle.close()
+
+
+class ProgressLine:
+    """One live line on a terminal: simulated time, meters connected, readings sent and queued, retries."""
+
+    def __init__(
+        self, metrics: Metrics, total_meters: int, stream: IO[str], every: float = 0.5, tz: dt.tzinfo = dt.timezone.utc
+    ) -> None:
+        self.metrics = metrics
+        self.total = total_meters
+        self.stream = stream
+        self.every = every
+        self.tz = tz
+        self._last = 0.0
+
+    def __call__(self, event: RunEvent) -> None:
+        if not isinstance(event, Progress) or time.monotonic() - self._last < self.every:
+            return
+        self._last = time.monotonic()
+        self.stream.write("\r" + self.line(event.sim_time))
+        self.stream.flush()
+
+    def line(self, sim_time: float) -> str:
+        m = self.metrics
+        connected = sum(1 for s in m.meters.values() if s.connected_at is not None)
+        queued = m.generated - m.delivered
+        when = dt.datetime.fromtimestamp(sim_time, self.tz).strftime("%Y-%m-%d %H:%M")
+        return (
+            f"{when} | {connected}/{self.total} meters connected | readings {m.delivered:,} sent, "
+            f"{queued:,} queued | {m.requests:,} requests | retries {m.retries}   "
+        )
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()

@@ -1,0 +1,178 @@
+"""play(scenario, options): everything `amiscen run` does, as one core function with explicit arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from amiscen.clock import Pace, SimClock
+from amiscen.compile.plan import SiteModel
+from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.server import HeadendServer
+from amiscen.gateway.store import Store
+from amiscen.gateway.tls import server_context
+from amiscen.gateway.utility import publish
+from amiscen.pki import fleet as pki
+from amiscen.pki.layout import Layout
+from amiscen.play.build import FleetSetup, build_meters
+from amiscen.play.expect import Check, check, write_junit
+from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
+from amiscen.play.schedule import utility_events
+from amiscen.play.summary import summary_text
+from amiscen.runner.fleet import Fleet
+from amiscen.runner.outbox import Outbox
+from amiscen.scenario import Loaded
+from amiscen.scenario.model import meters
+from amiscen.sep.xsd import SchemaValidator
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    pace: Pace
+    run_dir: Path | None = None
+    certs_dir: Path = Path("certs")
+    duration: dt.timedelta | None = None
+    record: Path | None = None
+    junit: Path | None = None
+    xsd: Path | None = None
+    progress: IO[str] | None = None
+    workers: int = 16
+    wire_bodies: bool = False
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    checks: list[Check]
+    summary: str
+    interrupted: bool
+    metrics: Metrics
+    wall_seconds: float
+    sim_seconds: float
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(c.ok for c in self.checks)
+
+
+def _run_dir(options: RunOptions, network_id: str) -> Path:
+    if options.run_dir is not None:
+        path = options.run_dir
+    else:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = Path("runs") / f"{network_id}-{stamp}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
+    s = loaded.scenario
+    fleet_specs = meters(s)
+    run_dir = _run_dir(options, s.network.id)
+    layout = Layout(options.certs_dir)
+    hosts = [h for h in [urlsplit(s.gateway.url).hostname if s.gateway.url else None] if h]
+    pki.generate(
+        layout, [m.id for m in fleet_specs], network_id=s.network.id, hosts=hosts, now=dt.datetime.now(dt.timezone.utc)
+    )
+    index = pki.read_index(layout)
+    step = s.time.reading_interval.total_seconds()
+    duration = min(s.time.duration, options.duration) if options.duration else s.time.duration
+    start = s.time.start.timestamp()
+    site = SiteModel(s, start=start, count=int(duration.total_seconds() // step))
+    end = start + site.grid.count * step
+    clock = SimClock(start, options.pace)
+    validator = SchemaValidator(options.xsd) if options.xsd else None
+
+    server: HeadendServer | None = None
+    headend: Headend | None = None
+    if s.gateway.url is None:
+        tz = ZoneInfo(s.site.timezone)
+        fs = s.function_sets
+        config = HeadendConfig(
+            pen=s.network.pen,
+            tz_offset=int(s.time.start.astimezone(tz).utcoffset().total_seconds()),  # type: ignore[union-attr]
+            dr_poll_rate=int(fs.demand_response.polling_rate.total_seconds()),
+            der_poll_rate=int(fs.der.polling_rate.total_seconds()),
+            time_poll_rate=int(fs.time.polling_rate.total_seconds()),
+            post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
+            simulated=options.pace.factor != 1,
+        )
+        headend = Headend(Store(run_dir / "headend.db"), clock, config, validator)
+        publish(headend.store, utility_events(s, fleet_specs))
+        server = HeadendServer(
+            headend, server_context(layout, s.gateway.tls.version, list(s.gateway.tls.ciphers)), layout.crl, port=0
+        ).start()
+        base_url = server.url
+    else:
+        base_url = s.gateway.url
+
+    metrics = Metrics()
+    logs = RunLogs(run_dir, bodies=options.wire_bodies, record=options.record)
+    progress = (
+        ProgressLine(metrics, len(fleet_specs), options.progress, tz=ZoneInfo(s.site.timezone))
+        if options.progress
+        else None
+    )
+    dispatcher = Dispatcher([metrics, logs, *([progress] if progress else [])])
+    outbox = Outbox(run_dir / "outbox.db")
+    setup = FleetSetup(base_url, layout, index, outbox, dispatcher, dispatcher.record)
+    fleet_meters = build_meters(s, site, fleet_specs, setup)
+    started = time.perf_counter()
+    try:
+        result = Fleet(fleet_meters, clock, dispatcher, options.workers).run(start, end)
+    finally:
+        if progress:
+            progress.finish()
+        for m in fleet_meters:
+            m.client.session.close()
+        if server is not None:
+            server.stop()
+        logs.close()
+    wall = time.perf_counter() - started
+
+    stored = None
+    if headend is not None:
+        stored = int(headend.store.scalar("SELECT count(*) FROM reading") or 0)
+    pending = outbox.pending()[1]
+    targets = {e.event_id: e.targets or [m.id for m in fleet_specs] for e in utility_events(s, fleet_specs)}
+    schema_invalid = headend.schema_invalid if (headend is not None and validator is not None) else None
+    checks = check(s, metrics, targets, stored, pending, schema_invalid)
+    text = summary_text(s, metrics, checks, fleet_specs, wall, end - start, result.interrupted)
+    (run_dir / "summary.txt").write_text(text, encoding="utf-8")
+    (run_dir / "summary.json").write_text(
+        json.dumps(
+            {
+                "scenario": s.name,
+                "network": s.network.id,
+                "start": start,
+                "end": end,
+                "wall_seconds": wall,
+                "requests": metrics.requests,
+                "readings_generated": metrics.generated,
+                "readings_delivered": metrics.delivered,
+                "readings_stored": stored,
+                "interrupted": result.interrupted,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    if options.junit is not None:
+        write_junit(options.junit, f"amiscen.{s.name}", checks, wall)
+    outbox.close()
+    if headend is not None:
+        headend.store.close()
+    return RunOutcome(run_dir, checks, text, result.interrupted, metrics, wall, end - start)
+
+
+def default_progress() -> IO[str] | None:
+    return sys.stderr if sys.stderr.isatty() else None

@@ -1,0 +1,65 @@
+"""The end-of-run summary: what the campus did, what the gateway got, what failed and what to do about it."""
+
+from __future__ import annotations
+
+from amiscen.play.expect import Check, measured_reduction_kw
+from amiscen.play.observe import Metrics
+from amiscen.runner.transport import FIXES
+from amiscen.scenario.model import MeterSpec, Scenario
+
+
+def summary_text(
+    s: Scenario,
+    metrics: Metrics,
+    checks: list[Check],
+    fleet: list[MeterSpec],
+    wall: float,
+    sim_seconds: float,
+    interrupted: bool,
+) -> str:
+    hours = s.time.reading_interval.total_seconds() / 3600
+    load = sum(x.load_w for xs in metrics.intervals.values() for x in xs) * hours / 1000
+    pv = sum(x.pv_w for xs in metrics.intervals.values() for x in xs) * hours / 1000
+    imported = sum(x.import_wh for xs in metrics.intervals.values() for x in xs) / 1000
+    exported = sum(x.export_wh for xs in metrics.intervals.values() for x in xs) / 1000
+    lines = [
+        f"amiscen run: {s.name} ({s.network.id}) {'INTERRUPTED' if interrupted else ''}".rstrip(),
+        f"  simulated {sim_seconds / 3600:,.2f} h in {wall:,.1f} s wall ({sim_seconds / max(wall, 1e-9):,.0f}x)",
+        f"  campus: consumption {load:,.0f} kWh, PV {pv:,.0f} kWh, import {imported:,.0f} kWh, "
+        f"feed-in {exported:,.0f} kWh",
+        f"  readings: {metrics.delivered:,} delivered of {metrics.generated:,} generated; "
+        f"{metrics.requests:,} requests; {metrics.retries} retried failures",
+    ]
+    socs = []
+    for xs in metrics.intervals.values():
+        last = next((x for x in reversed(xs) if x.stored_wh is not None), None)
+        if last is not None:
+            socs.append(last.stored_wh or 0)
+    if socs:
+        lines.append(f"  batteries: {len(socs)} holding {sum(socs) / 1000:,.0f} kWh at the end")
+    for e in s.demand_response_events():
+        start = s.at(e.start).timestamp()
+        cut = measured_reduction_kw(metrics, start, start + e.duration.total_seconds())
+        statuses: dict[int, int] = {}
+        for codes in metrics.responses.get(e.id, {}).values():
+            for code in codes:
+                statuses[code] = statuses.get(code, 0) + 1
+        shown = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())) or "none"
+        lines.append(f"  DR {e.id}: measured reduction {cut:,.1f} kW; responses by status {{{shown}}}")
+    connected = [m.id for m in fleet if metrics.meters[m.id].connected_at is not None]
+    lines.append(f"  meters: {len(connected)}/{len(fleet)} connected")
+    for m in fleet:
+        stats = metrics.meters[m.id]
+        if stats.connected_at is None or stats.delivered < stats.generated:
+            lines.append(
+                f"    {m.id}: {'connected' if stats.connected_at else 'NOT connected'}, "
+                f"{stats.delivered:,}/{stats.generated:,} readings; last failure: {stats.last_failure or '-'}"
+            )
+    if metrics.failures:
+        lines.append("  failures by class:")
+        for kind, n in metrics.failures.most_common():
+            lines.append(f"    {kind}: {n}  -> {FIXES.get(kind, '')}")
+    lines.append("  expectations:")
+    for c in checks:
+        lines.append(f"    [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
+    return "\n".join(lines) + "\n"
