@@ -19,10 +19,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from amiscen.cli import certs, run, schema, validate
+    from amiscen.cli import certs, run, schema, serve, validate
 
-    for module in (run, validate, schema, certs):
+    for module in (run, validate, schema, certs, serve):
         cli.add_command(module.command)
+    cli.add_command(serve.event_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,6 +48,7 @@ class Headend:
         self.validator = validator
         self.router = Router()
         routes.register(self)
+        store.set_meta("pen", str(config.pen))
         self.schema_invalid = 0
 
     def now(self) -> int:

@@ -1,0 +1,202 @@
+"""`amiscen serve`: the embedded 2030.5 head-end as a standalone server; `amiscen event`: its utility side."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from amiscen.cli.options import load
+from amiscen.clock import Pace, SimClock
+from amiscen.errors import UsageError
+from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.server import HeadendServer
+from amiscen.gateway.status import status_text
+from amiscen.gateway.store import Store
+from amiscen.gateway.tls import server_context
+from amiscen.gateway.utility import UtilityEvent, cancel, events, publish
+from amiscen.pki import fleet as pki
+from amiscen.pki.layout import Layout
+from amiscen.play.schedule import utility_events
+from amiscen.scenario.durations import parse_duration, parse_time_ref
+from amiscen.scenario.model import meters
+from amiscen.sep.xsd import SchemaValidator, schema_path
+
+DB_OPTION = click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("headend.db"),
+    show_default=True,
+    help="The head-end's SQLite database.",
+)
+
+
+@click.command("serve")
+@click.argument("scenario", type=click.Path(path_type=Path), required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True, help="Port (0: any free).")
+@DB_OPTION
+@click.option(
+    "--certs",
+    "certs_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("certs"),
+    show_default=True,
+    help="PKI directory (CA, head-end certificate, CRL).",
+)
+@click.option("--tls-version", type=click.Choice(["1.2", "1.3"]), default=None, help="Highest TLS version.")
+@click.option("--xsd", type=click.Path(path_type=Path, dir_okay=False), help="Validate bodies against sep.xsd.")
+@click.option("--pace", default="realtime", show_default=True, help="Clock pace (simulated time from the scenario).")
+@click.option("--status", "show_status", is_flag=True, help="Print what the database holds and exit.")
+def command(
+    scenario: Path | None,
+    host: str,
+    port: int,
+    db: Path,
+    certs_dir: Path,
+    tls_version: str | None,
+    xsd: Path | None,
+    pace: str,
+    show_status: bool,
+) -> None:
+    """Serve the 2030.5 head-end on HOST:PORT with mutual TLS. With SCENARIO: its CA, events and clock."""
+    if show_status:
+        if not db.exists():
+            raise UsageError(f"{db}: no such head-end database")
+        click.echo(status_text(Store(db)), nl=False)
+        return
+    layout = Layout(certs_dir)
+    if scenario is not None:
+        s = load(scenario, None, None, tls_version, None).scenario
+        fleet = meters(s)
+        pki.generate(
+            layout,
+            [m.id for m in fleet],
+            network_id=s.network.id,
+            hosts=[host] if host else [],
+            now=dt.datetime.now(dt.timezone.utc),
+        )
+        start = s.time.start.timestamp()
+        version, ciphers = tls_version or s.gateway.tls.version, list(s.gateway.tls.ciphers)
+        config = HeadendConfig(
+            pen=s.network.pen,
+            tz_offset=int(s.time.start.utcoffset().total_seconds()),  # type: ignore[union-attr]
+            dr_poll_rate=int(s.function_sets.demand_response.polling_rate.total_seconds()),
+            der_poll_rate=int(s.function_sets.der.polling_rate.total_seconds()),
+            post_rate=int(s.function_sets.mirror_usage_point.post_rate.total_seconds()),
+        )
+    else:
+        start, version, ciphers, config = (
+            dt.datetime.now(dt.timezone.utc).timestamp(),
+            tls_version or "1.2",
+            None,
+            HeadendConfig(simulated=False),
+        )
+    try:
+        clock = SimClock(start, Pace.parse(pace))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    path = schema_path(xsd)
+    app = Headend(Store(db), clock, config, SchemaValidator(path) if path else None)
+    if scenario is not None:
+        publish(app.store, utility_events(s, fleet))
+    try:
+        server = HeadendServer(app, server_context(layout, version, ciphers), layout.crl, host, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    server.start()
+    click.echo(f"amiscen head-end at {server.url}/dcap (database {db}); Ctrl-C stops", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.stop()
+    click.echo(status_text(app.store), nl=False)
+
+
+@click.group("event")
+def event_command() -> None:
+    """List, add or cancel the head-end's utility events (meters see changes at their next poll)."""
+
+
+@event_command.command("list")
+@DB_OPTION
+def event_list(db: Path) -> None:
+    """The events in the database."""
+    for e in events(Store(db)):
+        cancelled = f", cancelled at {e.cancelled_at}" if e.cancelled_at else ""
+        click.echo(
+            f"{e.kind} {e.event_id} program={e.program} start={e.start} duration={e.duration}s "
+            f"targets={'all' if e.targets is None else len(e.targets)}{cancelled}"
+        )
+
+
+@event_command.command("cancel")
+@DB_OPTION
+@click.argument("event_id")
+@click.option("--at", "at", type=int, help="Epoch seconds (simulated) of the cancellation; default: its start.")
+def event_cancel(db: Path, event_id: str, at: int | None) -> None:
+    """Cancel EVENT_ID."""
+    store = Store(db)
+    known = {e.event_id: e for e in events(store)}
+    if event_id not in known:
+        raise UsageError(f"no event '{event_id}' in {db}")
+    if not cancel(store, event_id, at if at is not None else known[event_id].start):
+        raise UsageError(f"event '{event_id}' is already cancelled")
+    click.echo(f"cancelled {event_id}")
+
+
+@event_command.command("add")
+@DB_OPTION
+@click.argument("event_id")
+@click.option("--start", required=True, help="ISO 8601 time with offset.")
+@click.option("--duration", required=True, help="e.g. 1h.")
+@click.option("--kw", type=float, help="DR: reduction per meter, kW.")
+@click.option("--percent", type=float, help="DR: reduction of each meter's demand, %.")
+@click.option("--program", default="campus_dr", show_default=True)
+def event_add(
+    db: Path, event_id: str, start: str, duration: str, kw: float | None, percent: float | None, program: str
+) -> None:
+    """Add a demand-response event for every meter."""
+    if (kw is None) == (percent is None):
+        raise UsageError("give exactly one of --kw or --percent")
+    try:
+        when = parse_time_ref(start)
+        length = parse_duration(duration)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not isinstance(when, dt.datetime):
+        raise UsageError("--start must be an absolute time here")
+    store = Store(db)
+    devices = [r["meter_id"] for r in store.all("SELECT meter_id FROM end_device")]
+    spec: dict[str, object] = {"shares": {d: kw for d in devices}} if kw is not None else {"percent": percent}
+    added = publish(
+        store,
+        [
+            UtilityEvent(
+                kind="dr",
+                event_id=event_id,
+                program=program,
+                primacy=0,
+                start=int(when.timestamp()),
+                duration=int(length.total_seconds()),
+                spec=spec,
+                targets=None,
+                created=int(when.timestamp()) - 3600,
+            )
+        ],
+    )
+    if not added:
+        raise UsageError(f"an event '{event_id}' exists already")
+    click.echo(f"added {event_id}")

@@ -1,0 +1,52 @@
+"""What the head-end has seen, from its database (while it runs or after)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from amiscen.gateway.store import Store
+from amiscen.gateway.utility import events
+
+
+def _t(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def status_text(store: Store) -> str:
+    lines = []
+    devices = store.all(
+        "SELECT d.meter_id, d.lfdi, d.last_contact, (SELECT count(*) FROM reading r JOIN mirror_meter_reading m "
+        "ON m.id = r.mmr_id JOIN mirror_usage_point u ON u.id = m.mup_id WHERE u.edev_id = d.id) AS readings "
+        "FROM end_device d ORDER BY d.meter_id"
+    )
+    lines.append(f"devices registered: {len(devices)}")
+    for d in devices:
+        lines.append(
+            f"  {d['meter_id']:<24} {d['lfdi']}  readings {d['readings']:>9,}  last contact {_t(d['last_contact'])}"
+        )
+    total = store.scalar("SELECT count(*) FROM reading") or 0
+    lines.append(f"readings stored: {total:,}")
+    lines.append("events:")
+    pen = int(store.meta("pen") or 32473)
+    lfdis = [d["lfdi"] for d in devices]
+    for e in events(store):
+        subjects = {e.device_mrid(pen, lfdi) for lfdi in lfdis}
+        counts: dict[int, int] = {}
+        for r in store.all("SELECT subject, status FROM response WHERE set_id = ?", (0 if e.kind == "dr" else 1,)):
+            if r["subject"] in subjects:
+                counts[r["status"]] = counts.get(r["status"], 0) + 1
+        shown = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "none"
+        state = "cancelled" if e.cancelled_at is not None else "scheduled"
+        lines.append(
+            f"  {e.kind.upper():<3} {e.event_id:<24} {_t(e.start)} for {e.duration // 60} min ({state}); "
+            f"responses by status {{{shown}}}"
+        )
+    rejected = store.all(
+        "SELECT status, reason, count(*) AS n FROM rejection GROUP BY status, reason ORDER BY n DESC LIMIT 20"
+    )
+    lines.append(f"rejected requests: {sum(r['n'] for r in rejected)}")
+    for r in rejected:
+        lines.append(f"  {r['n']:>6} x {r['status']} {r['reason']}")
+    return "\n".join(lines) + "\n"
