@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from amiscen.clock import SimClock
+from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.http import HttpError, Reply, Request, Router
 from amiscen.gateway.store import Store
 from amiscen.sep.constants import MEDIA_TYPE, ErrorReason
@@ -38,7 +39,12 @@ class Headend:
     """Routes requests to function sets, enforces identity and strictness, records what it refused."""
 
     def __init__(
-        self, store: Store, clock: SimClock, config: HeadendConfig, validator: SchemaValidator | None = None
+        self,
+        store: Store,
+        clock: SimClock,
+        config: HeadendConfig,
+        validator: SchemaValidator | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         from amiscen.gateway import routes
 
@@ -46,6 +52,7 @@ class Headend:
         self.clock = clock
         self.config = config
         self.validator = validator
+        self.faults = faults or FaultPlan([])
         self.router = Router()
         routes.register(self)
         store.set_meta("pen", str(config.pen))
@@ -56,6 +63,14 @@ class Headend:
 
     # -- request processing --------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
+        fault = self.faults.error(self.clock.now())
+        if fault is not None:
+            reply = Reply.error(
+                fault.status, f"injected fault: HTTP {fault.status}", ErrorReason.RESOURCE_LIMIT_REACHED
+            )
+            if fault.retry_after is not None:
+                reply.headers["Retry-After"] = str(fault.retry_after)
+            return reply
         try:
             handler, params = self.router.resolve(req.method, req.path)
             body = self._body(req) if req.method in ("POST", "PUT") else None

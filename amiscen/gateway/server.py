@@ -51,6 +51,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         started = time.perf_counter()
+        if self.server.app.faults.outage(self.server.app.clock.now()):
+            self.close_connection = True  # an outage also ends connections already open
+            self.connection.close()
+            return
+        delay = self.server.app.faults.delay(self.server.app.clock.now())
+        if delay and self.server.app.clock.pace.factor is not None:
+            time.sleep(delay / self.server.app.clock.pace.factor)
         self.server.enter()
         try:
             reply = self._reply()
@@ -142,6 +149,9 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
             self._idle.notify_all()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.app.faults.outage(self.app.clock.now()):
+            request.close()  # an injected outage: the connection drops before any TLS
+            return
         request.settimeout(30)
         try:
             tls = self.context.wrap_socket(request, server_side=True)

@@ -16,7 +16,7 @@ from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Participation, Policy
 from amiscen.runner.quantities import quantities
 from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, TlsSettings
-from amiscen.scenario.events import DemandResponseEvent, FlowReservation, MeterOffline, Tamper
+from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReservation, MeterOffline, Tamper
 from amiscen.scenario.model import MeterSpec, Scenario
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
@@ -126,11 +126,14 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
                     OneOff(at if e.request_at is not None else at - 3600, "flow_request", _flow_request(s, e), e.id)
                 )
         offline = []
+        drift = None
         for n, fault in enumerate(s.faults, start=1):
             if isinstance(fault, Tamper) and fault.meter == spec.id:
                 one_offs.append(
                     OneOff(s.at(fault.start).timestamp(), "log_event", _tamper(s, spec.id, n), fault.id or "tamper")
                 )
+            if isinstance(fault, ClockDrift) and fault.meter == spec.id:
+                drift = (s.at(fault.start).timestamp(), fault.step.total_seconds(), fault.ppm)
             if isinstance(fault, MeterOffline) and spec in targeted(fault.targets, fleet):
                 begin = s.at(fault.start).timestamp()
                 offline.append((begin, begin + fault.duration.total_seconds()))
@@ -147,6 +150,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
                 emit=setup.emit,
                 one_offs=one_offs,
                 offline=offline,
+                drift=drift,
             )
         )
     return meters

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from amiscen.gateway.faults import FaultWindow
 from amiscen.gateway.utility import UtilityEvent
-from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, Targets
+from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, GatewayOutage, HttpErrors, Latency, Targets
 from amiscen.scenario.model import MeterSpec, Scenario
 
 
@@ -61,3 +62,35 @@ def utility_events(scenario: Scenario, fleet: list[MeterSpec]) -> list[UtilityEv
                 )
             )
     return events
+
+
+def fault_windows(scenario: Scenario) -> list[FaultWindow]:
+    """The scenario's gateway faults, for the embedded head-end to play."""
+    windows = []
+    for f in scenario.faults:
+        start = scenario.at(f.start).timestamp()
+        if isinstance(f, GatewayOutage):
+            windows.append(FaultWindow("outage", start, start + f.duration.total_seconds()))
+        elif isinstance(f, HttpErrors):
+            retry = None if f.retry_after is None else int(f.retry_after.total_seconds())
+            windows.append(
+                FaultWindow(
+                    "http_errors",
+                    start,
+                    start + f.duration.total_seconds(),
+                    status=f.status,
+                    share=f.share,
+                    retry_after=retry,
+                )
+            )
+        elif isinstance(f, Latency):
+            windows.append(
+                FaultWindow(
+                    "latency",
+                    start,
+                    start + f.duration.total_seconds(),
+                    delay=f.delay.total_seconds(),
+                    jitter=f.jitter.total_seconds(),
+                )
+            )
+    return windows

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from amiscen.clock import Pace, SimClock
 from amiscen.compile.plan import SiteModel
 from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.store import Store
 from amiscen.gateway.tls import server_context
@@ -24,8 +25,9 @@ from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.expect import Check, check, write_junit
 from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
-from amiscen.play.schedule import utility_events
+from amiscen.play.schedule import fault_windows, utility_events
 from amiscen.play.summary import summary_text
+from amiscen.runner.events import Note
 from amiscen.runner.fleet import Fleet
 from amiscen.runner.outbox import Outbox
 from amiscen.scenario import Loaded
@@ -91,6 +93,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     clock = SimClock(start, options.pace)
     validator = SchemaValidator(options.xsd) if options.xsd else None
 
+    notes: list[str] = []
     server: HeadendServer | None = None
     headend: Headend | None = None
     if s.gateway.url is None:
@@ -105,7 +108,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
             simulated=options.pace.factor != 1,
         )
-        headend = Headend(Store(run_dir / "headend.db"), clock, config, validator)
+        faults = FaultPlan(fault_windows(s), seed=s.time.seed)
+        headend = Headend(Store(run_dir / "headend.db"), clock, config, validator, faults)
         publish(headend.store, utility_events(s, fleet_specs))
         server = HeadendServer(
             headend, server_context(layout, s.gateway.tls.version, list(s.gateway.tls.ciphers)), layout.crl, port=0
@@ -113,6 +117,11 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         base_url = server.url
     else:
         base_url = s.gateway.url
+        if fault_windows(s):
+            notes.append(
+                "gateway faults (outage, http_errors, latency) are played by the embedded head-end only; "
+                f"against {base_url} they are skipped"
+            )
 
     metrics = Metrics()
     logs = RunLogs(run_dir, bodies=options.wire_bodies, record=options.record)
@@ -125,6 +134,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     outbox = Outbox(run_dir / "outbox.db")
     setup = FleetSetup(base_url, layout, index, outbox, dispatcher, dispatcher.record)
     fleet_meters = build_meters(s, site, fleet_specs, setup)
+    for note in notes:
+        dispatcher(Note(None, start, note, "warning"))
     started = time.perf_counter()
     try:
         result = Fleet(fleet_meters, clock, dispatcher, options.workers).run(start, end)

@@ -62,6 +62,8 @@ class Meter:
     emit: Callable[[RunEvent], None]
     one_offs: list[OneOff] = field(default_factory=list)
     offline: list[tuple[float, float]] = field(default_factory=list)
+    drift: tuple[float, float, float] | None = None  # (from, step seconds, ppm): this meter's clock error
+    flush_at: float | None = None  # the one pending flush, so retries never multiply
     connected: bool = False
     connect_attempts: int = 0
 
@@ -75,6 +77,24 @@ class Meter:
         tasks: list[Task] = [(start, "connect"), (start + self.config.post_rate, "post")]
         tasks += [(o.at, f"oneoff:{i}") for i, o in enumerate(self.one_offs)]
         return tasks
+
+    def own_time(self, now: float) -> float:
+        """This meter's clock: simulated time plus its drift (a step, then ppm), uncorrected."""
+        if self.drift is None or now < self.drift[0]:
+            return now
+        start, step, ppm = self.drift
+        return now + step + ppm * 1e-6 * (now - start)
+
+    def device_time(self, now: float) -> int:
+        """The time this meter stamps on what it sends: its clock corrected by the last /tm sync."""
+        return int(self.own_time(now) + self.client.time_offset)
+
+    def _sync(self, now: float) -> None:
+        before = self.device_time(now)
+        self.client.sync_time(self.own_time(now))
+        after = self.device_time(now)
+        if abs(after - before) >= 2:
+            self.emit(Note(self.id, now, f"clock corrected by {after - before:+d} s from the gateway's Time"))
 
     def is_offline(self, now: float) -> bool:
         return any(a <= now < b for a, b in self.offline)
@@ -90,16 +110,16 @@ class Meter:
     # -- tasks ----------------------------------------------------------------------------------------
     def _connect(self, now: float, task: str) -> list[Task]:
         try:
-            self.client.discover(now)
+            self.client.discover(self.own_time(now))
             self.client.ensure_mirror(self.quantities, self.config.post_rate, self.role_flags)
         except RequestFailed as exc:
             self.connect_attempts += 1
-            delay = self.retry.delay(min(self.connect_attempts, self.retry.max_attempts), exc.exchange.retry_after)
+            delay = self.retry.delay(self.connect_attempts, exc.exchange.retry_after)
             self.emit(Failed(self.id, now, "connect", exc.exchange.failure or "protocol", str(exc), True))
             return [(now + delay, "connect")]
         self.connected = True
         self.emit(Connected(self.id, now, self.client.links.mirror or ""))
-        tasks: list[Task] = [(now, "flush")]
+        tasks: list[Task] = self._later_flush(now)
         if self.config.demand_response and self.client.links.dr_programs:
             tasks.append((now, "poll_dr"))
         if self.config.der and self.client.links.der_programs and self.plan.meter.is_prosumer:
@@ -139,8 +159,19 @@ class Meter:
             )
         return MirrorMeterReadingList(all=len(items), results=len(items), MirrorMeterReading=items)
 
+    def _later_flush(self, t: float) -> list[Task]:
+        """Schedule the meter's one pending flush (an earlier one already pending wins; a later one is dropped)."""
+        if self.flush_at is not None and self.flush_at <= t:
+            return []
+        self.flush_at = t
+        return [(t, "flush")]
+
     def _flush(self, now: float, task: str) -> list[Task]:
         """Send what is due from the outbox, oldest first; stop at the first transient failure (order kept)."""
+        if task == "flush":
+            if self.flush_at is not None and self.flush_at != now:
+                return []  # superseded by a flush scheduled since
+            self.flush_at = None
         if not self.connected:
             return []
         for item in self.outbox.due(self.id, now):
@@ -152,10 +183,10 @@ class Meter:
                 continue
             attempt = item.attempts + 1
             if x.transient:
-                wait = self.retry.delay(min(attempt, self.retry.max_attempts), x.retry_after)
+                wait = self.retry.delay(attempt, x.retry_after)
                 self.outbox.failed(item.id, now + wait, f"{x.failure}: {x.detail}")
                 self.emit(Failed(self.id, now, item.kind, x.failure or "protocol", x.detail, True))
-                return [(now + wait, "flush")]
+                return self._later_flush(now + wait)
             self.outbox.failed(item.id, NEVER, f"{x.failure}: {x.detail} {x.response_body[:200]!r}")
             self.emit(
                 Failed(
@@ -234,7 +265,7 @@ class Meter:
 
     def _poll_time(self, now: float, task: str) -> list[Task]:
         try:
-            self.client.sync_time(now)
+            self._sync(now)
         except RequestFailed as exc:
             self.emit(Failed(self.id, now, "time", exc.exchange.failure or "protocol", str(exc), True))
         return [(now + self.client.links.time_poll, "poll_time")]

@@ -70,7 +70,9 @@ class Exchange:
 
     @property
     def transient(self) -> bool:
-        return self.failure in ("connect", "timeout", "http_5xx", "http_429")
+        """Worth retrying: everything but an explicit 4xx refusal (a TLS or protocol failure may be a restart,
+        a misconfiguration being fixed: the data waits in the outbox with backoff, it is never dropped)."""
+        return self.failure is not None and self.failure != "http_4xx"
 
 
 def client_context(creds: Credentials, tls: TlsSettings) -> ssl.SSLContext:
@@ -131,7 +133,10 @@ class MeterSession:
                 method, url, data=body or None, params=params, headers=headers, timeout=self._timeout
             )
         except requests.exceptions.SSLError as exc:
-            return self._failed(method, url, body, started, "tls", exc)
+            # an EOF or reset during the handshake is the connection dropping, not a refusal of our certificate
+            text = str(exc)
+            dropped = "EOF" in text or "reset" in text.lower() or "Connection aborted" in text
+            return self._failed(method, url, body, started, "connect" if dropped else "tls", exc)
         except requests.exceptions.ConnectTimeout as exc:
             return self._failed(method, url, body, started, "timeout", exc)
         except requests.exceptions.ReadTimeout as exc:
@@ -184,8 +189,9 @@ class RetrySchedule:
         self._random = random.Random(seed)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        """Seconds to wait after failed attempt number ``attempt`` (1-based); past ``max_attempts`` the data
+        waits the longest backoff each time (it stays in the outbox, it is never dropped)."""
         state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={})
-        state.attempt_number = attempt
+        state.attempt_number = attempt if attempt <= self.max_attempts else 10_000
         wait = float(self._wait(state)) + self._random.uniform(0, self._jitter)
         return max(wait, retry_after or 0.0)
