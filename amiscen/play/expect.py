@@ -45,7 +45,10 @@ def check(
     stored_readings: int | None,
     pending_readings: int,
     schema_invalid: int | None,
+    played_until: float | None = None,
 ) -> list[Check]:
+    """The expectations; events that end after ``played_until`` (a run cut short with --duration) are not
+    judged, and the detail says so."""
     e = scenario.expect
     checks: list[Check] = []
     if e.all_readings_delivered:
@@ -56,24 +59,31 @@ def check(
             ok = ok and stored_readings == generated
             detail += f"; the head-end stored {stored_readings:,} (each exactly once)"
         checks.append(Check("all_readings_delivered", ok, detail))
+    played = [
+        x
+        for x in scenario.demand_response_events()
+        if played_until is None or scenario.at(x.start).timestamp() + x.duration.total_seconds() <= played_until
+    ]
+    skipped = len(scenario.demand_response_events()) - len(played)
     if e.dr_responses_complete:
         missing = []
-        for event in scenario.demand_response_events():
+        for event in played:
             for meter in targets.get(event.id, []):
                 statuses = metrics.responses.get(event.id, {}).get(meter, [])
                 if not _sequence_ok(statuses):
                     missing.append(f"{event.id}/{meter}: {statuses or 'none'}")
-        checks.append(
-            Check(
-                "dr_responses_complete",
-                not missing,
-                "every targeted meter answered 1 -> 2 -> 3 (or opted out / cancelled)"
-                if not missing
-                else f"{len(missing)} incomplete: " + "; ".join(missing[:5]),
-            )
+        detail = (
+            f"{len(missing)} incomplete: " + "; ".join(missing[:5])
+            if missing
+            else f"every targeted meter of {len(played)} event(s) answered 1 -> 2 -> 3 (or opted out / cancelled)"
         )
+        if skipped:
+            detail += f"; {skipped} event(s) after the end of this run not judged"
+        checks.append(Check("dr_responses_complete", not missing, detail))
     for event_id, minimum in e.min_dr_reduction_kw.items():
         event = next(x for x in scenario.demand_response_events() if x.id == event_id)
+        if event not in played:
+            continue
         start = scenario.at(event.start).timestamp()
         got = measured_reduction_kw(metrics, start, start + event.duration.total_seconds())
         checks.append(

@@ -155,7 +155,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     pending = outbox.pending()[1]
     targets = {e.event_id: e.targets or [m.id for m in fleet_specs] for e in utility_events(s, fleet_specs)}
     schema_invalid = headend.schema_invalid if (headend is not None and validator is not None) else None
-    checks = check(s, metrics, targets, stored, pending, schema_invalid)
+    checks = check(s, metrics, targets, stored, pending, schema_invalid, played_until=end)
     text = summary_text(s, metrics, checks, fleet_specs, wall, end - start, result.interrupted)
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
     (run_dir / "summary.json").write_text(

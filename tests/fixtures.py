@@ -1,0 +1,62 @@
+"""Real certificates and a real head-end on loopback, for tests that speak TLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from amiscen.clock import Pace, SimClock
+from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.server import HeadendServer
+from amiscen.gateway.store import Store
+from amiscen.gateway.tls import server_context
+from amiscen.pki import fleet
+from amiscen.pki.layout import Layout
+from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
+
+T0 = 1_772_384_400  # 2026-03-02T00:00:00+07:00
+METERS = ["AMI_METER_T_001", "AMI_METER_T_002", "AMI_METER_T_003"]
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    root = tmp_path_factory.mktemp("pki") / "certs"
+    fleet.generate(Layout(root), METERS, network_id="TEST", hosts=[], now=dt.datetime.now(dt.timezone.utc))
+    return Layout(root)
+
+
+@dataclass
+class Running:
+    server: HeadendServer
+    app: Headend
+    clock: SimClock
+    layout: Layout
+
+    def session(self, meter_id: str, tls: TlsSettings | None = None) -> MeterSession:
+        lay = self.layout
+        return MeterSession(
+            self.server.url,
+            Credentials(lay.meter_cert(meter_id), lay.meter_key(meter_id), lay.ca_cert),
+            tls or TlsSettings(),
+            5,
+            5,
+        )
+
+    def identity(self, meter_id: str) -> fleet.Identity:
+        return fleet.read_index(self.layout)[meter_id]
+
+
+@pytest.fixture
+def headend(pki: Layout, tmp_path: Path) -> Iterator[Running]:
+    clock = SimClock(T0, Pace(None))
+    app = Headend(Store(tmp_path / "headend.db"), clock, HeadendConfig())
+    server = HeadendServer(app, server_context(pki), pki.crl, port=0).start()
+    try:
+        yield Running(server, app, clock, pki)
+    finally:
+        server.stop()
+        app.store.close()

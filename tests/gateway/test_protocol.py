@@ -1,0 +1,147 @@
+"""The head-end is strict about the standard: content types, methods, paths, bodies, lists, Location, dedup."""
+
+from __future__ import annotations
+
+from amiscen.gateway.utility import UtilityEvent, publish
+from amiscen.sep import constants as c
+from amiscen.sep.model.common import DateTimeInterval
+from amiscen.sep.model.device import EndDevice, EndDeviceList, Time
+from amiscen.sep.model.events import DemandResponseProgramList, EndDeviceControlList
+from amiscen.sep.model.metering import MirrorMeterReading, MirrorReadingSet, MirrorUsagePoint, Reading, ReadingType
+from amiscen.sep.parse import parse_as
+from amiscen.sep.render import render_bytes
+
+from ..fixtures import METERS, T0, Running
+
+
+def _register(h: Running, meter_id: str) -> str:
+    ident = h.identity(meter_id)
+    x = h.session(meter_id).send(
+        "POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))
+    )
+    return x.headers["Location"]
+
+
+def test_wrong_content_type_is_415(headend: Running) -> None:
+    session = headend.session(METERS[0])
+    x = session._session.post(session.url("/edev"), data=b"<EndDevice/>", headers={"Content-Type": "text/xml"})
+    assert x.status_code == 415
+    assert b"<reasonCode>0</reasonCode>" in x.content
+
+
+def test_unknown_path_404_and_wrong_method_405(headend: Running) -> None:
+    session = headend.session(METERS[0])
+    assert session.send("GET", "/nowhere").status == 404
+    x = session.send("DELETE", "/dcap")
+    assert x.status == 405
+
+
+def test_malformed_body_is_400_with_error(headend: Running) -> None:
+    x = headend.session(METERS[0]).send("POST", "/edev", b"<EndDevice xmlns='urn:ieee:std:2030.5:ns'><sFDI>x")
+    assert x.status == 400 and b"<Error" in x.response_body
+    reason = headend.app.store.scalar("SELECT reason FROM rejection")
+    assert reason.startswith("invalid body: malformed XML")
+
+
+def test_time_resource(headend: Running) -> None:
+    headend.clock.advance_to(T0 + 3600)
+    x = headend.session(METERS[0]).send("GET", "/tm")
+    tm = parse_as(x.response_body, Time)
+    assert tm.currentTime == T0 + 3600 and tm.quality == c.TimeQuality.INTENTIONALLY_UNCOORDINATED
+
+
+def test_create_returns_location_and_lists_page(headend: Running) -> None:
+    location = _register(headend, METERS[0])
+    assert location.startswith("/edev/")
+    session = headend.session(METERS[0])
+    default = parse_as(session.send("GET", "/edev").response_body, EndDeviceList)
+    assert (default.all, default.results) == (1, 1)
+    empty = parse_as(session.send("GET", "/edev", params={"s": 1, "l": 10}).response_body, EndDeviceList)
+    assert (empty.all, empty.results, empty.EndDevice) == (1, 0, [])
+
+
+def _mirror(h: Running, meter_id: str) -> tuple[str, str]:
+    _register(h, meter_id)
+    ident = h.identity(meter_id)
+    rt = ReadingType(
+        uom=int(c.Uom.WH), kind=int(c.Kind.ENERGY), flowDirection=1, accumulationBehaviour=4, intervalLength=15
+    )
+    mup = MirrorUsagePoint(
+        mRID="AB" * 16,
+        roleFlags=0x13,
+        serviceCategoryKind=0,
+        status=1,
+        deviceLFDI=ident.lfdi,
+        MirrorMeterReading=[MirrorMeterReading(mRID="CD" * 16, description="import", ReadingType=rt)],
+    )
+    x = h.session(meter_id).send("POST", "/mup", render_bytes(mup))
+    assert x.status == 201
+    return x.headers["Location"], "CD" * 16
+
+
+def test_retried_readings_are_stored_once(headend: Running) -> None:
+    location, mmr = _mirror(headend, METERS[0])
+    body = render_bytes(
+        MirrorMeterReading(
+            mRID=mmr,
+            MirrorReadingSet=[
+                MirrorReadingSet(
+                    mRID="EF" * 16,
+                    timePeriod=DateTimeInterval(60, T0),
+                    Reading=[Reading(value=i, timePeriod=DateTimeInterval(15, T0 + 15 * i)) for i in range(4)],
+                )
+            ],
+        )
+    )
+    session = headend.session(METERS[0])
+    assert session.send("POST", location, body).status == 201
+    assert session.send("POST", location, body).status == 201  # a retry after a lost response
+    assert headend.app.store.scalar("SELECT count(*) FROM reading") == 4
+
+
+def test_another_meter_cannot_post_into_my_mirror(headend: Running) -> None:
+    location, mmr = _mirror(headend, METERS[0])
+    _register(headend, METERS[1])
+    body = render_bytes(MirrorMeterReading(mRID=mmr, Reading=Reading(value=1, timePeriod=DateTimeInterval(15, T0))))
+    assert headend.session(METERS[1]).send("POST", location, body).status == 403
+    assert headend.app.store.scalar("SELECT count(*) FROM reading") == 0
+
+
+def test_dr_event_status_follows_the_simulated_clock(headend: Running) -> None:
+    _register(headend, METERS[0])
+    publish(
+        headend.app.store,
+        [
+            UtilityEvent(
+                kind="dr",
+                event_id="DR1",
+                program="p",
+                primacy=0,
+                start=T0 + 3600,
+                duration=1800,
+                spec={"shares": {METERS[0]: 50.0}},
+                targets=[METERS[0]],
+                created=T0,
+            )
+        ],
+    )
+    session = headend.session(METERS[0])
+    programs = parse_as(session.send("GET", "/dr", params={"s": 0, "l": 10}).response_body, DemandResponseProgramList)
+    edc_link = programs.DemandResponseProgram[0].EndDeviceControlListLink
+    assert edc_link is not None
+
+    def status() -> int:
+        page = parse_as(
+            session.send("GET", edc_link.href, params={"s": 0, "l": 10}).response_body, EndDeviceControlList
+        )
+        (control,) = page.EndDeviceControl
+        assert control.TargetReduction is not None and control.TargetReduction.value == 50
+        return control.EventStatus.currentStatus
+
+    assert status() == c.EventStatusCode.SCHEDULED
+    headend.clock.advance_to(T0 + 3700)
+    assert status() == c.EventStatusCode.ACTIVE
+    # a meter that is not targeted sees nothing
+    _register(headend, METERS[1])
+    other = parse_as(headend.session(METERS[1]).send("GET", edc_link.href).response_body, EndDeviceControlList)
+    assert other.all == 0

@@ -1,0 +1,131 @@
+"""Identity is the TLS certificate's LFDI; a meter writes only its own resources; bad certificates are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import ssl
+from pathlib import Path
+
+import pytest
+
+from amiscen.pki import fleet
+from amiscen.pki.layout import Layout
+from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
+from amiscen.sep.model.device import EndDevice
+from amiscen.sep.model.misc import Response
+from amiscen.sep.render import render_bytes
+
+from ..fixtures import METERS, Running
+
+
+def _register(h: Running, meter_id: str) -> str:
+    ident = h.identity(meter_id)
+    x = h.session(meter_id).send(
+        "POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))
+    )
+    assert x.status == 201, x.response_body
+    return x.headers["Location"]
+
+
+def _raw_handshake(url: str, context: ssl.SSLContext) -> None:
+    host, port = url.removeprefix("https://").rsplit(":", 1)
+    with (
+        socket.create_connection((host, int(port)), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(b"GET /dcap HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        if not tls.recv(1024):
+            raise ConnectionError("closed")
+
+
+def test_writing_to_another_meters_end_device_is_refused(headend: Running) -> None:
+    a = _register(headend, METERS[0])
+    _register(headend, METERS[1])
+    other = headend.session(METERS[1])
+    assert other.send("GET", a).status == 403
+    assert other.send("GET", f"{a}/rg").status == 403
+    reasons = headend.app.store.all("SELECT status, reason FROM rejection")
+    assert [r["status"] for r in reasons] == [403, 403]
+    assert "may not access EndDevice" in reasons[0]["reason"]
+
+
+def test_registering_with_someone_elses_sfdi_is_refused(headend: Running) -> None:
+    other = headend.identity(METERS[1])
+    x = headend.session(METERS[0]).send("POST", "/edev", render_bytes(EndDevice(sFDI=other.sfdi, changedTime=0)))
+    assert x.status == 403
+    assert b"<reasonCode>" in x.response_body
+
+
+def test_responding_for_another_device_is_refused(headend: Running) -> None:
+    _register(headend, METERS[0])
+    other = headend.identity(METERS[1])
+    body = Response(endDeviceLFDI=other.lfdi, subject="00" * 16, status=1, createdDateTime=0)
+    assert headend.session(METERS[0]).send("POST", "/rsps/0/rsp", render_bytes(body)).status == 403
+
+
+def test_no_client_certificate_is_refused_at_the_handshake(headend: Running) -> None:
+    context = ssl.create_default_context(cafile=str(headend.layout.ca_cert))
+    context.set_ciphers("ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0")
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        _raw_handshake(headend.server.url, context)
+
+
+def test_certificate_from_another_ca_is_refused(headend: Running, tmp_path: Path) -> None:
+    stranger = Layout(tmp_path / "other")
+    fleet.generate(stranger, [METERS[0]], network_id="X", hosts=[], now=dt.datetime.now(dt.timezone.utc))
+    session = MeterSession(
+        headend.server.url,
+        Credentials(stranger.meter_cert(METERS[0]), stranger.meter_key(METERS[0]), headend.layout.ca_cert),
+        TlsSettings(),
+        5,
+        5,
+    )
+    x = session.send("GET", "/dcap")
+    assert x.status is None and x.failure == "tls"
+
+
+def test_expired_certificate_is_refused(headend: Running, tmp_path: Path) -> None:
+    copy = Layout(tmp_path / "expired")
+    shutil.copytree(headend.layout.root, copy.root)
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    fleet.renew(copy, past, days=1, meter_ids=[METERS[2]])  # valid for one day, a month ago
+    session = MeterSession(
+        headend.server.url,
+        Credentials(copy.meter_cert(METERS[2]), copy.meter_key(METERS[2]), copy.ca_cert),
+        TlsSettings(),
+        5,
+        5,
+    )
+    x = session.send("GET", "/dcap")
+    assert x.status is None and x.failure == "tls"
+
+
+def test_revoked_certificate_is_refused_while_running(headend: Running) -> None:
+    session = headend.session(METERS[2])
+    assert session.send("GET", "/dcap").status == 200
+    fleet.revoke(headend.layout, METERS[2], dt.datetime.now(dt.timezone.utc))
+    try:
+        assert session.send("GET", "/dcap").status == 403  # the same keep-alive connection, next request
+    finally:
+        headend.layout.crl.unlink()
+        from amiscen.pki.authority import load_authority, write_crl
+
+        write_crl(headend.layout, load_authority(headend.layout), [], dt.datetime.now(dt.timezone.utc))
+
+
+def test_the_2030_5_suite_is_negotiated(headend: Running) -> None:
+    lay = headend.layout
+    context = ssl.create_default_context(cafile=str(lay.ca_cert))
+    context.load_cert_chain(str(lay.meter_cert(METERS[0])), str(lay.meter_key(METERS[0])))
+    context.set_ciphers("ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES128-GCM-SHA256:@SECLEVEL=0")
+    context.maximum_version = ssl.TLSVersion.TLSv1_3
+    host, port = headend.server.url.removeprefix("https://").rsplit(":", 1)
+    with (
+        socket.create_connection((host, int(port)), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        assert tls.version() == "TLSv1.2"
+        assert tls.cipher()[0] == "ECDHE-ECDSA-AES128-CCM8"
