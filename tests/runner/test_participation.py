@@ -1,0 +1,92 @@
+"""A meter's part in events: responses 1 -> 2 -> 3, cancellation, opt-out, expiry, randomisation, primacy."""
+
+from __future__ import annotations
+
+from amiscen.runner.participation import Participation, Policy
+from amiscen.sep.model.common import DateTimeInterval, EventStatus
+from amiscen.sep.model.events import DERControl, DERControlBase, EndDeviceControl, TargetReduction
+
+T = 1_000_000
+
+
+def _edc(status: int = 0, rs: int | None = None, event: str = "DR1", mandatory: bool = False) -> EndDeviceControl:
+    return EndDeviceControl(
+        mRID="AA" * 16,
+        description=event,
+        creationTime=T,
+        EventStatus=EventStatus(status, T),
+        interval=DateTimeInterval(3600, T + 600),
+        deviceCategory=0xFFFF,
+        replyTo="/rsps/0/rsp",
+        responseRequired=3,
+        randomizeStart=rs,
+        drProgramMandatory=mandatory,
+        TargetReduction=TargetReduction(1, 20),
+    )
+
+
+def _statuses(due: list) -> list[int]:  # type: ignore[type-arg]
+    return [d.status for d in due]
+
+
+def test_received_started_completed() -> None:
+    p = Participation("M1", 1, {}, 0)
+    assert _statuses(p.update("dr", [(_edc(), 0)], T)) == [1]
+    assert _statuses(p.tick(T + 599)) == []
+    assert _statuses(p.tick(T + 600)) == [2]
+    assert _statuses(p.tick(T + 4200)) == [3]
+    assert _statuses(p.tick(T + 9999)) == []
+    (control,) = p.controls()
+    assert control.reduce_w == 20_000 and (control.start, control.end) == (T + 600, T + 4200)
+
+
+def test_cancelled_after_start() -> None:
+    p = Participation("M1", 1, {}, 0)
+    p.update("dr", [(_edc(), 0)], T)
+    p.tick(T + 700)
+    assert _statuses(p.update("dr", [(_edc(status=2), 0)], T + 800)) == [6]
+    assert p.controls()[0].end == T + 800
+    assert _statuses(p.tick(T + 5000)) == []
+
+
+def test_opt_out_unless_mandatory() -> None:
+    p = Participation("M1", 1, {"DR1": Policy(opt_out_share=1.0)}, 0)
+    assert _statuses(p.update("dr", [(_edc(), 0)], T)) == [1, 4]
+    assert p.controls() == [] and _statuses(p.tick(T + 700)) == []
+    forced = Participation("M1", 1, {"DR1": Policy(opt_out_share=1.0)}, 0)
+    assert _statuses(forced.update("dr", [(_edc(mandatory=True), 0)], T)) == [1]
+
+
+def test_expired_when_first_seen_after_the_end() -> None:
+    p = Participation("M1", 1, {}, 0)
+    assert _statuses(p.update("dr", [(_edc(), 0)], T + 5000)) == [254]
+
+
+def test_randomised_start_is_per_meter_and_reproducible() -> None:
+    starts = set()
+    for meter in ("M1", "M2", "M3", "M4"):
+        p = Participation(meter, 7, {}, 0)
+        p.update("dr", [(_edc(rs=600), 0)], T)
+        again = Participation(meter, 7, {}, 0)
+        again.update("dr", [(_edc(rs=600), 0)], T)
+        assert p.controls()[0].start == again.controls()[0].start
+        assert T + 600 <= p.controls()[0].start < T + 1200
+        starts.add(p.controls()[0].start)
+    assert len(starts) > 1
+
+
+def test_der_overlap_resolved_by_primacy() -> None:
+    def derc(mrid: str, limit: int) -> DERControl:
+        return DERControl(
+            mRID=mrid,
+            description=mrid[:4],
+            creationTime=T,
+            EventStatus=EventStatus(0, T),
+            interval=DateTimeInterval(3600, T),
+            DERControlBase=DERControlBase(opModMaxLimW=limit),
+        )
+
+    p = Participation("M1", 1, {}, 100)
+    p.update("der", [(derc("BB" * 16, 5000), 2), (derc("CC" * 16, 2000), 1)], T)
+    (winner,) = p.controls()
+    assert winner.pv_limit_share == 0.2
