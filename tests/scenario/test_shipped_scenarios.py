@@ -51,3 +51,11 @@ def test_committed_json_schema_is_current() -> None:
 
     committed = (ROOT / "amiscen.schema.json").read_text(encoding="utf-8")
     assert committed == scenario_json_schema(), "run `amiscen schema -o amiscen.schema.json` and commit it"
+
+
+def test_readme_example_is_valid(tmp_path: Path) -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## The scenario language, by example", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    path = tmp_path / "readme.yaml"
+    path.write_text(block, encoding="utf-8")
+    assert load_scenario(path).warnings == []
