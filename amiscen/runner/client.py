@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from amiscen.runner.quantities import Quantity, mmr_mrid, mup_mrid
+from amiscen.runner import messages
+from amiscen.runner.quantities import Quantity
 from amiscen.runner.transport import Exchange, MeterSession
 from amiscen.sep import constants as c
 from amiscen.sep.ids import registration_pin
@@ -20,7 +21,6 @@ from amiscen.sep.model.device import (
     Registration,
     Time,
 )
-from amiscen.sep.model.metering import MirrorMeterReading, MirrorUsagePoint
 from amiscen.sep.parse import SepParseError, parse_as
 from amiscen.sep.render import render_bytes
 
@@ -153,9 +153,7 @@ class MeterClient:
         if mine and mine[0].href:
             href = mine[0].href
         else:
-            device = EndDevice(
-                sFDI=self.id.sfdi, lFDI=self.id.lfdi, changedTime=0, deviceCategory=self.id.device_category
-            )
+            device = messages.end_device(self.id.lfdi, self.id.sfdi, self.id.device_category)
             x = self.post(edev_list, device)
             href = x.headers.get("Location") or ""
             if not href:
@@ -204,22 +202,8 @@ class MeterClient:
             return self.links.mirror
         if not self.links.mirror_list:
             raise RequestFailed(self._last_ok(), "the gateway offers no MirrorUsagePointListLink")
-        mup = MirrorUsagePoint(
-            mRID=mup_mrid(self.id.pen, self.id.meter_id),
-            description=self.id.meter_id[:32],
-            roleFlags=role_flags,
-            serviceCategoryKind=int(c.ServiceKind.ELECTRICITY),
-            status=1,
-            deviceLFDI=self.id.lfdi,
-            postRate=post_rate,
-            MirrorMeterReading=[
-                MirrorMeterReading(
-                    mRID=mmr_mrid(self.id.pen, self.id.meter_id, q.key),
-                    description=q.description,
-                    ReadingType=q.reading_type,
-                )
-                for q in quantities
-            ],
+        mup = messages.mirror_usage_point(
+            self.id.pen, self.id.meter_id, self.id.lfdi, quantities, post_rate, role_flags
         )
         x = self.post(self.links.mirror_list, mup)
         location = x.headers.get("Location")

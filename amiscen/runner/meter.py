@@ -8,19 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amiscen.compile.plan import MeterPlan, SiteModel
+from amiscen.runner import messages
 from amiscen.runner.client import MeterClient, RequestFailed
 from amiscen.runner.events import Connected, Delivered, Failed, Generated, Note, Responded, RunEvent
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Due, Participation
 from amiscen.runner.physics import MeterPhysics
-from amiscen.runner.quantities import Interval, Quantity, mmr_mrid
+from amiscen.runner.quantities import Quantity
 from amiscen.runner.transport import RetrySchedule
 from amiscen.sep import constants as c
-from amiscen.sep.ids import mrid
-from amiscen.sep.model.common import DateTimeInterval, Resource
+from amiscen.sep.model.common import Resource
+from amiscen.sep.model.der import DERList
 from amiscen.sep.model.events import DemandResponseProgramList, DERControlList, DERProgramList, EndDeviceControlList
-from amiscen.sep.model.metering import MirrorMeterReading, MirrorMeterReadingList, MirrorReadingSet, Reading
-from amiscen.sep.model.misc import Response
 from amiscen.sep.render import render_bytes
 
 NEVER = 1e300
@@ -64,6 +63,7 @@ class Meter:
     offline: list[tuple[float, float]] = field(default_factory=list)
     drift: tuple[float, float, float] | None = None  # (from, step seconds, ppm): this meter's clock error
     flush_at: float | None = None  # the one pending flush, so retries never multiply
+    der_links: dict[str, str] = field(default_factory=dict)
     connected: bool = False
     connect_attempts: int = 0
 
@@ -119,6 +119,8 @@ class Meter:
             return [(now + delay, "connect")]
         self.connected = True
         self.emit(Connected(self.id, now, self.client.links.mirror or ""))
+        if self.plan.meter.is_prosumer and self.config.der:
+            self._setup_der(now)
         tasks: list[Task] = self._later_flush(now)
         if self.config.demand_response and self.client.links.dr_programs:
             tasks.append((now, "poll_dr"))
@@ -132,32 +134,10 @@ class Meter:
         intervals = self.physics.intervals_until(now, self.participation.controls())
         if intervals:
             self.emit(Generated(self.id, tuple(intervals), len(self.quantities)))
-            body = render_bytes(self._readings(intervals))
+            body = render_bytes(messages.readings(self.config.pen, self.id, self.quantities, intervals))
             self.outbox.add(self.id, "readings", None, body, len(intervals) * len(self.quantities), now)
         follow = [] if self.is_offline(now) else self._flush(now, task)
         return [*follow, (now + self.config.post_rate, "post")]
-
-    def _readings(self, intervals: list[Interval]) -> MirrorMeterReadingList:
-        first, last = intervals[0], intervals[-1]
-        period = DateTimeInterval(last.start + last.duration - first.start, first.start)
-        items = []
-        for q in self.quantities:
-            readings = [
-                Reading(
-                    qualityFlags=int(c.QualityFlags.VALID),
-                    timePeriod=DateTimeInterval(x.duration, x.start),
-                    value=q.value(x),
-                )
-                for x in intervals
-            ]
-            set_id = mrid(self.config.pen, "mrs", self.id, q.key, str(first.start))
-            items.append(
-                MirrorMeterReading(
-                    mRID=mmr_mrid(self.config.pen, self.id, q.key),
-                    MirrorReadingSet=[MirrorReadingSet(mRID=set_id, timePeriod=period, Reading=readings)],
-                )
-            )
-        return MirrorMeterReadingList(all=len(items), results=len(items), MirrorMeterReading=items)
 
     def _later_flush(self, t: float) -> list[Task]:
         """Schedule the meter's one pending flush (an earlier one already pending wins; a later one is dropped)."""
@@ -202,12 +182,7 @@ class Meter:
 
     def _respond(self, now: float, due: list[Due]) -> None:
         for d in due:
-            response = Response(
-                createdDateTime=int(now + self.client.time_offset),
-                endDeviceLFDI=self.client.id.lfdi,
-                status=d.status,
-                subject=d.subject,
-            )
+            response = messages.response(self.client.id.lfdi, d.subject, d.status, self.device_time(now))
             self.outbox.add(self.id, "response", d.reply_to, render_bytes(response), 0, now)
             self.emit(Responded(self.id, d.event_id, d.kind, d.status, now))
 
@@ -241,11 +216,63 @@ class Meter:
         self._respond(now, self.participation.update(kind, items, now))  # type: ignore[arg-type]
         return int(rate)
 
+    def _setup_der(self, now: float) -> None:
+        """Find this meter's DER and PUT its capability, settings, availability and status (queued, so an
+        outage delays them but never loses them)."""
+        links = self.client.links.der_list
+        if not links:
+            self.emit(Note(self.id, now, "the gateway offers no DERListLink: DER singletons not sent", "warning"))
+            return
+        try:
+            ders = self.client.get_list(links, DERList, "DER")
+        except RequestFailed as exc:
+            self.emit(Failed(self.id, now, "DER list", exc.exchange.failure or "protocol", str(exc), True))
+            return
+        if not ders:
+            return
+        der = ders[0]
+        self.der_links = {
+            kind: getattr(der, attr).href
+            for kind, attr in (
+                ("cap", "DERCapabilityLink"),
+                ("set", "DERSettingsLink"),
+                ("avail", "DERAvailabilityLink"),
+                ("status", "DERStatusLink"),
+            )
+            if getattr(der, attr) is not None
+        }
+        meter, t = self.plan.meter, self.device_time(now)
+        for kind, resource in (("cap", messages.der_capability(meter)), ("set", messages.der_settings(meter, t))):
+            if kind in self.der_links:
+                self.outbox.add(self.id, "der", self.der_links[kind], render_bytes(resource), 0, now)
+        self._der_state(now)
+
+    def _der_state(self, now: float) -> None:
+        """Queue DERStatus and DERAvailability as they are now: connect status, SoC, power available."""
+        links = self.der_links
+        meter, t = self.plan.meter, self.device_time(now)
+        battery = self.physics.battery
+        controls = [c for c in self.participation.controls() if c.covers(int(now))]
+        connected = all(c.pv_connected is not False for c in controls)
+        last = self.physics.last
+        operating = last is not None and (last.pv_w > 0 or abs(last.battery_w) > 0)
+        soc = battery.state.soc if battery is not None else None
+        if "status" in links:
+            status = messages.der_status(meter, t, operating, connected, soc)
+            self.outbox.add(self.id, "der", links["status"], render_bytes(status), 0, now)
+        if "avail" in links:
+            available = battery.limits()[0] if battery is not None else 0.0
+            self.outbox.add(
+                self.id, "der", links["avail"], render_bytes(messages.der_availability(meter, t, available)), 0, now
+            )
+
     def _poll_dr(self, now: float, task: str) -> list[Task]:
         return self._poll_task(now, "dr", task)
 
     def _poll_der(self, now: float, task: str) -> list[Task]:
-        return self._poll_task(now, "der", task)
+        tasks = self._poll_task(now, "der", task)
+        self._der_state(now)
+        return tasks
 
     def _poll_task(self, now: float, kind: str, task: str) -> list[Task]:
         try:
@@ -274,7 +301,7 @@ class Meter:
         one = self.one_offs[int(task.split(":")[1])]
         if not self.connected:
             return [(now + self.config.post_rate, task)]
-        target, resource = one.make(self.client, now)
+        target, resource = one.make(self.client, self.own_time(now))
         if target is None:
             self.emit(Note(self.id, now, f"{one.label}: the gateway offers no link for a {one.kind}", "warning"))
             return []

@@ -54,6 +54,7 @@ class MeterPhysics:
         self.import_total = 0.0
         self.export_total = 0.0
         self.next_index = 0
+        self.last: Interval | None = None
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
 
     def intervals_until(self, t: float, controls: list[Control]) -> list[Interval]:
@@ -61,7 +62,8 @@ class MeterPhysics:
         out = []
         regs = self.plan.registers
         while self.next_index < len(regs.load_w) and self.start + (self.next_index + 1) * self.step <= t:
-            out.append(self._interval(self.next_index, controls))
+            self.last = self._interval(self.next_index, controls)
+            out.append(self.last)
             self.next_index += 1
         return out
 

@@ -1,0 +1,139 @@
+"""The documents a meter sends, built in one place: the runner sends them and `amiscen validate --xsd` checks
+samples of them against the user's schema."""
+
+from __future__ import annotations
+
+from amiscen.runner.quantities import Interval, Quantity, mmr_mrid, mup_mrid
+from amiscen.scenario.model import MeterSpec
+from amiscen.sep import constants as c
+from amiscen.sep.ids import mrid
+from amiscen.sep.model.common import ActivePower, DateTimeInterval
+from amiscen.sep.model.der import (
+    ConnectStatus,
+    DERAvailability,
+    DERCapability,
+    DERSettings,
+    DERStatus,
+    StateOfCharge,
+    WattHour,
+)
+from amiscen.sep.model.device import EndDevice
+from amiscen.sep.model.metering import (
+    MirrorMeterReading,
+    MirrorMeterReadingList,
+    MirrorReadingSet,
+    MirrorUsagePoint,
+    Reading,
+)
+from amiscen.sep.model.misc import Response
+
+
+def end_device(lfdi: str, sfdi: int, device_category: int) -> EndDevice:
+    return EndDevice(sFDI=sfdi, lFDI=lfdi, changedTime=0, deviceCategory=device_category)
+
+
+def mirror_usage_point(
+    pen: int, meter_id: str, lfdi: str, quantities: list[Quantity], post_rate: int, role_flags: int
+) -> MirrorUsagePoint:
+    return MirrorUsagePoint(
+        mRID=mup_mrid(pen, meter_id),
+        description=meter_id[:32],
+        roleFlags=role_flags,
+        serviceCategoryKind=int(c.ServiceKind.ELECTRICITY),
+        status=1,
+        deviceLFDI=lfdi,
+        postRate=post_rate,
+        MirrorMeterReading=[
+            MirrorMeterReading(
+                mRID=mmr_mrid(pen, meter_id, q.key), description=q.description, ReadingType=q.reading_type
+            )
+            for q in quantities
+        ],
+    )
+
+
+def readings(pen: int, meter_id: str, quantities: list[Quantity], intervals: list[Interval]) -> MirrorMeterReadingList:
+    """One MirrorMeterReading per quantity, each with one MirrorReadingSet covering the intervals."""
+    first, last = intervals[0], intervals[-1]
+    period = DateTimeInterval(last.start + last.duration - first.start, first.start)
+    items = []
+    for q in quantities:
+        values = [
+            Reading(
+                qualityFlags=int(c.QualityFlags.VALID),
+                timePeriod=DateTimeInterval(x.duration, x.start),
+                value=q.value(x),
+            )
+            for x in intervals
+        ]
+        set_id = mrid(pen, "mrs", meter_id, q.key, str(first.start))
+        items.append(
+            MirrorMeterReading(
+                mRID=mmr_mrid(pen, meter_id, q.key),
+                MirrorReadingSet=[MirrorReadingSet(mRID=set_id, timePeriod=period, Reading=values)],
+            )
+        )
+    return MirrorMeterReadingList(all=len(items), results=len(items), MirrorMeterReading=items)
+
+
+def response(lfdi: str, subject: str, status: int, created: int) -> Response:
+    return Response(createdDateTime=created, endDeviceLFDI=lfdi, status=status, subject=subject)
+
+
+def _der_type(meter: MeterSpec) -> int:
+    if meter.pv is not None and meter.battery is not None:
+        return int(c.DERType.COMBINED_PV_AND_STORAGE)
+    return int(c.DERType.PHOTOVOLTAIC if meter.pv is not None else c.DERType.OTHER_STORAGE)
+
+
+def _rated_w(meter: MeterSpec) -> float:
+    return (meter.pv.ac_kw if meter.pv else 0.0) * 1000 + (meter.battery.kw if meter.battery else 0.0) * 1000
+
+
+def _modes(meter: MeterSpec) -> int:
+    modes = c.DERControlModes.OP_MOD_CONNECT | c.DERControlModes.OP_MOD_MAX_LIM_W | c.DERControlModes.OP_MOD_FIXED_W
+    if meter.battery is not None:
+        modes |= c.DERControlModes.CHARGE_MODE | c.DERControlModes.DISCHARGE_MODE | c.DERControlModes.OP_MOD_TARGET_W
+    return int(modes)
+
+
+def der_capability(meter: MeterSpec) -> DERCapability:
+    battery = meter.battery
+    return DERCapability(
+        modesSupported=_modes(meter),
+        rtgMaxW=ActivePower.of_watts(_rated_w(meter)),
+        type=_der_type(meter),
+        rtgMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
+        rtgMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
+        rtgMaxWh=WattHour(0, round(battery.kwh * 1000)) if battery else None,
+    )
+
+
+def der_settings(meter: MeterSpec, now: int) -> DERSettings:
+    battery = meter.battery
+    return DERSettings(
+        setGradW=1000,
+        setMaxW=ActivePower.of_watts(_rated_w(meter)),
+        updatedTime=now,
+        modesEnabled=_modes(meter),
+        setMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
+        setMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
+        setMaxWh=WattHour(0, round(battery.kwh * 1000)) if battery else None,
+    )
+
+
+def der_status(meter: MeterSpec, now: int, operating: bool, connected: bool, soc: float | None) -> DERStatus:
+    """genConnectStatus bits: 0 connected, 1 available, 2 operating."""
+    gen = (int(c.ConnectStatus.CONNECTED | c.ConnectStatus.AVAILABLE) if connected else 0) | (
+        int(c.ConnectStatus.OPERATING) if connected and operating else 0
+    )
+    return DERStatus(
+        readingTime=now,
+        genConnectStatus=ConnectStatus(now, gen),
+        stateOfChargeStatus=StateOfCharge(now, round(soc * 10000)) if soc is not None else None,
+        storConnectStatus=ConnectStatus(now, 0x07) if meter.battery is not None else None,
+    )
+
+
+def der_availability(meter: MeterSpec, now: int, available_w: float) -> DERAvailability:
+    return DERAvailability(readingTime=now, statWAvail=ActivePower.of_watts(max(0.0, available_w)))
