@@ -105,7 +105,7 @@ def der_capability(meter: MeterSpec) -> DERCapability:
         type=_der_type(meter),
         rtgMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         rtgMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
-        rtgMaxWh=WattHour(0, round(battery.kwh * 1000)) if battery else None,
+        rtgMaxWh=WattHour.of_wh(battery.kwh * 1000) if battery else None,
     )
 
 
@@ -118,7 +118,7 @@ def der_settings(meter: MeterSpec, now: int) -> DERSettings:
         modesEnabled=_modes(meter),
         setMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         setMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
-        setMaxWh=WattHour(0, round(battery.kwh * 1000)) if battery else None,
+        setMaxWh=WattHour.of_wh(battery.kwh * 1000) if battery else None,
     )
 
 

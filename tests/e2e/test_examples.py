@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ..cli.test_validate import amiscen
+from ..conftest import sep_xsd_path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(ROOT.glob("examples/*.yaml"))
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs_and_meets_its_expectations(example: Path, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
+    xsd = sep_xsd_path()
+    env = {"AMISCEN_SEP_XSD": str(xsd)} if xsd else {}
     result = amiscen(
         "run",
         str(example),
@@ -31,8 +34,11 @@ def test_example_runs_and_meets_its_expectations(example: Path, tmp_path: Path) 
         str(junit),
         "--record",
         str(tmp_path / "record.jsonl"),
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    if xsd is not None:  # the head-end validated every body the meters sent
+        assert "[ok] max_schema_invalid: 0 bodies failed sep.xsd" in result.stdout
     suite = ET.parse(junit).getroot()
     assert suite.get("failures") == "0" and int(suite.get("tests") or 0) >= 3
     run = tmp_path / "run"

@@ -21,8 +21,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class WattHour:
+    """Wh as value x 10^multiplier; value is a UInt16."""
+
     multiplier: int
     value: int
+
+    @classmethod
+    def of_wh(cls, wh: float) -> WattHour:
+        multiplier = 0
+        value = round(max(wh, 0.0))
+        while value > 65535:
+            multiplier += 1
+            value = round(max(wh, 0.0) / 10**multiplier)
+        return cls(multiplier=multiplier, value=value)
 
 
 @dataclass(frozen=True)
