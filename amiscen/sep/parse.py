@@ -97,35 +97,52 @@ def _build(cls: type, content: Any, where: str) -> Any:
 
 
 def _convert(annotation: Any, value: Any, where: str) -> Any:
+    return _converter(annotation)(value, where)
+
+
+@cache
+def _converter(annotation: Any) -> Any:
+    """A function converting xmltodict's value for ``annotation``; built once per annotation (the hot path of
+    every request the head-end parses)."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         base, *extras = typing.get_args(annotation)
         hexes = [e for e in extras if isinstance(e, Hex)]
         if hexes:
-            return _hex(value, hexes[0].digits, where)
-        return _convert(base, value, where)
+            digits = hexes[0].digits
+            return lambda value, where: _hex(value, digits, where)
+        return _converter(base)
     if origin in (Union, UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _convert(args[0], value, where)
+        return _converter(args[0])
     if origin is list:
-        (item,) = typing.get_args(annotation)
-        items = value if isinstance(value, list) else [value]
-        return [_convert(item, v, where) for v in items]
+        item = _converter(typing.get_args(annotation)[0])
+        return lambda value, where: [item(v, where) for v in (value if isinstance(value, list) else [value])]
     if dataclasses.is_dataclass(annotation):
-        return _build(typing.cast(type, annotation), value, where.rsplit("/", 1)[-1])
-    text = _text(value, where)
+        cls = typing.cast(type, annotation)
+        return lambda value, where: _build(cls, value, where.rsplit("/", 1)[-1])
     if annotation is int:
-        try:
-            return int(text)
-        except ValueError:
-            raise SepParseError(f"<{where}> must be an integer (got {text[:40]!r})") from None
+        return _int
     if annotation is bool:
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise SepParseError(f"<{where}> must be true or false (got {text[:40]!r})")
-    return text
+        return _bool
+    return _text
+
+
+def _int(value: Any, where: str) -> int:
+    text = _text(value, where)
+    try:
+        return int(text)
+    except ValueError:
+        raise SepParseError(f"<{where}> must be an integer (got {text[:40]!r})") from None
+
+
+def _bool(value: Any, where: str) -> bool:
+    text = _text(value, where)
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise SepParseError(f"<{where}> must be true or false (got {text[:40]!r})")
 
 
 def _text(value: Any, where: str) -> str:
