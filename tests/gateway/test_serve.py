@@ -1,0 +1,111 @@
+"""`amiscen serve` as a process: it serves over mutual TLS, an operator adds and cancels an event while it runs
+(meters see it at their next poll), SIGTERM stops it gracefully with a status summary, --status reads the db."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from amiscen.pki.layout import Layout
+from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
+from amiscen.sep.model.device import EndDevice
+from amiscen.sep.model.events import DemandResponseProgramList, EndDeviceControlList
+from amiscen.sep.parse import parse_as
+from amiscen.sep.render import render_bytes
+
+from ..cli.test_validate import amiscen
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait_for_url(process: subprocess.Popen[str]) -> str:
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if "amiscen head-end at " in line:
+            return line.split("amiscen head-end at ", 1)[1].split("/dcap", 1)[0]
+    raise AssertionError("the head-end did not start")
+
+
+def test_serve_event_admin_and_graceful_stop(tmp_path: Path) -> None:
+    db, certs = tmp_path / "headend.db", tmp_path / "certs"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "amiscen",
+            "serve",
+            "examples/smoke_3_meters.yaml",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--certs",
+            str(certs),
+            "--pace",
+            "fast",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        url = _wait_for_url(process)
+        layout = Layout(certs)
+        meter = "AMI_METER_SMOKE_001"
+        session = MeterSession(
+            url, Credentials(layout.meter_cert(meter), layout.meter_key(meter), layout.ca_cert), TlsSettings(), 5, 5
+        )
+        from amiscen.pki.fleet import read_index
+
+        ident = read_index(layout)[meter]
+        assert (
+            session.send(
+                "POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))
+            ).status
+            == 201
+        )
+        assert session.send("GET", "/dr").status == 200
+        added = amiscen(
+            "event",
+            "add",
+            "OPERATOR_DR",
+            "--db",
+            str(db),
+            "--start",
+            "2026-03-02T10:30:00+07:00",
+            "--duration",
+            "15m",
+            "--kw",
+            "20",
+        )
+        assert added.returncode == 0, added.stderr
+        programs = parse_as(
+            session.send("GET", "/dr", params={"s": 0, "l": 10}).response_body, DemandResponseProgramList
+        )
+        link = programs.DemandResponseProgram[0].EndDeviceControlListLink
+        assert link is not None
+        controls = parse_as(
+            session.send("GET", link.href, params={"s": 0, "l": 10}).response_body, EndDeviceControlList
+        )
+        assert [c.description for c in controls.EndDeviceControl] == ["OPERATOR_DR"]
+        cancelled = amiscen("event", "cancel", "OPERATOR_DR", "--db", str(db))
+        assert cancelled.returncode == 0, cancelled.stderr
+        listed = amiscen("event", "list", "--db", str(db))
+        assert "OPERATOR_DR" in listed.stdout and "cancelled at" in listed.stdout
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert "devices registered: 1" in out
+    finally:
+        if process.poll() is None:
+            process.kill()
+    status = amiscen("serve", "--status", "--db", str(db))
+    assert status.returncode == 0 and "devices registered: 1" in status.stdout
