@@ -1,0 +1,71 @@
+"""`amiscen plan`: compile only; what each meter and building will do."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amiscen.cli.options import load, scenario_options
+from amiscen.errors import UsageError
+from amiscen.play.plan import export_format, plan, summary_lines
+from amiscen.scenario.durations import parse_time_ref
+from amiscen.scenario.model import meters
+
+
+@click.command("plan")
+@scenario_options
+@click.option(
+    "--export",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write every interval of every meter to FILE (.csv or .jsonl).",
+)
+@click.option("--meters", "meter_list", metavar="ID,ID", help="Only these meters.")
+@click.option("--from", "from_", metavar="TIME", help="Export from this time (ISO 8601 or +DURATION).")
+@click.option("--to", metavar="TIME", help="Export up to this time (ISO 8601 or +DURATION).")
+def command(
+    scenario: Path,
+    gateway: str | None,
+    network_id: str | None,
+    tls_version: str | None,
+    polling_interval: str | None,
+    export: Path | None,
+    meter_list: str | None,
+    from_: str | None,
+    to: str | None,
+) -> None:
+    """Compile SCENARIO and summarise consumption, generation, feed-in, peaks, batteries and DR per building."""
+    s = load(scenario, gateway, network_id, tls_version, polling_interval).scenario
+    ids = None
+    if meter_list:
+        ids = {m.strip() for m in meter_list.split(",") if m.strip()}
+        unknown = ids - {m.id for m in meters(s)}
+        if unknown:
+            raise UsageError(f"no such meter(s): {', '.join(sorted(unknown))}")
+    try:
+        start = s.at(parse_time_ref(from_)).timestamp() if from_ else None
+        end = s.at(parse_time_ref(to)).timestamp() if to else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    count = len(ids) if ids is not None else len(meters(s))
+    if export is None:
+        report = plan(s, meter_ids=ids)
+    else:
+        fmt = export_format(export)
+        with export.open("w", encoding="utf-8", newline="") as handle:
+            if sys.stderr.isatty():
+                with click.progressbar(length=count, label="compiling and exporting", file=sys.stderr) as bar:
+                    report = plan(
+                        s,
+                        meter_ids=ids,
+                        start=start,
+                        end=end,
+                        export=handle,
+                        export_format=fmt,
+                        progress=lambda done: bar.update(done - bar.pos),
+                    )
+            else:
+                report = plan(s, meter_ids=ids, start=start, end=end, export=handle, export_format=fmt)
+    for line in summary_lines(s, report):
+        click.echo(line)

@@ -1,0 +1,52 @@
+"""`amiscen plan`: the summary, filters and exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .test_validate import amiscen
+
+
+def test_campus_summary(tmp_path: Path) -> None:
+    result = amiscen("plan", "scenarios/campus_utcc.yaml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["building", "meters", "consumed"]
+    campus = next(line for line in lines if line.startswith("campus "))
+    assert campus.split()[1] == "25"
+    assert any(line.startswith("DR DR_EVENT_001: expected reduction ") for line in lines)
+
+
+def test_export_csv_filtered(tmp_path: Path) -> None:
+    out = tmp_path / "plan.csv"
+    result = amiscen(
+        "plan",
+        "examples/smoke_3_meters.yaml",
+        "--export",
+        str(out),
+        "--meters",
+        "AMI_METER_SMOKE_001",
+        "--from",
+        "+10m",
+        "--to",
+        "+20m",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 40  # 10 minutes at 15 s
+    assert {r["meter"] for r in rows} == {"AMI_METER_SMOKE_001"}
+    assert rows[0]["time"] == "2026-03-02T10:10:00+07:00"
+    assert result.stdout.splitlines()[-1] == "exported 40 rows"
+
+
+def test_export_jsonl_and_bad_extension(tmp_path: Path) -> None:
+    out = tmp_path / "plan.jsonl"
+    assert amiscen("plan", "examples/smoke_3_meters.yaml", "--export", str(out)).returncode == 0
+    first = json.loads(out.read_text().splitlines()[0])
+    assert set(first) >= {"time", "meter", "load_w", "pv_w", "import_total_wh"}
+    bad = amiscen("plan", "examples/smoke_3_meters.yaml", "--export", str(tmp_path / "plan.txt"))
+    assert bad.returncode == 2 and "export as .csv or .jsonl" in bad.stderr
+    unknown = amiscen("plan", "examples/smoke_3_meters.yaml", "--meters", "NOPE")
+    assert unknown.returncode == 2 and "no such meter(s): NOPE" in unknown.stderr
