@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from amiscen.compile import solar
-from amiscen.compile.battery import Battery
+from amiscen.compile.battery import requested_power, simulate
 from amiscen.compile.calendar import day_types
 from amiscen.compile.load import load_w
 from amiscen.compile.registers import Registers, registers
@@ -43,9 +43,15 @@ class SiteModel:
         return self.grid.local_hours()
 
     @cached_property
-    def day_flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def days(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per local day: weekend, holiday, in_term; and each interval's day index."""
         days, index = self.grid.local_days()
         weekend, holiday, in_term = day_types(self.scenario.calendar, days)
+        return weekend, holiday, in_term, index
+
+    @cached_property
+    def day_flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        weekend, holiday, in_term, index = self.days
         return weekend[index], holiday[index], in_term[index]
 
     @cached_property
@@ -91,14 +97,9 @@ class SiteModel:
         battery_w = np.zeros(n)
         soc = np.full(n, np.nan)
         if meter.battery is not None:
-            battery = Battery(meter.battery, self.grid.step)
-            weekend = self.day_flags[0]
-            hours = self.local_hours
-            for i, (l_w, p_w, h, we) in enumerate(
-                zip(load.tolist(), pv.tolist(), hours.tolist(), weekend.tolist(), strict=True)
-            ):
-                battery_w[i] = battery.dispatch(l_w, p_w, h, not we)
-                soc[i] = battery.state.soc
+            weekday = ~self.day_flags[0]
+            request = requested_power(meter.battery, load, pv, self.local_hours, weekday)
+            battery_w, soc = simulate(meter.battery, request, self.grid.step)
         noise = stream(self.scenario.time.seed, "meter", meter.id, "voltage").normal(0, 0.6, n)
         regs = registers(load, pv, battery_w, soc, self.grid.step, meter.peak_kw * 1000, noise)
         return MeterPlan(meter=meter, registers=regs)

@@ -55,6 +55,7 @@ class MeterPhysics:
         self.export_total = 0.0
         self.next_index = 0
         self.last: Interval | None = None
+        self.diverged = False
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
 
     def intervals_until(self, t: float, controls: list[Control]) -> list[Interval]:
@@ -88,7 +89,13 @@ class MeterPhysics:
         load -= shed
         battery_w = 0.0
         stored = None
-        if self.battery is not None:
+        if self.battery is not None and not active and not self.diverged:
+            # no control has touched this meter yet: exactly the compiled plan
+            battery_w = float(regs.battery_w[i])
+            self.battery.state.soc = float(regs.soc[i])
+            stored = self.battery.state.soc * self.battery.capacity_wh
+        elif self.battery is not None:
+            self.diverged = True  # from here on the battery's state is this run's own
             fixed = next((c.battery_w for c in active if c.battery_w is not None), None)
             if fixed is not None:
                 battery_w = self.battery.apply(fixed)
