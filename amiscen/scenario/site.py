@@ -14,8 +14,10 @@ from amiscen.scenario.types import Duration, Model
 BANGKOK_MONTHLY_MEAN_C = (27.0, 28.6, 29.8, 30.8, 30.3, 29.7, 29.3, 29.0, 28.6, 28.3, 27.8, 26.6)
 # Linke turbidity at UTCC per month (the SoDa/Meteotest climatology, as pvlib's lookup_linke_turbidity gives it)
 BANGKOK_LINKE_TURBIDITY = (3.77, 4.29, 4.75, 4.95, 5.15, 5.10, 5.30, 4.95, 4.56, 4.00, 3.75, 3.55)
-# share of clear-sky irradiance lost to cloud per month: dry, clear Dec-Feb; monsoon May-Oct
-BANGKOK_CLOUDINESS = (0.22, 0.24, 0.26, 0.28, 0.36, 0.40, 0.40, 0.42, 0.44, 0.38, 0.28, 0.22)
+# share of clear-sky irradiance lost to cloud per month: dry, clear Dec-Feb; monsoon May-Oct. Calibrated so a
+# south-facing 10 degree c-Si array yields ~1,350 kWh/kWp a year, within the 1,300-1,500 SolarGIS gives for
+# Bangkok-area rooftops (Peerapong & Limmeechokchai, Energy Procedia 79, 2015)
+BANGKOK_CLOUDINESS = (0.165, 0.18, 0.195, 0.21, 0.27, 0.30, 0.30, 0.315, 0.33, 0.285, 0.21, 0.165)
 
 
 class Weather(Model):
