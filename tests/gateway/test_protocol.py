@@ -145,3 +145,35 @@ def test_dr_event_status_follows_the_simulated_clock(headend: Running) -> None:
     _register(headend, METERS[1])
     other = parse_as(headend.session(METERS[1]).send("GET", edc_link.href).response_body, EndDeviceControlList)
     assert other.all == 0
+
+
+def test_stored_readings_are_found_by_following_links(headend: Running) -> None:
+    from amiscen.sep.model.metering import MeterReadingList, ReadingList, ReadingSetList, UsagePointList
+
+    location, mmr = _mirror(headend, METERS[0])
+    body = render_bytes(
+        MirrorMeterReading(
+            mRID=mmr,
+            MirrorReadingSet=[
+                MirrorReadingSet(
+                    mRID="EF" * 16,
+                    timePeriod=DateTimeInterval(60, T0),
+                    Reading=[Reading(value=i, timePeriod=DateTimeInterval(15, T0 + 15 * i)) for i in range(4)],
+                )
+            ],
+        )
+    )
+    session = headend.session(METERS[0])
+    assert session.send("POST", location, body).status == 201
+    page = {"s": 0, "l": 50}
+    ups = parse_as(session.send("GET", "/upt", params=page).response_body, UsagePointList)
+    mr_link = ups.UsagePoint[0].MeterReadingListLink
+    assert mr_link is not None
+    mrs = parse_as(session.send("GET", mr_link.href, params=page).response_body, MeterReadingList)
+    sets_link = mrs.MeterReading[0].ReadingSetListLink
+    assert sets_link is not None
+    sets = parse_as(session.send("GET", sets_link.href, params=page).response_body, ReadingSetList)
+    readings_link = sets.ReadingSet[0].ReadingListLink
+    assert readings_link is not None and readings_link.all == 4
+    readings = parse_as(session.send("GET", readings_link.href, params=page).response_body, ReadingList)
+    assert [r.value for r in readings.Reading] == [3, 2, 1, 0]  # newest first

@@ -57,6 +57,8 @@ from amiscen.sep.model.metering import (
     MirrorUsagePointList,
     Reading,
     ReadingList,
+    ReadingSet,
+    ReadingSetList,
     ReadingType,
     UsagePoint,
     UsagePointList,
@@ -258,6 +260,13 @@ MR = MeterReading(
     ReadingLink=Link("/upt/1/mr/1/r"),
     ReadingSetListLink=ListLink("/upt/1/mr/1/rs", 0),
 )
+RS = ReadingSet(
+    href="/upt/1/mr/1/rs/0",
+    mRID=_m("rs", "1"),
+    description="all readings",
+    timePeriod=DateTimeInterval(86400, T0),
+    ReadingListLink=ListLink("/upt/1/mr/1/rs/0/r", 5760),
+)
 DRP = DemandResponseProgram(
     href="/dr/1",
     mRID=_m("drp", "campus_dr"),
@@ -376,6 +385,11 @@ def samples() -> dict[str, list[Resource]]:
         "MeterReading": [MR],
         "MeterReadingList": [MeterReadingList(all=1, results=1, href="/upt/1/mr", MeterReading=[MR])],
         "ReadingList": [ReadingList(all=2, results=2, href="/upt/1/mr/1/r", Reading=[READING, READING])],
+        "ReadingSet": [RS],
+        "ReadingSetList": [
+            ReadingSetList(all=1, results=1, href="/upt/1/mr/1/rs", ReadingSet=[RS]),
+            ReadingSetList(all=0, results=0),
+        ],
         "DemandResponseProgram": [DRP],
         "DemandResponseProgramList": [
             DemandResponseProgramList(all=1, results=1, href="/dr", pollRate=60, DemandResponseProgram=[DRP])

@@ -6,7 +6,7 @@ Each reading is stored once, keyed by (mirror meter reading, interval start): a 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
@@ -20,6 +20,8 @@ from amiscen.sep.model.metering import (
     MirrorUsagePointList,
     Reading,
     ReadingList,
+    ReadingSet,
+    ReadingSetList,
     ReadingType,
     UsagePoint,
     UsagePointList,
@@ -38,7 +40,10 @@ def register(app: Headend) -> None:
     r.add("/upt/{m}/mr", GET=meter_reading_list)
     r.add("/upt/{m}/mr/{r}", GET=meter_reading)
     r.add("/upt/{m}/mr/{r}/rt", GET=reading_type)
-    r.add("/upt/{m}/mr/{r}/r", GET=reading_list)
+    r.add("/upt/{m}/mr/{r}/r", GET=latest_reading)
+    r.add("/upt/{m}/mr/{r}/rs", GET=reading_set_list)
+    r.add("/upt/{m}/mr/{r}/rs/{n}", GET=reading_set)
+    r.add("/upt/{m}/mr/{r}/rs/{n}/r", GET=reading_list)
 
 
 def _own_mirror(app: Headend, req: Request, m: int) -> Any:
@@ -216,7 +221,14 @@ def usage_point(app: Headend, req: Request, m: int) -> Reply:
 
 def _meter_reading(m: int, index: int, row: Any) -> MeterReading:
     base = f"/upt/{m}/mr/{index}"
-    return MeterReading(href=base, mRID=row["mrid"], description=row["description"], ReadingTypeLink=Link(f"{base}/rt"))
+    return MeterReading(
+        href=base,
+        mRID=row["mrid"],
+        description=row["description"],
+        ReadingLink=Link(f"{base}/r"),
+        ReadingSetListLink=ListLink(f"{base}/rs", 1),
+        ReadingTypeLink=Link(f"{base}/rt"),
+    )
 
 
 def meter_reading_list(app: Headend, req: Request, m: int) -> Reply:
@@ -248,9 +260,53 @@ def reading_type(app: Headend, req: Request, m: int, r: int) -> Reply:
     return Reply.of(ReadingType(**{**asdict(rt), "href": f"/upt/{m}/mr/{r}/rt"}))
 
 
-def reading_list(app: Headend, req: Request, m: int, r: int) -> Reply:
+def _reading(x: Any) -> Reading:
+    return Reading(qualityFlags=x["quality"], timePeriod=DateTimeInterval(x["duration"], x["start"]), value=x["value"])
+
+
+def latest_reading(app: Headend, req: Request, m: int, r: int) -> Reply:
+    row = _nth_reading(app, req, m, r)
+    latest = app.store.one("SELECT * FROM reading WHERE mmr_id = ? ORDER BY start DESC LIMIT 1", (row["id"],))
+    if latest is None:
+        raise HttpError(404, f"no Reading stored for MeterReading {r} yet")
+    return Reply.of(replace(_reading(latest), href=f"/upt/{m}/mr/{r}/r"))
+
+
+def _reading_set(app: Headend, m: int, r: int, row: Any) -> ReadingSet:
+    """One ReadingSet per MeterReading: every reading stored for it."""
+    span = app.store.one(
+        "SELECT min(start), max(start + duration), count(*) FROM reading WHERE mmr_id = ?", (row["id"],)
+    )
+    assert span is not None  # an aggregate always returns a row
+    first, last, count = span
+    start = int(first or 0)
+    return ReadingSet(
+        href=f"/upt/{m}/mr/{r}/rs/0",
+        mRID=row["mrid"],
+        description="all readings",
+        timePeriod=DateTimeInterval(int((last or start) - start), start),
+        ReadingListLink=ListLink(f"/upt/{m}/mr/{r}/rs/0/r", int(count)),
+    )
+
+
+def reading_set_list(app: Headend, req: Request, m: int, r: int) -> Reply:
+    row = _nth_reading(app, req, m, r)
+    items, total = window([_reading_set(app, m, r, row)], page(req.query, app.config.default_list_limit))
+    return Reply.of(ReadingSetList(all=total, results=len(items), href=f"/upt/{m}/mr/{r}/rs", ReadingSet=items))
+
+
+def reading_set(app: Headend, req: Request, m: int, r: int, n: int) -> Reply:
+    row = _nth_reading(app, req, m, r)
+    if n != 0:
+        raise HttpError(404, f"no ReadingSet {n}")
+    return Reply.of(_reading_set(app, m, r, row))
+
+
+def reading_list(app: Headend, req: Request, m: int, r: int, n: int) -> Reply:
     """Stored readings, newest first; ``a`` filters by interval start."""
     row = _nth_reading(app, req, m, r)
+    if n != 0:
+        raise HttpError(404, f"no ReadingSet {n}")
     p = page(req.query, app.config.default_list_limit)
     where, args = "mmr_id = ?", [row["id"]]
     if p.after is not None:
@@ -259,8 +315,6 @@ def reading_list(app: Headend, req: Request, m: int, r: int) -> Reply:
     rows = app.store.all(
         f"SELECT * FROM reading WHERE {where} ORDER BY start DESC LIMIT ? OFFSET ?", [*args, p.limit, p.start]
     )
-    readings = [
-        Reading(qualityFlags=x["quality"], timePeriod=DateTimeInterval(x["duration"], x["start"]), value=x["value"])
-        for x in rows
-    ]
-    return Reply.of(ReadingList(all=total, results=len(readings), href=f"/upt/{m}/mr/{r}/r", Reading=readings))
+    return Reply.of(
+        ReadingList(all=total, results=len(rows), href=f"/upt/{m}/mr/{r}/rs/0/r", Reading=[_reading(x) for x in rows])
+    )

@@ -16,6 +16,8 @@ __all__ = [
     "MirrorUsagePointList",
     "Reading",
     "ReadingList",
+    "ReadingSet",
+    "ReadingSetList",
     "ReadingType",
     "UsagePoint",
     "UsagePointList",
@@ -147,3 +149,21 @@ class ReadingList(Resource):
     results: int
     href: str | None = None
     Reading: list[Reading] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadingSet(Resource):
+    mRID: str
+    timePeriod: DateTimeInterval
+    href: str | None = None
+    description: str | None = None
+    version: int | None = None
+    ReadingListLink: ListLink | None = None
+
+
+@dataclass(frozen=True)
+class ReadingSetList(Resource):
+    all: int
+    results: int
+    href: str | None = None
+    ReadingSet: list[ReadingSet] = field(default_factory=list)
