@@ -60,18 +60,17 @@ def _validity(now: dt.datetime, days: int | None) -> tuple[dt.datetime, dt.datet
     return start, (FOREVER if days is None else now + dt.timedelta(days=days))
 
 
-def issue_device(
-    authority: Authority, meter_id: str, key: ec.EllipticCurvePrivateKey, now: dt.datetime, days: int | None
+def _issue(
+    authority: Authority,
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    now: dt.datetime,
+    days: int | None,
+    names: list[x509.GeneralName],
+    purpose: x509.ObjectIdentifier,
 ) -> x509.Certificate:
-    """A 2030.5 device certificate: P-256/SHA-256, CA=false, digitalSignature + keyAgreement, the meter id in
-    the subject CN and in the SAN's HardwareModuleName. ``days=None``: notAfter 9999-12-31."""
+    """An end-entity certificate: CA=false, digitalSignature + keyAgreement, the given SAN and extended usage."""
     not_before, not_after = _validity(now, days)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"),
-            x509.NameAttribute(NameOID.COMMON_NAME, meter_id),
-        ]
-    )
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -82,43 +81,38 @@ def issue_device(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_DEVICE_USAGE, critical=True)
-        .add_extension(x509.SubjectAlternativeName([hardware_module_name(meter_id)]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
         .sign(authority.key, hashes.SHA256())
     )
+
+
+def issue_device(
+    authority: Authority, meter_id: str, key: ec.EllipticCurvePrivateKey, now: dt.datetime, days: int | None
+) -> x509.Certificate:
+    """A 2030.5 device certificate: P-256/SHA-256, CA=false, digitalSignature + keyAgreement, the meter id in
+    the subject CN and in the SAN's HardwareModuleName. ``days=None``: notAfter 9999-12-31."""
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"), x509.NameAttribute(NameOID.COMMON_NAME, meter_id)]
+    )
+    return _issue(authority, subject, key, now, days, [hardware_module_name(meter_id)], ExtendedKeyUsageOID.CLIENT_AUTH)
 
 
 def issue_server(
     authority: Authority, hosts: list[str], key: ec.EllipticCurvePrivateKey, now: dt.datetime, days: int | None
 ) -> x509.Certificate:
     """The head-end's TLS certificate, valid for localhost, 127.0.0.1, ::1 and the given hosts."""
-    not_before, not_after = _validity(now, days)
     names: list[x509.GeneralName] = []
     for host in dict.fromkeys(["localhost", "127.0.0.1", "::1", *hosts]):
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(host)))
         except ValueError:
             names.append(x509.DNSName(host))
-    return (
-        x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, "amiscen head-end"),
-                ]
-            )
-        )
-        .issuer_name(authority.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_DEVICE_USAGE, critical=True)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
-        .sign(authority.key, hashes.SHA256())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "amiscen head-end"),
+        ]
     )
+    return _issue(authority, subject, key, now, days, names, ExtendedKeyUsageOID.SERVER_AUTH)

@@ -76,15 +76,7 @@ def _mirror(app: Headend, row: Any, with_readings: bool = True) -> MirrorUsagePo
         else []
     )
     return MirrorUsagePoint(
-        href=f"/mup/{row['id']}",
-        mRID=row["mrid"],
-        description=row["description"],
-        roleFlags=row["role_flags"],
-        serviceCategoryKind=row["service_kind"],
-        status=row["status"],
-        deviceLFDI=row["lfdi"],
-        MirrorMeterReading=readings,
-        postRate=row["post_rate"],
+        href=f"/mup/{row['id']}", **_point(row), MirrorMeterReading=readings, postRate=row["post_rate"]
     )
 
 
@@ -188,15 +180,22 @@ def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
     return Reply.created(f"/mup/{m}")
 
 
+def _point(row: Any) -> dict[str, Any]:
+    """What a MirrorUsagePoint and the UsagePoint it feeds have in common."""
+    return {
+        "mRID": row["mrid"],
+        "description": row["description"],
+        "roleFlags": row["role_flags"],
+        "serviceCategoryKind": row["service_kind"],
+        "status": row["status"],
+        "deviceLFDI": row["lfdi"],
+    }
+
+
 def _usage_point(row: Any, count: int) -> UsagePoint:
     return UsagePoint(
         href=f"/upt/{row['id']}",
-        mRID=row["mrid"],
-        description=row["description"],
-        roleFlags=row["role_flags"],
-        serviceCategoryKind=row["service_kind"],
-        status=row["status"],
-        deviceLFDI=row["lfdi"],
+        **_point(row),
         MeterReadingListLink=ListLink(f"/upt/{row['id']}/mr", count),
     )
 
