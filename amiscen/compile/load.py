@@ -32,26 +32,24 @@ def cooling_factor(profile: LoadProfile, temperature_c: np.ndarray) -> np.ndarra
     return np.clip(0.15 + 0.85 * (temperature_c - profile.cooling_balance_c) / span, 0.15, 1.3)
 
 
-def load_w(
-    profile: LoadProfile,
-    peak_kw: float,
-    shift_min: float,
-    local_hours: np.ndarray,
-    days: np.ndarray,
-    temperature_c: np.ndarray,
-    step_s: float,
-    seed: int,
-    meter_id: str,
+def base_demand(
+    profile: LoadProfile, shift_min: float, local_hours: np.ndarray, factor: np.ndarray, temperature_c: np.ndarray
 ) -> np.ndarray:
-    """Active power demand in W at each interval. ``days`` is (weekend, holiday, in_term) per interval."""
-    weekend, holiday, in_term = days
+    """Demand as a share of peak before noise and steps: the type's shape, the calendar's ``factor`` and the
+    cooling term. Every meter of one type and time shift shares it."""
     shape = daily_shape(profile, local_hours, shift_min)
     base = min(profile.hourly)
-    demand = base + (shape - base) * day_factor(profile, weekend, holiday, in_term)
+    demand = base + (shape - base) * factor
     cooling = profile.cooling_share * demand * cooling_factor(profile, temperature_c)
-    # normalise so the design weekday peaks at peak_kw
-    demand = (1 - profile.cooling_share) * demand + cooling
-    n = len(local_hours)
+    return (1 - profile.cooling_share) * demand + cooling
+
+
+def load_w(
+    profile: LoadProfile, peak_kw: float, demand: np.ndarray, step_s: float, seed: int, meter_id: str
+) -> np.ndarray:
+    """A meter's active power demand in W: its peak times the shared ``demand``, with its own autocorrelated
+    noise and appliance steps."""
+    n = len(demand)
     noise = _ar1(stream(seed, "meter", meter_id, "noise"), n, step_s, profile.noise_minutes * 60)
     power = peak_kw * 1000 * demand * (1 + profile.noise * noise)
     power += _steps(profile, peak_kw, n, step_s, stream(seed, "meter", meter_id, "steps"))

@@ -10,7 +10,7 @@ import numpy as np
 from amiscen.compile import solar
 from amiscen.compile.battery import requested_power, simulate
 from amiscen.compile.calendar import day_types
-from amiscen.compile.load import load_w
+from amiscen.compile.load import base_demand, day_factor, load_w
 from amiscen.compile.registers import Registers, registers
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
@@ -37,6 +37,8 @@ class SiteModel:
             count=count if count is not None else int(t.duration.total_seconds() // step),
             timezone=scenario.site.timezone,
         )
+        self._light: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._demand: dict[tuple[str, float], np.ndarray] = {}
 
     @cached_property
     def local_hours(self) -> np.ndarray:
@@ -72,23 +74,29 @@ class SiteModel:
     def pv_w(self, meter: MeterSpec) -> np.ndarray:
         if meter.pv is None:
             return np.zeros(self.grid.count)
-        w = self.scenario.site.weather
-        poa = solar.plane_of_array(self.sun, self.sky, meter.pv.tilt_deg, meter.pv.azimuth_deg, w.albedo)
-        return solar.ac_power_w(meter.pv, poa, solar.cell_temperature(poa, self.weather.temperature_c, w.wind_speed))
+        poa, cell = self._array_light(meter.pv.tilt_deg, meter.pv.azimuth_deg)
+        return solar.ac_power_w(meter.pv, poa, cell)
+
+    def _array_light(self, tilt: float, azimuth: float) -> tuple[np.ndarray, np.ndarray]:
+        """Irradiance on, and cell temperature of, an array of this orientation: arrays facing the same way
+        (most of a campus) share it, computed once."""
+        key = (tilt, azimuth)
+        if key not in self._light:
+            w = self.scenario.site.weather
+            poa = solar.plane_of_array(self.sun, self.sky, tilt, azimuth, w.albedo)
+            self._light[key] = (poa, solar.cell_temperature(poa, self.weather.temperature_c, w.wind_speed))
+        return self._light[key]
 
     def load_w(self, meter: MeterSpec) -> np.ndarray:
         profile = self.scenario.profile(meter.building_type)
-        return load_w(
-            profile,
-            meter.peak_kw,
-            meter.time_shift_min,
-            self.local_hours,
-            np.array(self.day_flags),
-            self.weather.temperature_c,
-            self.grid.step,
-            self.scenario.time.seed,
-            meter.id,
-        )
+        key = (meter.building_type, meter.time_shift_min)
+        if key not in self._demand:
+            weekend, holiday, in_term, index = self.days
+            factor = day_factor(profile, weekend, holiday, in_term)[index]  # per day, then spread over its intervals
+            self._demand[key] = base_demand(
+                profile, meter.time_shift_min, self.local_hours, factor, self.weather.temperature_c
+            )
+        return load_w(profile, meter.peak_kw, self._demand[key], self.grid.step, self.scenario.time.seed, meter.id)
 
     def meter_plan(self, meter: MeterSpec) -> MeterPlan:
         load = self.load_w(meter)
