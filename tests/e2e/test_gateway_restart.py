@@ -1,0 +1,99 @@
+"""Kill the head-end mid-run (SIGKILL: no goodbye), restart it on the same port and database: every reading
+arrives exactly once. The head-end is a separate `amiscen serve` process here, played as an external gateway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(port: int, db: Path, certs: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "amiscen",
+            "serve",
+            "examples/smoke_3_meters.yaml",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--certs",
+            str(certs),
+            "--pace",
+            "fast",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "amiscen head-end at" in process.stderr.readline():
+            return process
+    raise AssertionError("head-end did not start")
+
+
+def test_every_reading_arrives_once_across_a_head_end_crash(tmp_path: Path) -> None:
+    port, db, certs = _free_port(), tmp_path / "headend.db", tmp_path / "certs"
+    server = _serve(port, db, certs)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "amiscen",
+            "run",
+            "examples/smoke_3_meters.yaml",
+            "--gateway",
+            f"https://127.0.0.1:{port}",
+            "--pace",
+            "400x",
+            "--certs",
+            str(certs),
+            "--run-dir",
+            str(tmp_path / "run"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        time.sleep(3)  # about 20 simulated minutes in
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        time.sleep(1.5)  # ten simulated minutes with no head-end at all
+        server = _serve(port, db, certs)
+        out, err = run.communicate(timeout=300)
+    finally:
+        for p in (run, server):
+            if p.poll() is None:
+                p.kill()
+    assert run.returncode == 0, out + err
+    assert "5,040 delivered of 5,040 generated" in out
+    assert "connect: " in out  # the outage was felt, and classified
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute("SELECT count(*) FROM reading").fetchone()[0]
+    assert stored == 5040
