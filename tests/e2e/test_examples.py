@@ -48,6 +48,9 @@ def test_example_runs_and_meets_its_expectations(example: Path, tmp_path: Path) 
         stored = db.execute("SELECT count(*) FROM reading").fetchone()[0]
     assert f"the head-end stored {stored:,} (each exactly once)" in result.stdout
     assert (tmp_path / "record.jsonl").read_text().count("\n") > 10
+    status = amiscen("status", str(run))
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith(f"{run}: finished; ") and "expectations all held" in status.stdout
 
 
 def test_campus_first_hours(tmp_path: Path) -> None:

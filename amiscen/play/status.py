@@ -1,0 +1,48 @@
+"""`amiscen status RUN_DIR`: what a run (running or finished) has done, from the files it keeps."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from amiscen.errors import UsageError
+from amiscen.gateway.status import status_text
+from amiscen.gateway.store import Store
+
+
+def run_status(run_dir: Path) -> str:
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir}: no such run directory")
+    outbox = run_dir / "outbox.db"
+    if not outbox.exists():
+        raise UsageError(f"{run_dir}: not an amiscen run directory (no outbox.db)")
+    lines = []
+    summary = run_dir / "summary.json"
+    if summary.exists():
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        state = "interrupted" if data.get("interrupted") else "finished"
+        failed = [c["name"] for c in data.get("checks", []) if not c["ok"]]
+        lines.append(
+            f"{run_dir}: {state}; {data['readings_delivered']:,} of {data['readings_generated']:,} readings "
+            f"delivered; expectations {'all held' if not failed else 'failed: ' + ', '.join(failed)}"
+        )
+    else:
+        lines.append(f"{run_dir}: running (or stopped without a summary)")
+    with sqlite3.connect(f"file:{outbox}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT meter, sum(delivered IS NOT NULL AND readings > 0), sum(CASE WHEN delivered IS NOT NULL "
+            "THEN readings ELSE 0 END), sum(CASE WHEN delivered IS NULL THEN readings ELSE 0 END), "
+            "sum(delivered IS NULL), max(last_failure) FROM outbox GROUP BY meter ORDER BY meter"
+        ).fetchall()
+    lines.append(f"{'meter':<24} {'posts':>7} {'readings sent':>14} {'queued':>8} {'items queued':>13}  last failure")
+    for meter, posts, sent, queued, items, failure in rows:
+        lines.append(
+            f"{meter:<24} {posts or 0:>7,} {sent or 0:>14,} {queued or 0:>8,} {items or 0:>13,}  "
+            f"{(failure or '-')[:60]}"
+        )
+    headend = run_dir / "headend.db"
+    if headend.exists():
+        lines.append("embedded head-end:")
+        lines += ["  " + line for line in status_text(Store(headend)).splitlines()]
+    return "\n".join(lines) + "\n"
