@@ -50,6 +50,12 @@ from amiscen.sep.xsd import schema_path
     "--workers", type=click.IntRange(1, 512), default=16, show_default=True, help="Meters served concurrently."
 )
 @click.option("--wire-bodies", is_flag=True, help="Log every request and response body in ieee2030_5.log.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="No network: the embedded head-end answers in-process; every exchange goes to the record "
+    "(RUN_DIR/record.jsonl unless --record).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary on stdout.")
 def command(
     scenario: Path,
@@ -66,6 +72,7 @@ def command(
     xsd: Path | None,
     workers: int,
     wire_bodies: bool,
+    dry_run: bool,
     quiet: bool,
 ) -> None:
     """Play SCENARIO as a fleet of meters; exit 0 when every expectation holds, 1 when one fails."""
@@ -86,6 +93,7 @@ def command(
         progress=None if quiet else default_progress(),
         workers=workers,
         wire_bodies=wire_bodies,
+        dry_run=dry_run,
     )
     outcome = play(loaded, options)
     if not quiet:

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from amiscen.compile.plan import SiteModel
+from amiscen.gateway.app import Headend
 from amiscen.pki.fleet import Identity as CertIdentity
 from amiscen.pki.layout import Layout
+from amiscen.play.local import LocalSession
 from amiscen.play.schedule import targeted
 from amiscen.runner.client import Identity, MeterClient
 from amiscen.runner.events import RunEvent
@@ -15,7 +17,7 @@ from amiscen.runner.meter import Meter, MeterConfig, OneOff
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Participation, Policy
 from amiscen.runner.quantities import quantities
-from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, TlsSettings
+from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, Session, TlsSettings
 from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReservation, MeterOffline, Tamper
 from amiscen.scenario.model import MeterSpec, Scenario
 from amiscen.sep import constants as c
@@ -32,6 +34,7 @@ class FleetSetup:
     outbox: Outbox
     emit: Callable[[RunEvent], None]
     record: Callable[[str, Exchange], None]
+    local: Headend | None = None  # --dry-run: requests go to this head-end in-process, no network
 
 
 def device_category(meter: MeterSpec) -> int:
@@ -100,13 +103,17 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
     meters = []
     for spec in fleet:
         cert = setup.index[spec.id]
-        session = MeterSession(
-            setup.base_url,
-            Credentials(setup.certs.meter_cert(spec.id), setup.certs.meter_key(spec.id), setup.certs.ca_cert),
-            tls,
-            g.timeouts.connect.total_seconds(),
-            g.timeouts.read.total_seconds(),
-        )
+        session: Session
+        if setup.local is not None:
+            session = LocalSession(setup.local, spec.id, cert.lfdi, cert.sfdi)
+        else:
+            session = MeterSession(
+                setup.base_url,
+                Credentials(setup.certs.meter_cert(spec.id), setup.certs.meter_key(spec.id), setup.certs.ca_cert),
+                tls,
+                g.timeouts.connect.total_seconds(),
+                g.timeouts.read.total_seconds(),
+            )
         client = MeterClient(
             Identity(spec.id, cert.lfdi, cert.sfdi, s.network.pen, device_category(spec)), session, setup.record
         )

@@ -47,6 +47,7 @@ class RunOptions:
     progress: IO[str] | None = None
     workers: int = 16
     wire_bodies: bool = False
+    dry_run: bool = False
 
 
 @dataclass
@@ -96,7 +97,11 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     notes: list[str] = []
     server: HeadendServer | None = None
     headend: Headend | None = None
-    if s.gateway.url is None:
+    if options.dry_run and s.gateway.url is not None:
+        notes_dry = [f"--dry-run: {s.gateway.url} is not contacted; the embedded head-end answers in-process"]
+    else:
+        notes_dry = []
+    if s.gateway.url is None or options.dry_run:
         tz = ZoneInfo(s.site.timezone)
         fs = s.function_sets
         config = HeadendConfig(
@@ -111,10 +116,16 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         faults = FaultPlan(fault_windows(s), seed=s.time.seed)
         headend = Headend(Store(run_dir / "headend.db"), clock, config, validator, faults)
         publish(headend.store, utility_events(s, fleet_specs))
-        server = HeadendServer(
-            headend, server_context(layout, s.gateway.tls.version, list(s.gateway.tls.ciphers)), layout.crl, port=0
-        ).start()
-        base_url = server.url
+        if options.dry_run:
+            base_url = "local:"
+        else:
+            server = HeadendServer(
+                headend,
+                server_context(layout, s.gateway.tls.version, list(s.gateway.tls.ciphers)),
+                layout.crl,
+                port=0,
+            ).start()
+            base_url = server.url
     else:
         base_url = s.gateway.url
         if fault_windows(s):
@@ -124,7 +135,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             )
 
     metrics = Metrics()
-    logs = RunLogs(run_dir, bodies=options.wire_bodies, record=options.record)
+    record = options.record or (run_dir / "record.jsonl" if options.dry_run else None)
+    logs = RunLogs(run_dir, bodies=options.wire_bodies, record=record)
     progress = (
         ProgressLine(metrics, len(fleet_specs), options.progress, tz=ZoneInfo(s.site.timezone))
         if options.progress
@@ -132,9 +144,11 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     )
     dispatcher = Dispatcher([metrics, logs, *([progress] if progress else [])])
     outbox = Outbox(run_dir / "outbox.db")
-    setup = FleetSetup(base_url, layout, index, outbox, dispatcher, dispatcher.record)
+    setup = FleetSetup(
+        base_url, layout, index, outbox, dispatcher, dispatcher.record, headend if options.dry_run else None
+    )
     fleet_meters = build_meters(s, site, fleet_specs, setup)
-    for note in notes:
+    for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
     started = time.perf_counter()
     try:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from amiscen.runner import messages
 from amiscen.runner.quantities import Quantity
-from amiscen.runner.transport import Exchange, MeterSession
+from amiscen.runner.transport import Exchange, Session
 from amiscen.sep import constants as c
 from amiscen.sep.ids import registration_pin
 from amiscen.sep.model.common import Resource
@@ -70,7 +70,7 @@ class MeterClient:
     def __init__(
         self,
         identity: Identity,
-        session: MeterSession,
+        session: Session,
         record: Callable[[str, Exchange], None],
         dcap_path: str = "/dcap",
     ) -> None:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import requests
 import tenacity
@@ -75,6 +75,24 @@ class Exchange:
         return self.failure is not None and self.failure != "http_4xx"
 
 
+class Session(Protocol):
+    """What a meter needs from its connection: one attempt per ``send``, classified."""
+
+    def send(self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None) -> Exchange: ...
+
+    def close(self) -> None: ...
+
+
+def classify(status: int) -> FailureClass | None:
+    if status == 429:
+        return "http_429"
+    if status >= 500:
+        return "http_5xx"
+    if status >= 400:
+        return "http_4xx"
+    return None
+
+
 def client_context(creds: Credentials, tls: TlsSettings) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=str(creds.ca))
     ctx.load_cert_chain(str(creds.cert), str(creds.key))
@@ -97,7 +115,7 @@ class _TlsAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
@@ -147,13 +165,7 @@ class MeterSession:
         except requests.exceptions.RequestException as exc:
             return self._failed(method, url, body, started, "protocol", exc)
         status = response.status_code
-        failure: FailureClass | None = None
-        if status == 429:
-            failure = "http_429"
-        elif status >= 500:
-            failure = "http_5xx"
-        elif status >= 400:
-            failure = "http_4xx"
+        failure = classify(status)
         return Exchange(
             method,
             url,
@@ -164,7 +176,7 @@ class MeterSession:
             time.perf_counter() - started,
             failure,
             "" if failure is None else f"HTTP {status}",
-            _retry_after(response.headers.get("Retry-After")),
+            retry_after(response.headers.get("Retry-After")),
         )
 
     def _failed(

@@ -86,3 +86,18 @@ def test_a_failed_expectation_exits_1(tmp_path: Path) -> None:
     result = amiscen("run", str(scenario), "--run-dir", str(tmp_path / "run"), "--certs", str(tmp_path / "certs"))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "[FAIL] min_dr_reduction_kw[DR_X]: measured" in result.stdout
+
+
+def test_dry_run_records_every_exchange_without_a_network(tmp_path: Path) -> None:
+    import json
+
+    run = tmp_path / "run"
+    result = amiscen(
+        "run", "examples/smoke_3_meters.yaml", "--dry-run", "--run-dir", str(run), "--certs", str(tmp_path / "certs")
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = [json.loads(line) for line in (run / "record.jsonl").read_text().splitlines()]
+    assert len(records) > 100
+    assert all(r["url"].startswith("local:/") for r in records)
+    posts = [r for r in records if r["method"] == "POST" and "<MirrorMeterReadingList" in r["request"]]
+    assert posts and all(r["status"] == 201 for r in posts)
