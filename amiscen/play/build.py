@@ -97,6 +97,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
         demand_response=fs.demand_response.enabled,
         der=fs.der.enabled,
         time_sync=fs.time.enabled,
+        flow_poll=int(fs.flow_reservation.polling_rate.total_seconds()),
     )
     policies = {e.id: Policy(e.opt_out_share) for e in s.events if isinstance(e, DemandResponseEvent)}
     interval = int(s.time.reading_interval.total_seconds())

@@ -116,15 +116,18 @@ class RunLogs:
     ieee2030_5.log (every exchange; bodies with --debug-bodies), meter_readings.log (the data)."""
 
     def __init__(self, run_dir: Path, bodies: bool = False, record: Path | None = None) -> None:
-        self.sim = (run_dir / "ami_simulator.log").open("a", encoding="utf-8")
-        self.wire = (run_dir / "ieee2030_5.log").open("a", encoding="utf-8")
+        # line-buffered: people follow these with tail -f while a run goes on
+        self.sim = (run_dir / "ami_simulator.log").open("a", encoding="utf-8", buffering=1)
+        self.wire = (run_dir / "ieee2030_5.log").open("a", encoding="utf-8", buffering=1)
         self.data = (run_dir / "meter_readings.log").open("a", encoding="utf-8")
         self.record: IO[str] | None = record.open("a", encoding="utf-8") if record else None
         self.bodies = bodies
         self.sim_time = 0.0
 
-    def _t(self) -> str:
-        return dt.datetime.fromtimestamp(self.sim_time, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def _t(self, at: float | None = None) -> str:
+        """An event's own simulated time (exchanges, which carry none, take the current batch's)."""
+        when = at if at else self.sim_time
+        return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, Progress):
@@ -164,16 +167,19 @@ class RunLogs:
                     f"{i.voltage_v:.1f}\n"
                 )
         elif isinstance(event, Connected):
-            self.sim.write(f"{self._t()} INFO {event.meter} connected; mirror at {event.mirror}\n")
+            self.sim.write(f"{self._t(event.sim_time)} INFO {event.meter} connected; mirror at {event.mirror}\n")
         elif isinstance(event, Failed):
             level = "WARNING" if event.will_retry else "ERROR"
-            self.sim.write(f"{self._t()} {level} {event.meter} {event.what}: {event.failure}: {event.detail}\n")
+            self.sim.write(
+                f"{self._t(event.sim_time)} {level} {event.meter} {event.what}: {event.failure}: {event.detail}\n"
+            )
         elif isinstance(event, Responded):
             self.sim.write(
-                f"{self._t()} INFO {event.meter} response {event.status} to {event.kind} event {event.event_id}\n"
+                f"{self._t(event.sim_time)} INFO {event.meter} response {event.status} to {event.kind} "
+                f"event {event.event_id}\n"
             )
         elif isinstance(event, Note):
-            self.sim.write(f"{self._t()} {event.level.upper()} {event.meter or '-'} {event.message}\n")
+            self.sim.write(f"{self._t(event.sim_time)} {event.level.upper()} {event.meter or '-'} {event.message}\n")
 
     def close(self) -> None:
         for handle in (self.sim, self.wire, self.data, self.record):

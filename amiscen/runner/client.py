@@ -119,14 +119,24 @@ class MeterClient:
                 return found
 
     # -- discovery and registration ------------------------------------------------------------------
-    def discover(self, now: float) -> None:
+    def refresh(self) -> int:
+        """Re-read DeviceCapability (at its pollRate): links and rates the server changed take effect."""
         dcap = self.get(self.dcap_path, DeviceCapability)
+        self._take(dcap)
+        return self.links.dcap_poll
+
+    def _take(self, dcap: DeviceCapability) -> None:
         links = self.links
         links.dcap_poll = dcap.pollRate or c.DEFAULT_POLL_RATE
         links.time = dcap.TimeLink.href if dcap.TimeLink else None
         links.mirror_list = dcap.MirrorUsagePointListLink.href if dcap.MirrorUsagePointListLink else None
         links.dr_programs = dcap.DemandResponseProgramListLink.href if dcap.DemandResponseProgramListLink else None
         links.der_programs = dcap.DERProgramListLink.href if dcap.DERProgramListLink else None
+
+    def discover(self, now: float) -> None:
+        dcap = self.get(self.dcap_path, DeviceCapability)
+        self._take(dcap)
+        links = self.links
         if links.time:
             self.sync_time(now)
         if dcap.EndDeviceListLink is None:

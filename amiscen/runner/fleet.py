@@ -84,11 +84,11 @@ class Fleet:
             jobs = {m: [x for x in tasks if x.split(":")[0] in DRAIN_TASKS] for m, tasks in jobs.items()}
         self.clock.advance_to(t)
         late = self.clock.lateness(t)
+        self.emit(Progress(t, t))  # first, so what the batch logs carries its time
         futures = {i: pool.submit(self._run_meter, i, tasks, t) for i, tasks in jobs.items() if tasks}
         for i, future in futures.items():
             follow = future.result()
             if draining:
                 follow = [(ft, task) for ft, task in follow if task == "flush" or task == "tick"]
             self._push(i, follow)
-        self.emit(Progress(t, t))
         return late

@@ -20,6 +20,7 @@ from amiscen.sep import constants as c
 from amiscen.sep.model.common import Resource
 from amiscen.sep.model.der import DERList
 from amiscen.sep.model.events import DemandResponseProgramList, DERControlList, DERProgramList, EndDeviceControlList
+from amiscen.sep.model.misc import FlowReservationResponseList
 from amiscen.sep.render import render_bytes
 
 NEVER = 1e300
@@ -36,6 +37,7 @@ class MeterConfig:
     demand_response: bool = True
     der: bool = True
     time_sync: bool = True
+    flow_poll: int = 300
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Meter:
     drift: tuple[float, float, float] | None = None  # (from, step seconds, ppm): this meter's clock error
     flush_at: float | None = None  # the one pending flush, so retries never multiply
     der_links: dict[str, str] = field(default_factory=dict)
+    flow_seen: set[str] = field(default_factory=set)
     connected: bool = False
     connect_attempts: int = 0
 
@@ -128,6 +131,7 @@ class Meter:
             tasks.append((now, "poll_der"))
         if self.config.time_sync and self.client.links.time:
             tasks.append((now + self.client.links.time_poll, "poll_time"))
+        tasks.append((now + self.client.links.dcap_poll, "poll_dcap"))
         return tasks
 
     def _post(self, now: float, task: str) -> list[Task]:
@@ -137,7 +141,7 @@ class Meter:
             body = render_bytes(messages.readings(self.config.pen, self.id, self.quantities, intervals))
             self.outbox.add(self.id, "readings", None, body, len(intervals) * len(self.quantities), now)
         follow = [] if self.is_offline(now) else self._flush(now, task)
-        return [*follow, (now + self.config.post_rate, "post")]
+        return [*follow, (now + (self.client.links.post_rate or self.config.post_rate), "post")]
 
     def _later_flush(self, t: float) -> list[Task]:
         """Schedule the meter's one pending flush (an earlier one already pending wins; a later one is dropped)."""
@@ -297,6 +301,38 @@ class Meter:
             self.emit(Failed(self.id, now, "time", exc.exchange.failure or "protocol", str(exc), True))
         return [(now + self.client.links.time_poll, "poll_time")]
 
+    def _poll_dcap(self, now: float, task: str) -> list[Task]:
+        try:
+            rate = self.client.refresh()
+        except RequestFailed as exc:
+            self.emit(Failed(self.id, now, "dcap", exc.exchange.failure or "protocol", str(exc), True))
+            rate = self.client.links.dcap_poll
+        return [(now + rate, "poll_dcap")]
+
+    def _poll_flow(self, now: float, task: str) -> list[Task]:
+        """Read this meter's FlowReservationResponses and record what was granted."""
+        link = self.client.links.flow_responses
+        if not link:
+            return []
+        try:
+            answers = self.client.get_list(link, FlowReservationResponseList, "FlowReservationResponse")
+        except RequestFailed as exc:
+            self.emit(Failed(self.id, now, "flow responses", exc.exchange.failure or "protocol", str(exc), True))
+            return [(now + self.config.flow_poll, task)]
+        for a in answers:
+            if a.mRID not in self.flow_seen:
+                self.flow_seen.add(a.mRID)
+                self.emit(
+                    Note(
+                        self.id,
+                        now,
+                        f"flow reservation {a.description or a.subject}: granted "
+                        f"{a.energyAvailable.wh / 1000:,.1f} kWh at {a.powerAvailable.watts / 1000:,.1f} kW",
+                    )
+                )
+        pending = sum(1 for o in self.one_offs if o.kind == "flow_request") - len(self.flow_seen)
+        return [(now + self.config.flow_poll, task)] if pending > 0 else []
+
     def _oneoff(self, now: float, task: str) -> list[Task]:
         one = self.one_offs[int(task.split(":")[1])]
         if not self.connected:
@@ -307,4 +343,7 @@ class Meter:
             return []
         self.outbox.add(self.id, one.kind, target, render_bytes(resource), 0, now)
         self.emit(Note(self.id, now, f"{one.label}: {one.kind} queued for {target}"))
-        return self._flush(now, task)
+        follow = self._flush(now, task)
+        if one.kind == "flow_request":
+            follow.append((now + self.config.flow_poll, "poll_flow"))
+        return follow

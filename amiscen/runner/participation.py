@@ -119,6 +119,10 @@ class Participation:
                     due += self._post(k, ResponseStatus.EXPIRED)
                     continue
                 due += self._post(k, ResponseStatus.EVENT_RECEIVED)
+                if isinstance(item, EndDeviceControl) and item.TargetReduction is None and item.Offset is None:
+                    k.opted_out = True  # nothing this meter can do: no reduction it understands
+                    due += self._post(k, ResponseStatus.INVALID)
+                    continue
                 share = self.policies.get(event_id, Policy()).opt_out_share
                 draw = stream(self.seed, "meter", self.meter_id, "opt-out", event_id).random()
                 if share and draw < share and not mandatory:

@@ -90,3 +90,19 @@ def test_der_overlap_resolved_by_primacy() -> None:
     p.update("der", [(derc("BB" * 16, 5000), 2), (derc("CC" * 16, 2000), 1)], T)
     (winner,) = p.controls()
     assert winner.pv_limit_share == 0.2
+
+
+def test_a_control_the_meter_cannot_apply_is_answered_invalid() -> None:
+    p = Participation("M1", 1, {}, 0)
+    control = EndDeviceControl(
+        mRID="DD" * 16,
+        description="DR9",
+        creationTime=T,
+        EventStatus=EventStatus(0, T),
+        interval=DateTimeInterval(3600, T + 600),
+        deviceCategory=0xFFFF,
+        replyTo="/rsps/0/rsp",
+        responseRequired=3,
+    )
+    assert _statuses(p.update("dr", [(control, 0)], T)) == [1, 253]
+    assert p.controls() == [] and _statuses(p.tick(T + 700)) == []

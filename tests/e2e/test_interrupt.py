@@ -1,0 +1,50 @@
+"""Ctrl-C stops a run cleanly: what was done is summarised, the head-end is stopped, the exit code is 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "amiscen",
+            "run",
+            "examples/smoke_3_meters.yaml",
+            "--pace",
+            "realtime",
+            "--run-dir",
+            str(run),
+            "--certs",
+            str(tmp_path / "certs"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    deadline = time.monotonic() + 60
+    while not (run / "ieee2030_5.log").exists() or "/dcap" not in (run / "ieee2030_5.log").read_text():
+        assert time.monotonic() < deadline, "the run never connected"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "INTERRUPTED" in out.splitlines()[0]
+    assert "Traceback" not in err
+    assert json.loads((run / "summary.json").read_text())["interrupted"] is True
