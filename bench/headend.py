@@ -125,6 +125,20 @@ def _round(sessions: dict[str, tuple[MeterSession, str]], bodies: dict[str, list
     return time.perf_counter() - start, failures[0]
 
 
+def ceiling(tmp: Path, clients: int = 8, posts: int = 100) -> float:
+    """POSTs/s of the no-work TLS server from ``clients`` concurrent meter sessions: this machine's ceiling."""
+    meters = [f"AMI_METER_CEIL_{i:03d}" for i in range(clients)]
+    layout = Layout(tmp / "ceiling-certs")
+    fleet.generate(layout, meters, network_id="BENCH", hosts=[], now=dt.datetime.now(dt.timezone.utc))
+    server = NoWorkServer(server_context(layout), layout.crl).start()
+    try:
+        sessions = _setup(layout, server.url, meters)
+        seconds, _ = _round(sessions, {m: _bodies(m, posts, 0) for m in meters})
+    finally:
+        server.stop()
+    return clients * posts / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=8)

@@ -196,7 +196,9 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     outbox.close()
     if headend is not None:
         headend.store.close()
-    return RunOutcome(run_dir, checks, text, result.interrupted, metrics, wall, end - start)
+    return RunOutcome(
+        run_dir, checks, text, result.interrupted, metrics, wall, end - start, extra={"lateness": result.lateness}
+    )
 
 
 def default_progress() -> IO[str] | None:

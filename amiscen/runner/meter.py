@@ -3,6 +3,7 @@ physics. Each task returns the follow-up tasks it schedules."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,10 @@ class Meter:
 
     # -- scheduling ----------------------------------------------------------------------------------
     def first_tasks(self, start: float) -> list[Task]:
-        tasks: list[Task] = [(start, "connect"), (start + self.config.post_rate, "post")]
+        """A real fleet does not boot in one instant: each meter starts at its own phase within the first post
+        period (fixed by its id, so runs are reproducible), and keeps that phase for its posts."""
+        phase = int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big") % max(self.config.post_rate, 1)
+        tasks: list[Task] = [(start + phase, "connect"), (start + phase + self.config.post_rate, "post")]
         tasks += [(o.at, f"oneoff:{i}") for i, o in enumerate(self.one_offs)]
         return tasks
 

@@ -1,0 +1,98 @@
+"""The fleet runner, measured. `python bench/run.py [--realtime 500,1000,2000] [--minutes 3]`.
+
+1. The campus for one simulated day, pace fast, against the embedded head-end: wall time, simulated-to-real
+   speed-up, requests/s, and the ratio of those requests/s to the ceiling measured in the same run (the same
+   clients against a TLS server that does no work, see bench/headend.py).
+2. Realtime pace at a 15 s reading interval: for each fleet size, a few minutes of wall time, and the p99
+   lateness of the scheduler (how late, in simulated seconds, each batch of due posts and polls started). The
+   largest fleet with p99 lateness under 1 s is what this machine sustains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from headend import ceiling
+
+from amiscen.clock import Pace
+from amiscen.play.session import RunOptions, play
+from amiscen.scenario import load_scenario
+from amiscen.scenario.load import Loaded, validate_source
+from amiscen.scenario.source import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def campus_day(tmp: Path) -> None:
+    loaded = load_scenario(ROOT / "scenarios" / "campus_utcc.yaml")
+    outcome = play(loaded, RunOptions(pace=Pace(None), run_dir=tmp / "campus", certs_dir=tmp / "certs"))
+    requests_per_s = outcome.metrics.requests / outcome.wall_seconds
+    top = ceiling(tmp, clients=16, posts=100)
+    print(
+        f"campus day, pace fast: {outcome.wall_seconds:,.1f} s wall for {outcome.sim_seconds / 3600:.0f} h simulated "
+        f"= {outcome.sim_seconds / outcome.wall_seconds:,.0f}x real time"
+    )
+    print(
+        f"  {outcome.metrics.requests:,} requests = {requests_per_s:,.0f} requests/s; "
+        f"{outcome.metrics.delivered:,} readings; all expectations held: {outcome.ok}"
+    )
+    print(
+        f"  ceiling (no-work TLS server, same machine, this run): {top:,.0f} requests/s; "
+        f"ratio {requests_per_s / top:.2f}"
+    )
+
+
+def fleet(meters: int, minutes: float) -> Loaded:
+    now = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).replace(microsecond=0)
+    text = f"""schema_version: 1
+name: realtime_{meters}
+time: {{start: "{now.isoformat()}", duration: {int(minutes * 60)}s, reading_interval: 15s, seed: 1}}
+buildings:
+  - {{name: fleet, type: residential, count: {meters}, id_pattern: "AMI_METER_RT_{{n:05d}}", peak_kw: 5}}
+expect: {{all_readings_delivered: false, max_http_4xx: null}}
+"""
+    return validate_source(parse(text, f"realtime_{meters}.yaml"))
+
+
+def realtime(tmp: Path, sizes: list[int], minutes: float) -> None:
+    sustained = 0
+    for n in sizes:
+        loaded = fleet(n, minutes)
+        outcome = play(loaded, RunOptions(pace=Pace(1.0), run_dir=tmp / f"rt{n}", certs_dir=tmp / "certs", workers=64))
+        late = np.array(outcome.extra.get("lateness", [0.0]))
+        p99 = float(np.percentile(late, 99)) if len(late) else 0.0
+        ok = p99 < 1.0
+        sustained = n if ok else sustained
+        print(
+            f"realtime, {n:,} meters for {minutes:g} min: p99 lateness {p99:.2f} s, median "
+            f"{statistics.median(late.tolist()) if len(late) else 0:.2f} s, {outcome.metrics.requests:,} requests "
+            f"-> {'sustained' if ok else 'NOT sustained'}"
+        )
+    print(f"most meters sustained in realtime at 15 s (p99 lateness < 1 s): {sustained:,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--realtime", default="500,1000,2000", help="fleet sizes to try, comma-separated")
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--skip-campus", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_campus:
+            campus_day(Path(tmp))
+        sizes = [int(x) for x in args.realtime.split(",") if x.strip()]
+        if sizes:
+            realtime(Path(tmp), sizes, args.minutes)
+
+
+if __name__ == "__main__":
+    main()
