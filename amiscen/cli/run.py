@@ -56,6 +56,7 @@ from amiscen.sep.xsd import schema_path
     help="No network: the embedded head-end answers in-process; every exchange goes to the record "
     "(RUN_DIR/record.jsonl unless --record).",
 )
+@click.option("--resume", is_flag=True, help="Continue the killed or interrupted run in --run-dir where it stopped.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary on stdout.")
 def command(
     scenario: Path,
@@ -73,6 +74,7 @@ def command(
     workers: int,
     wire_bodies: bool,
     dry_run: bool,
+    resume: bool,
     quiet: bool,
 ) -> None:
     """Play SCENARIO as a fleet of meters; exit 0 when every expectation holds, 1 when one fails."""
@@ -94,6 +96,7 @@ def command(
         workers=workers,
         wire_bodies=wire_bodies,
         dry_run=dry_run,
+        resume=resume,
     )
     outcome = play(loaded, options)
     if not quiet:

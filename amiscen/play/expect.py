@@ -46,13 +46,15 @@ def check(
     pending_readings: int,
     schema_invalid: int | None,
     played_until: float | None = None,
+    outbox_totals: tuple[int, int] | None = None,
 ) -> list[Check]:
     """The expectations; events that end after ``played_until`` (a run cut short with --duration) are not
-    judged, and the detail says so."""
+    judged, and the detail says so. Deliveries are counted from the durable outbox when given (a resumed run
+    spans several sessions), else from this session's events."""
     e = scenario.expect
     checks: list[Check] = []
     if e.all_readings_delivered:
-        generated, delivered = metrics.generated, metrics.delivered
+        generated, delivered = outbox_totals or (metrics.generated, metrics.delivered)
         ok = generated == delivered and pending_readings == 0
         detail = f"{delivered:,} of {generated:,} readings delivered, {pending_readings:,} still queued"
         if stored_readings is not None:

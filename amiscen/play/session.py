@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sys
 import time
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from amiscen.clock import Pace, SimClock
 from amiscen.compile.plan import SiteModel
+from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend, HeadendConfig
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
@@ -48,6 +50,7 @@ class RunOptions:
     workers: int = 16
     wire_bodies: bool = False
     dry_run: bool = False
+    resume: bool = False
 
 
 @dataclass
@@ -67,6 +70,14 @@ class RunOutcome:
 
 
 def _run_dir(options: RunOptions, network_id: str) -> Path:
+    if options.resume:
+        if options.run_dir is None or not (options.run_dir / "outbox.db").exists():
+            raise UsageError("--resume continues a run: give its --run-dir (a directory with an outbox.db)")
+        return options.run_dir
+    if options.run_dir is not None and (options.run_dir / "outbox.db").exists():
+        raise UsageError(
+            f"{options.run_dir} holds a run already", hint="continue it with --resume, or choose another --run-dir"
+        )
     if options.run_dir is not None:
         path = options.run_dir
     else:
@@ -91,7 +102,15 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     start = s.time.start.timestamp()
     site = SiteModel(s, start=start, count=int(duration.total_seconds() // step))
     end = start + site.grid.count * step
-    clock = SimClock(start, options.pace)
+    outbox = Outbox(run_dir / "outbox.db")
+    fingerprint = hashlib.sha256(s.model_dump_json().encode()).hexdigest()
+    if options.resume and outbox.meta("scenario") not in (None, fingerprint):
+        outbox.close()
+        raise UsageError(f"{run_dir} is a run of another scenario (or of this one changed since): cannot resume it")
+    outbox.set_meta("scenario", fingerprint)
+    saved = {m.id: outbox.state(m.id) for m in fleet_specs} if options.resume else {}
+    resume_at = min((state[0] for state in saved.values() if state), default=start)
+    clock = SimClock(resume_at, options.pace)
     validator = SchemaValidator(options.xsd) if options.xsd else None
 
     notes: list[str] = []
@@ -143,16 +162,20 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         else None
     )
     dispatcher = Dispatcher([metrics, logs, *([progress] if progress else [])])
-    outbox = Outbox(run_dir / "outbox.db")
     setup = FleetSetup(
         base_url, layout, index, outbox, dispatcher, dispatcher.record, headend if options.dry_run else None
     )
     fleet_meters = build_meters(s, site, fleet_specs, setup)
+    for meter in fleet_meters:
+        state = saved.get(meter.id)
+        if state is not None:
+            meter.resumed_at = state[0]
+            meter.restore(state[1])
     for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
     started = time.perf_counter()
     try:
-        result = Fleet(fleet_meters, clock, dispatcher, options.workers).run(start, end)
+        result = Fleet(fleet_meters, clock, dispatcher, options.workers).run(resume_at, end)
     finally:
         if progress:
             progress.finish()
@@ -169,7 +192,9 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     pending = outbox.pending()[1]
     targets = {e.event_id: e.targets or [m.id for m in fleet_specs] for e in utility_events(s, fleet_specs)}
     schema_invalid = headend.schema_invalid if (headend is not None and validator is not None) else None
-    checks = check(s, metrics, targets, stored, pending, schema_invalid, played_until=end)
+    checks = check(
+        s, metrics, targets, stored, pending, schema_invalid, played_until=end, outbox_totals=outbox.totals()
+    )
     text = summary_text(s, metrics, checks, fleet_specs, wall, end - start, result.interrupted)
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
     (run_dir / "summary.json").write_text(

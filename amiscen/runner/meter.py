@@ -80,8 +80,11 @@ class Meter:
     def first_tasks(self, start: float) -> list[Task]:
         """A real fleet does not boot in one instant: each meter starts at its own phase within the first post
         period (fixed by its id, so runs are reproducible), and keeps that phase for its posts."""
-        phase = int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big") % max(self.config.post_rate, 1)
-        tasks: list[Task] = [(start + phase, "connect"), (start + phase + self.config.post_rate, "post")]
+        if self.resumed_at > float("-inf"):  # resuming: reconnect at once, post on from where it stopped
+            tasks: list[Task] = [(self.resumed_at, "connect"), (self.resumed_at + self.config.post_rate, "post")]
+        else:
+            phase = int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big") % max(self.config.post_rate, 1)
+            tasks = [(start + phase, "connect"), (start + phase + self.config.post_rate, "post")]
         tasks += [(o.at, f"oneoff:{i}") for i, o in enumerate(self.one_offs)]
         return tasks
 
@@ -102,6 +105,22 @@ class Meter:
         after = self.device_time(now)
         if abs(after - before) >= 2:
             self.emit(Note(self.id, now, f"clock corrected by {after - before:+d} s from the gateway's Time"))
+
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "physics": self.physics.snapshot(),
+            "participation": self.participation.snapshot(),
+            "flow_seen": sorted(self.flow_seen),
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        """Continue from a checkpoint: intervals, registers, battery, owed responses (the outbox keeps the rest)."""
+        self.physics.restore(state["physics"])  # type: ignore[arg-type]
+        self.participation.restore(state["participation"])  # type: ignore[arg-type]
+        self.flow_seen = set(state.get("flow_seen", []))  # type: ignore[call-overload]
+        self.one_offs = [o for o in self.one_offs if o.at > self.resumed_at]
+
+    resumed_at: float = float("-inf")
 
     def is_offline(self, now: float) -> bool:
         return any(a <= now < b for a, b in self.offline)
@@ -143,7 +162,9 @@ class Meter:
         if intervals:
             self.emit(Generated(self.id, tuple(intervals), len(self.quantities)))
             body = render_bytes(messages.readings(self.config.pen, self.id, self.quantities, intervals))
-            self.outbox.add(self.id, "readings", None, body, len(intervals) * len(self.quantities), now)
+            self.outbox.add_with_state(
+                self.id, "readings", None, body, len(intervals) * len(self.quantities), now, self.snapshot()
+            )
         follow = [] if self.is_offline(now) else self._flush(now, task)
         return [*follow, (now + (self.client.links.post_rate or self.config.post_rate), "post")]
 

@@ -5,10 +5,12 @@ A killed run resumes from it; a gateway outage fills it and it drains on recover
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -16,8 +18,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     readings INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL, delivered REAL, last_failure TEXT);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (meter, delivered, id);
-CREATE TABLE IF NOT EXISTS state (meter TEXT PRIMARY KEY, next_index INTEGER NOT NULL, import_total REAL NOT NULL,
-    export_total REAL NOT NULL, soc REAL);
+CREATE TABLE IF NOT EXISTS state (meter TEXT PRIMARY KEY, saved_at REAL NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -49,6 +51,55 @@ class Outbox:
                 (meter, kind, target, body, readings, now, now),
             )
             return int(cur.lastrowid or 0)
+
+    def add_with_state(
+        self, meter: str, kind: str, target: str | None, body: bytes, readings: int, now: float, state: dict[str, Any]
+    ) -> int:
+        """Queue an item and checkpoint the meter's state in one transaction: after a crash the two agree, so a
+        resumed run neither repeats nor skips an interval."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.execute(
+                    "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) VALUES (?,?,?,?,?,?,?)",
+                    (meter, kind, target, body, readings, now, now),
+                )
+                self._db.execute(
+                    "INSERT INTO state(meter, saved_at, data) VALUES (?, ?, ?) ON CONFLICT(meter) "
+                    "DO UPDATE SET saved_at = excluded.saved_at, data = excluded.data",
+                    (meter, now, json.dumps(state)),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return int(cur.lastrowid or 0)
+
+    def state(self, meter: str) -> tuple[float, dict[str, Any]] | None:
+        with self._lock:
+            row = self._db.execute("SELECT saved_at, data FROM state WHERE meter = ?", (meter,)).fetchone()
+        return None if row is None else (float(row[0]), json.loads(row[1]))
+
+    def totals(self) -> tuple[int, int]:
+        """(readings ever queued, readings delivered), over every session of this run."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT coalesce(sum(readings), 0), coalesce(sum(CASE WHEN delivered IS NOT NULL "
+                "THEN readings ELSE 0 END), 0) FROM outbox"
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def due(self, meter: str, now: float, limit: int = 100) -> list[Item]:
         """Undelivered items of a meter whose retry time has come, oldest first."""

@@ -4,7 +4,7 @@ superseded, opted out, expired)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from amiscen.compile.rng import stream
@@ -158,6 +158,14 @@ class Participation:
         if not (k.required & required) or k.reply_to is None:
             return []
         return [Due(k.reply_to, k.mrid, int(status), k.event_id, k.kind)]
+
+    def snapshot(self) -> list[dict[str, object]]:
+        return [{**asdict(k), "control": asdict(k.control)} for k in self.known.values()]
+
+    def restore(self, items: list[dict[str, object]]) -> None:
+        for item in items:
+            known = Known(**{**item, "control": Control(**item["control"])})  # type: ignore[arg-type]
+            self.known[known.mrid] = known
 
     def controls(self) -> list[Control]:
         """Controls in force for the physics: not opted out; DER overlaps resolved by primacy (lower wins)."""

@@ -58,6 +58,23 @@ class MeterPhysics:
         self.diverged = False
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
 
+    def snapshot(self) -> dict[str, object]:
+        return {
+            "next_index": self.next_index,
+            "import_total": self.import_total,
+            "export_total": self.export_total,
+            "soc": None if self.battery is None else self.battery.state.soc,
+            "diverged": self.diverged,
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        self.next_index = int(state["next_index"])  # type: ignore[call-overload]
+        self.import_total = float(state["import_total"])  # type: ignore[arg-type]
+        self.export_total = float(state["export_total"])  # type: ignore[arg-type]
+        self.diverged = bool(state["diverged"])
+        if self.battery is not None and state.get("soc") is not None:
+            self.battery.state.soc = float(state["soc"])  # type: ignore[arg-type]
+
     def intervals_until(self, t: float, controls: list[Control]) -> list[Interval]:
         """Every interval that has ended by simulated time ``t``, with the controls in force applied."""
         out = []

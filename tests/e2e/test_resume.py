@@ -1,0 +1,76 @@
+"""A run killed with SIGKILL resumes from its run directory: every reading arrives, exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ..cli.test_validate import amiscen
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _stored(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as connection:
+        try:
+            return int(connection.execute("SELECT count(*) FROM reading").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
+    run, certs = tmp_path / "run", tmp_path / "certs"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "amiscen",
+            "run",
+            "examples/smoke_3_meters.yaml",
+            "--pace",
+            "300x",
+            "--run-dir",
+            str(run),
+            "--certs",
+            str(certs),
+            "-q",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
+    deadline = time.monotonic() + 120
+    while _stored(run / "headend.db") < 500:
+        assert time.monotonic() < deadline and process.poll() is None, "the run did not get going"
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    before = _stored(run / "headend.db")
+    assert 0 < before < 5040
+    again = amiscen("run", "examples/smoke_3_meters.yaml", "--run-dir", str(run), "--certs", str(certs))
+    assert again.returncode == 2 and "holds a run already" in again.stderr
+    resumed = amiscen(
+        "run",
+        "examples/smoke_3_meters.yaml",
+        "--resume",
+        "--run-dir",
+        str(run),
+        "--certs",
+        str(certs),
+        "--pace",
+        "fast",
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "5,040 of 5,040 readings delivered, 0 still queued; the head-end stored 5,040" in resumed.stdout
+    assert _stored(run / "headend.db") == 5040
