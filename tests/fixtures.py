@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,3 +64,23 @@ def headend(pki: Layout, tmp_path: Path) -> Iterator[Running]:
     finally:
         server.stop()
         app.store.close()
+
+
+def start_serve(args: list[str], root: Path) -> tuple[subprocess.Popen[str], str]:
+    """`amiscen serve ARGS` as a separate process; returns it and its base URL once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "amiscen", "serve", *args],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if "amiscen head-end at " in line:
+            return process, line.split("amiscen head-end at ", 1)[1].split("/dcap", 1)[0]
+    process.kill()
+    raise AssertionError("the head-end did not start")

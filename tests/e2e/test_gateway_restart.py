@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from ..fixtures import start_serve
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
@@ -25,34 +27,11 @@ def _free_port() -> int:
 
 
 def _serve(port: int, db: Path, certs: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amiscen",
-            "serve",
-            "examples/smoke_3_meters.yaml",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--certs",
-            str(certs),
-            "--pace",
-            "fast",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ},
+    process, _ = start_serve(
+        ["examples/smoke_3_meters.yaml", "--port", str(port), "--db", str(db), "--certs", str(certs), "--pace", "fast"],
+        ROOT,
     )
-    assert process.stderr is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if "amiscen head-end at" in process.stderr.readline():
-            return process
-    raise AssertionError("head-end did not start")
+    return process
 
 
 def test_every_reading_arrives_once_across_a_head_end_crash(tmp_path: Path) -> None:

@@ -79,9 +79,8 @@ def _mirror(h: Running, meter_id: str) -> tuple[str, str]:
     return x.headers["Location"], "CD" * 16
 
 
-def test_retried_readings_are_stored_once(headend: Running) -> None:
-    location, mmr = _mirror(headend, METERS[0])
-    body = render_bytes(
+def _four_readings(mmr: str) -> bytes:
+    return render_bytes(
         MirrorMeterReading(
             mRID=mmr,
             MirrorReadingSet=[
@@ -93,6 +92,11 @@ def test_retried_readings_are_stored_once(headend: Running) -> None:
             ],
         )
     )
+
+
+def test_retried_readings_are_stored_once(headend: Running) -> None:
+    location, mmr = _mirror(headend, METERS[0])
+    body = _four_readings(mmr)
     session = headend.session(METERS[0])
     assert session.send("POST", location, body).status == 201
     assert session.send("POST", location, body).status == 201  # a retry after a lost response
@@ -151,18 +155,7 @@ def test_stored_readings_are_found_by_following_links(headend: Running) -> None:
     from amiscen.sep.model.metering import MeterReadingList, ReadingList, ReadingSetList, UsagePointList
 
     location, mmr = _mirror(headend, METERS[0])
-    body = render_bytes(
-        MirrorMeterReading(
-            mRID=mmr,
-            MirrorReadingSet=[
-                MirrorReadingSet(
-                    mRID="EF" * 16,
-                    timePeriod=DateTimeInterval(60, T0),
-                    Reading=[Reading(value=i, timePeriod=DateTimeInterval(15, T0 + 15 * i)) for i in range(4)],
-                )
-            ],
-        )
-    )
+    body = _four_readings(mmr)
     session = headend.session(METERS[0])
     assert session.send("POST", location, body).status == 201
     page = {"s": 0, "l": 50}

@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from amiscen.pki.layout import Layout
@@ -18,46 +14,17 @@ from amiscen.sep.parse import parse_as
 from amiscen.sep.render import render_bytes
 
 from ..cli.test_validate import amiscen
+from ..fixtures import start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _wait_for_url(process: subprocess.Popen[str]) -> str:
-    assert process.stderr is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if "amiscen head-end at " in line:
-            return line.split("amiscen head-end at ", 1)[1].split("/dcap", 1)[0]
-    raise AssertionError("the head-end did not start")
-
-
 def test_serve_event_admin_and_graceful_stop(tmp_path: Path) -> None:
     db, certs = tmp_path / "headend.db", tmp_path / "certs"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amiscen",
-            "serve",
-            "examples/smoke_3_meters.yaml",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-            "--certs",
-            str(certs),
-            "--pace",
-            "fast",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ},
+    process, url = start_serve(
+        ["examples/smoke_3_meters.yaml", "--port", "0", "--db", str(db), "--certs", str(certs), "--pace", "fast"], ROOT
     )
     try:
-        url = _wait_for_url(process)
         layout = Layout(certs)
         meter = "AMI_METER_SMOKE_001"
         session = MeterSession(
