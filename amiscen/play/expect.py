@@ -21,12 +21,8 @@ class Check:
 
 def measured_reduction_kw(metrics: Metrics, start: float, end: float) -> float:
     """Campus demand reduction over [start, end): baseline minus actual net import, averaged, in kW."""
-    per_interval: dict[int, float] = {}
-    for intervals in metrics.intervals.values():
-        for x in intervals:
-            if start <= x.start < end:
-                per_interval[x.start] = per_interval.get(x.start, 0.0) + (x.baseline_net_w - x.net_w)
-    return sum(per_interval.values()) / len(per_interval) / 1000 if per_interval else 0.0
+    cuts = [w for t, w in metrics.reduction_w.items() if start <= t < end]
+    return sum(cuts) / len(cuts) / 1000 if cuts else 0.0
 
 
 def _sequence_ok(statuses: list[int]) -> bool:

@@ -56,7 +56,11 @@ class MeterStats:
 
 @dataclass
 class Metrics:
-    """Everything the summary and the expectations need, counted from events."""
+    """Everything the summary and the expectations need, counted from events as they come.
+
+    Nothing grows with the length of the run but the per-interval reductions inside DR event ``windows``
+    (given up front): energies are running sums, a battery's level is its latest.
+    """
 
     requests: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
@@ -65,8 +69,10 @@ class Metrics:
     retries: int = 0
     meters: dict[str, MeterStats] = field(default_factory=lambda: defaultdict(MeterStats))
     responses: dict[str, dict[str, list[int]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
-    intervals: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    latencies: list[float] = field(default_factory=list)
+    windows: list[tuple[float, float]] = field(default_factory=list)
+    reduction_w: dict[int, float] = field(default_factory=dict)  # interval start -> campus baseline - actual, W
+    energy_wh: Counter[str] = field(default_factory=Counter)  # load, pv, import, export over the run
+    stored_wh: dict[str, float] = field(default_factory=dict)  # meter -> battery energy at its latest interval
     sim_time: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -76,11 +82,10 @@ class Metrics:
             self.requests += 1
             if x.status is not None:
                 self.statuses[x.status] += 1
-            self.latencies.append(x.elapsed)
             self.meters[event.meter].last_contact = self.sim_time
         elif isinstance(event, Generated):
             self.meters[event.meter].generated += len(event.intervals) * event.quantities
-            self.intervals[event.meter].extend(event.intervals)
+            self._count(event.meter, event.intervals)
         elif isinstance(event, Delivered):
             self.meters[event.meter].delivered += event.readings
         elif isinstance(event, Failed):
@@ -98,6 +103,17 @@ class Metrics:
             self.sim_time = event.sim_time
         elif isinstance(event, Note) and event.level != "info":
             self.notes.append(event.message)
+
+    def _count(self, meter: str, intervals: tuple[Any, ...]) -> None:
+        for x in intervals:
+            self.energy_wh["load"] += x.load_w * x.duration / 3600
+            self.energy_wh["pv"] += x.pv_w * x.duration / 3600
+            self.energy_wh["import"] += x.import_wh
+            self.energy_wh["export"] += x.export_wh
+            if x.stored_wh is not None:
+                self.stored_wh[meter] = x.stored_wh
+            if any(a <= x.start < b for a, b in self.windows):
+                self.reduction_w[x.start] = self.reduction_w.get(x.start, 0.0) + (x.baseline_net_w - x.net_w)
 
     @property
     def generated(self) -> int:

@@ -111,6 +111,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     saved = {m.id: outbox.state(m.id) for m in fleet_specs} if options.resume else {}
     resume_at = min((state[0] for state in saved.values() if state), default=start)
     clock = SimClock(resume_at, options.pace)
+    events = utility_events(s, fleet_specs)
     validator = SchemaValidator(options.xsd) if options.xsd else None
 
     notes: list[str] = []
@@ -134,7 +135,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         )
         faults = FaultPlan(fault_windows(s), seed=s.time.seed)
         headend = Headend(Store(run_dir / "headend.db"), clock, config, validator, faults)
-        publish(headend.store, utility_events(s, fleet_specs))
+        publish(headend.store, events)
         if options.dry_run:
             base_url = "local:"
         else:
@@ -153,7 +154,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                 f"against {base_url} they are skipped"
             )
 
-    metrics = Metrics()
+    metrics = Metrics(windows=[(e.start, e.end) for e in events if e.kind == "dr"])
     record = options.record or (run_dir / "record.jsonl" if options.dry_run else None)
     logs = RunLogs(run_dir, bodies=options.wire_bodies, record=record)
     progress = (
@@ -190,7 +191,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if headend is not None:
         stored = int(headend.store.scalar("SELECT count(*) FROM reading") or 0)
     pending = outbox.pending()[1]
-    targets = {e.event_id: e.targets or [m.id for m in fleet_specs] for e in utility_events(s, fleet_specs)}
+    targets = {e.event_id: e.targets or [m.id for m in fleet_specs] for e in events}
     schema_invalid = headend.schema_invalid if (headend is not None and validator is not None) else None
     checks = check(
         s, metrics, targets, stored, pending, schema_invalid, played_until=end, outbox_totals=outbox.totals()

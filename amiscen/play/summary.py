@@ -17,11 +17,8 @@ def summary_text(
     sim_seconds: float,
     interrupted: bool,
 ) -> str:
-    hours = s.time.reading_interval.total_seconds() / 3600
-    load = sum(x.load_w for xs in metrics.intervals.values() for x in xs) * hours / 1000
-    pv = sum(x.pv_w for xs in metrics.intervals.values() for x in xs) * hours / 1000
-    imported = sum(x.import_wh for xs in metrics.intervals.values() for x in xs) / 1000
-    exported = sum(x.export_wh for xs in metrics.intervals.values() for x in xs) / 1000
+    load, pv = metrics.energy_wh["load"] / 1000, metrics.energy_wh["pv"] / 1000
+    imported, exported = metrics.energy_wh["import"] / 1000, metrics.energy_wh["export"] / 1000
     lines = [
         f"amiscen run: {s.name} ({s.network.id}) {'INTERRUPTED' if interrupted else ''}".rstrip(),
         f"  simulated {sim_seconds / 3600:,.2f} h in {wall:,.1f} s wall ({sim_seconds / max(wall, 1e-9):,.0f}x)",
@@ -30,11 +27,7 @@ def summary_text(
         f"  readings: {metrics.delivered:,} delivered of {metrics.generated:,} generated; "
         f"{metrics.requests:,} requests; {metrics.retries} retried failures",
     ]
-    socs = []
-    for xs in metrics.intervals.values():
-        last = next((x for x in reversed(xs) if x.stored_wh is not None), None)
-        if last is not None:
-            socs.append(last.stored_wh or 0)
+    socs = list(metrics.stored_wh.values())
     if socs:
         lines.append(f"  batteries: {len(socs)} holding {sum(socs) / 1000:,.0f} kWh at the end")
     for e in s.demand_response_events():
