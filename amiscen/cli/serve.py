@@ -23,7 +23,7 @@ from amiscen.gateway.tls import server_context
 from amiscen.gateway.utility import UtilityEvent, cancel, events, publish
 from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
-from amiscen.play.schedule import utility_events
+from amiscen.play.schedule import headend_config, utility_events
 from amiscen.scenario.durations import parse_duration, parse_time_ref
 from amiscen.scenario.model import meters
 from amiscen.sep.xsd import SchemaValidator, schema_path
@@ -84,13 +84,7 @@ def command(
         )
         start = s.time.start.timestamp()
         version, ciphers = tls_version or s.gateway.tls.version, list(s.gateway.tls.ciphers)
-        config = HeadendConfig(
-            pen=s.network.pen,
-            tz_offset=int(s.time.start.utcoffset().total_seconds()),  # type: ignore[union-attr]
-            dr_poll_rate=int(s.function_sets.demand_response.polling_rate.total_seconds()),
-            der_poll_rate=int(s.function_sets.der.polling_rate.total_seconds()),
-            post_rate=int(s.function_sets.mirror_usage_point.post_rate.total_seconds()),
-        )
+        config = headend_config(s)
     else:
         start, version, ciphers, config = (
             dt.datetime.now(dt.timezone.utc).timestamp(),

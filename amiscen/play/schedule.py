@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from amiscen.gateway.app import HeadendConfig
 from amiscen.gateway.faults import FaultWindow
 from amiscen.gateway.utility import UtilityEvent
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, GatewayOutage, HttpErrors, Latency, Targets
@@ -94,3 +96,19 @@ def fault_windows(scenario: Scenario) -> list[FaultWindow]:
                 )
             )
     return windows
+
+
+def headend_config(scenario: Scenario, simulated: bool = True) -> HeadendConfig:
+    """What the embedded head-end advertises for a scenario: its PEN, the site's UTC offset, and the rates of
+    the scenario's function sets."""
+    fs = scenario.function_sets
+    offset = scenario.time.start.astimezone(ZoneInfo(scenario.site.timezone)).utcoffset()
+    return HeadendConfig(
+        pen=scenario.network.pen,
+        tz_offset=int(offset.total_seconds()) if offset is not None else 0,
+        dr_poll_rate=int(fs.demand_response.polling_rate.total_seconds()),
+        der_poll_rate=int(fs.der.polling_rate.total_seconds()),
+        time_poll_rate=int(fs.time.polling_rate.total_seconds()),
+        post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
+        simulated=simulated,
+    )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from amiscen.clock import Pace, SimClock
 from amiscen.compile.plan import SiteModel
 from amiscen.errors import UsageError
-from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.app import Headend
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.store import Store
@@ -27,7 +27,7 @@ from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.expect import Check, check, write_junit
 from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
-from amiscen.play.schedule import fault_windows, utility_events
+from amiscen.play.schedule import fault_windows, headend_config, utility_events
 from amiscen.play.summary import summary_text
 from amiscen.runner.events import Note
 from amiscen.runner.fleet import Fleet
@@ -112,6 +112,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     resume_at = min((state[0] for state in saved.values() if state), default=start)
     clock = SimClock(resume_at, options.pace)
     events = utility_events(s, fleet_specs)
+    windows = fault_windows(s)
     validator = SchemaValidator(options.xsd) if options.xsd else None
 
     notes: list[str] = []
@@ -122,18 +123,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     else:
         notes_dry = []
     if s.gateway.url is None or options.dry_run:
-        tz = ZoneInfo(s.site.timezone)
-        fs = s.function_sets
-        config = HeadendConfig(
-            pen=s.network.pen,
-            tz_offset=int(s.time.start.astimezone(tz).utcoffset().total_seconds()),  # type: ignore[union-attr]
-            dr_poll_rate=int(fs.demand_response.polling_rate.total_seconds()),
-            der_poll_rate=int(fs.der.polling_rate.total_seconds()),
-            time_poll_rate=int(fs.time.polling_rate.total_seconds()),
-            post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
-            simulated=options.pace.factor != 1,
-        )
-        faults = FaultPlan(fault_windows(s), seed=s.time.seed)
+        config = headend_config(s, simulated=options.pace.factor != 1)
+        faults = FaultPlan(windows, seed=s.time.seed)
         headend = Headend(Store(run_dir / "headend.db"), clock, config, validator, faults)
         publish(headend.store, events)
         if options.dry_run:
@@ -148,7 +139,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             base_url = server.url
     else:
         base_url = s.gateway.url
-        if fault_windows(s):
+        if windows:
             notes.append(
                 "gateway faults (outage, http_errors, latency) are played by the embedded head-end only; "
                 f"against {base_url} they are skipped"
