@@ -11,6 +11,7 @@ from amiscen.pki.fleet import Identity as CertIdentity
 from amiscen.pki.layout import Layout
 from amiscen.play.local import LocalSession
 from amiscen.play.schedule import targeted
+from amiscen.runner import messages
 from amiscen.runner.client import Identity, MeterClient
 from amiscen.runner.events import RunEvent
 from amiscen.runner.meter import Meter, MeterConfig, OneOff
@@ -21,9 +22,7 @@ from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetryS
 from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReservation, MeterOffline, Tamper
 from amiscen.scenario.model import MeterSpec, Scenario
 from amiscen.sep import constants as c
-from amiscen.sep.ids import mrid
-from amiscen.sep.model.common import ActivePower, DateTimeInterval, Resource, SignedRealEnergy
-from amiscen.sep.model.misc import FlowReservationRequest, LogEvent, RequestStatus
+from amiscen.sep.model.common import Resource
 
 
 @dataclass(frozen=True)
@@ -50,35 +49,16 @@ def device_category(meter: MeterSpec) -> int:
 
 def _flow_request(s: Scenario, e: FlowReservation) -> Callable[[MeterClient, float], tuple[str | None, Resource]]:
     def make(client: MeterClient, now: float) -> tuple[str | None, Resource]:
-        sign = -1 if e.direction == "export" else 1
+        created = int(now + client.time_offset)
         start = int(s.at(e.start).timestamp())
-        request = FlowReservationRequest(
-            mRID=mrid(s.network.pen, "frq", e.id),
-            description=e.id[:32],
-            creationTime=int(now + client.time_offset),
-            durationRequested=int(e.duration.total_seconds()),
-            energyRequested=SignedRealEnergy.of_wh(sign * e.energy_kwh * 1000),
-            intervalRequested=DateTimeInterval(int(e.duration.total_seconds()), start),
-            powerRequested=ActivePower.of_watts(e.power_kw * 1000),
-            RequestStatus=RequestStatus(int(now + client.time_offset), int(c.RequestStatusCode.REQUESTED)),
-        )
-        return client.links.flow_requests, request
+        return client.links.flow_requests, messages.flow_reservation_request(s.network.pen, e, start, created)
 
     return make
 
 
-def _tamper(s: Scenario, meter_id: str, n: int) -> Callable[[MeterClient, float], tuple[str | None, Resource]]:
+def _tamper(s: Scenario, n: int) -> Callable[[MeterClient, float], tuple[str | None, Resource]]:
     def make(client: MeterClient, now: float) -> tuple[str | None, Resource]:
-        event = LogEvent(
-            createdDateTime=int(now + client.time_offset),
-            details="tamper: meter cover opened",
-            functionSet=int(c.FunctionSet.SECURITY),
-            logEventCode=c.LOG_EVENT_TAMPER,
-            logEventID=n,
-            logEventPEN=s.network.pen,
-            profileID=c.PROFILE_SEP2,
-        )
-        return client.links.log_events, event
+        return client.links.log_events, messages.tamper_event(s.network.pen, int(now + client.time_offset), n)
 
     return make
 
@@ -137,9 +117,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
         drift = None
         for n, fault in enumerate(s.faults, start=1):
             if isinstance(fault, Tamper) and fault.meter == spec.id:
-                one_offs.append(
-                    OneOff(s.at(fault.start).timestamp(), "log_event", _tamper(s, spec.id, n), fault.id or "tamper")
-                )
+                one_offs.append(OneOff(s.at(fault.start).timestamp(), "log_event", _tamper(s, n), fault.id or "tamper"))
             if isinstance(fault, ClockDrift) and fault.meter == spec.id:
                 drift = (s.at(fault.start).timestamp(), fault.step.total_seconds(), fault.ppm)
             if isinstance(fault, MeterOffline) and spec in targeted(fault.targets, fleet):

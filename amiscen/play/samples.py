@@ -14,7 +14,6 @@ from amiscen.scenario.model import MeterSpec, Scenario, meters
 from amiscen.sep import constants as c
 from amiscen.sep.ids import sfdi_from_lfdi
 from amiscen.sep.model.common import Resource
-from amiscen.sep.model.misc import LogEvent
 
 
 def _kinds(fleet: list[MeterSpec]) -> list[MeterSpec]:
@@ -62,31 +61,10 @@ def sample_messages(scenario: Scenario) -> list[tuple[str, Resource]]:
                 (f"DERStatus ({tag})", messages.der_status(meter, t, True, True, soc)),
                 (f"DERAvailability ({tag})", messages.der_availability(meter, t, 1000.0)),
             ]
-    from amiscen.play.build import _flow_request  # the very builder the runner uses
-
-    class _Links:
-        flow_requests = "/frq"
-
-    class _Client:
-        time_offset = 0.0
-        links = _Links()
-
     for event in s.flow_reservations():
-        _, request = _flow_request(s, event)(_Client(), float(t))  # type: ignore[arg-type]
+        start = int(s.at(event.start).timestamp())
+        request = messages.flow_reservation_request(s.network.pen, event, start, t)
         samples.append((f"FlowReservationRequest ({event.id})", request))
     if any(f.type == "tamper" for f in s.faults):
-        samples.append(
-            (
-                "LogEvent (tamper)",
-                LogEvent(
-                    createdDateTime=t,
-                    details="tamper: meter cover opened",
-                    functionSet=int(c.FunctionSet.SECURITY),
-                    logEventCode=c.LOG_EVENT_TAMPER,
-                    logEventID=1,
-                    logEventPEN=s.network.pen,
-                    profileID=c.PROFILE_SEP2,
-                ),
-            )
-        )
+        samples.append(("LogEvent (tamper)", messages.tamper_event(s.network.pen, t, 1)))
     return samples

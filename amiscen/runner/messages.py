@@ -4,10 +4,11 @@ samples of them against the user's schema."""
 from __future__ import annotations
 
 from amiscen.runner.quantities import Interval, Quantity, mmr_mrid, mup_mrid
+from amiscen.scenario.events import FlowReservation
 from amiscen.scenario.model import MeterSpec
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
-from amiscen.sep.model.common import ActivePower, DateTimeInterval
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, SignedRealEnergy
 from amiscen.sep.model.der import (
     ConnectStatus,
     DERAvailability,
@@ -25,7 +26,7 @@ from amiscen.sep.model.metering import (
     MirrorUsagePoint,
     Reading,
 )
-from amiscen.sep.model.misc import Response
+from amiscen.sep.model.misc import FlowReservationRequest, LogEvent, RequestStatus, Response
 
 
 def end_device(lfdi: str, sfdi: int, device_category: int) -> EndDevice:
@@ -137,3 +138,31 @@ def der_status(meter: MeterSpec, now: int, operating: bool, connected: bool, soc
 
 def der_availability(meter: MeterSpec, now: int, available_w: float) -> DERAvailability:
     return DERAvailability(readingTime=now, statWAvail=ActivePower.of_watts(max(0.0, available_w)))
+
+
+def flow_reservation_request(pen: int, event: FlowReservation, start: int, created: int) -> FlowReservationRequest:
+    """A P2P trading request; exported energy is negative (received from the customer)."""
+    sign = -1 if event.direction == "export" else 1
+    seconds = int(event.duration.total_seconds())
+    return FlowReservationRequest(
+        mRID=mrid(pen, "frq", event.id),
+        description=event.id[:32],
+        creationTime=created,
+        durationRequested=seconds,
+        energyRequested=SignedRealEnergy.of_wh(sign * event.energy_kwh * 1000),
+        intervalRequested=DateTimeInterval(seconds, start),
+        powerRequested=ActivePower.of_watts(event.power_kw * 1000),
+        RequestStatus=RequestStatus(created, int(c.RequestStatusCode.REQUESTED)),
+    )
+
+
+def tamper_event(pen: int, created: int, log_id: int) -> LogEvent:
+    return LogEvent(
+        createdDateTime=created,
+        details="tamper: meter cover opened",
+        functionSet=int(c.FunctionSet.SECURITY),
+        logEventCode=c.LOG_EVENT_TAMPER,
+        logEventID=log_id,
+        logEventPEN=pen,
+        profileID=c.PROFILE_SEP2,
+    )
