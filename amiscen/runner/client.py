@@ -29,11 +29,20 @@ PAGE = 50
 
 
 class RequestFailed(Exception):
-    """A request that did not get the answer the protocol needs; carries the exchange for classification."""
+    """The gateway did not give what the protocol needs: a failed exchange (kept for classification and
+    Retry-After), or, with no exchange, an answer that lacks something (a link): a protocol failure."""
 
-    def __init__(self, exchange: Exchange, message: str) -> None:
+    def __init__(self, exchange: Exchange | None, message: str) -> None:
         super().__init__(message)
         self.exchange = exchange
+
+    @property
+    def failure(self) -> str:
+        return (self.exchange.failure if self.exchange is not None else None) or "protocol"
+
+    @property
+    def retry_after(self) -> float | None:
+        return self.exchange.retry_after if self.exchange is not None else None
 
 
 @dataclass(frozen=True)
@@ -140,12 +149,9 @@ class MeterClient:
         if links.time:
             self.sync_time(now)
         if dcap.EndDeviceListLink is None:
-            raise RequestFailed(self._last_ok(), "the gateway's DeviceCapability has no EndDeviceListLink")
+            raise RequestFailed(None, "the gateway's DeviceCapability has no EndDeviceListLink")
         self._find_or_register(dcap.EndDeviceListLink.href)
         self._function_sets()
-
-    def _last_ok(self) -> Exchange:
-        return Exchange("GET", self.dcap_path, 200, b"", b"", {}, 0.0, "protocol", "missing link")
 
     def sync_time(self, now: float) -> Time:
         assert self.links.time is not None
@@ -188,7 +194,7 @@ class MeterClient:
             expected = registration_pin(self.id.meter_id)
             if registration.pIN != expected:
                 raise RequestFailed(
-                    self._last_ok(),
+                    None,
                     f"Registration PIN {registration.pIN} is not this meter's PIN "
                     f"({expected}): refusing to trust this server",
                 )
@@ -211,7 +217,7 @@ class MeterClient:
         if self.links.mirror:
             return self.links.mirror
         if not self.links.mirror_list:
-            raise RequestFailed(self._last_ok(), "the gateway offers no MirrorUsagePointListLink")
+            raise RequestFailed(None, "the gateway offers no MirrorUsagePointListLink")
         mup = messages.mirror_usage_point(
             self.id.pen, self.id.meter_id, self.id.lfdi, quantities, post_rate, role_flags
         )

@@ -140,8 +140,8 @@ class Meter:
             self.client.ensure_mirror(self.quantities, self.config.post_rate, self.role_flags)
         except RequestFailed as exc:
             self.connect_attempts += 1
-            delay = self.retry.delay(self.connect_attempts, exc.exchange.retry_after)
-            self.emit(Failed(self.id, now, "connect", exc.exchange.failure or "protocol", str(exc), True))
+            delay = self.retry.delay(self.connect_attempts, exc.retry_after)
+            self._failed(now, "connect", exc)
             return [(now + delay, "connect")]
         self.connected = True
         self.emit(Connected(self.id, now, self.client.links.mirror or ""))
@@ -167,6 +167,10 @@ class Meter:
             )
         follow = [] if self.is_offline(now) else self._flush(now, task)
         return [*follow, (now + (self.client.links.post_rate or self.config.post_rate), "post")]
+
+    def _failed(self, now: float, what: str, exc: RequestFailed) -> None:
+        """Report a request that will be tried again (at its task's next turn)."""
+        self.emit(Failed(self.id, now, what, exc.failure, str(exc), True))
 
     def _later_flush(self, t: float) -> list[Task]:
         """Schedule the meter's one pending flush (an earlier one already pending wins; a later one is dropped)."""
@@ -255,7 +259,7 @@ class Meter:
         try:
             ders = self.client.get_list(links, DERList, "DER")
         except RequestFailed as exc:
-            self.emit(Failed(self.id, now, "DER list", exc.exchange.failure or "protocol", str(exc), True))
+            self._failed(now, "DER list", exc)
             return
         if not ders:
             return
@@ -307,7 +311,7 @@ class Meter:
         try:
             rate = self._poll(now, kind)
         except RequestFailed as exc:
-            self.emit(Failed(self.id, now, f"poll {kind}", exc.exchange.failure or "protocol", str(exc), True))
+            self._failed(now, f"poll {kind}", exc)
             rate = self.config.dr_poll if kind == "dr" else self.config.der_poll
         tasks: list[Task] = [(now + rate, task), *self._flush(now, task)]
         nxt = self.participation.next_transition(now)
@@ -323,14 +327,14 @@ class Meter:
         try:
             self._sync(now)
         except RequestFailed as exc:
-            self.emit(Failed(self.id, now, "time", exc.exchange.failure or "protocol", str(exc), True))
+            self._failed(now, "time", exc)
         return [(now + self.client.links.time_poll, "poll_time")]
 
     def _poll_dcap(self, now: float, task: str) -> list[Task]:
         try:
             rate = self.client.refresh()
         except RequestFailed as exc:
-            self.emit(Failed(self.id, now, "dcap", exc.exchange.failure or "protocol", str(exc), True))
+            self._failed(now, "dcap", exc)
             rate = self.client.links.dcap_poll
         return [(now + rate, "poll_dcap")]
 
@@ -342,7 +346,7 @@ class Meter:
         try:
             answers = self.client.get_list(link, FlowReservationResponseList, "FlowReservationResponse")
         except RequestFailed as exc:
-            self.emit(Failed(self.id, now, "flow responses", exc.exchange.failure or "protocol", str(exc), True))
+            self._failed(now, "flow responses", exc)
             return [(now + self.config.flow_poll, task)]
         for a in answers:
             if a.mRID not in self.flow_seen:
