@@ -15,6 +15,7 @@ __all__ = [
     "ListLink",
     "Resource",
     "SignedRealEnergy",
+    "scaled",
 ]
 
 # names that are XML attributes rather than elements
@@ -63,6 +64,17 @@ class EventStatus:
     reason: str | None = None
 
 
+def scaled(amount: float, low: int, high: int) -> tuple[int, int]:
+    """(multiplier, value) with amount ~ value x 10^multiplier and value in [low, high]: the smallest multiplier
+    that fits, as 2030.5's power and energy types (an integer with a power-of-ten multiplier) need."""
+    multiplier = 0
+    value = round(amount)
+    while not low <= value <= high:
+        multiplier += 1
+        value = round(amount / 10**multiplier)
+    return multiplier, value
+
+
 @dataclass(frozen=True)
 class ActivePower:
     """Watts as value x 10^multiplier; value is an Int16."""
@@ -72,12 +84,7 @@ class ActivePower:
 
     @classmethod
     def of_watts(cls, watts: float) -> ActivePower:
-        multiplier = 0
-        value = round(watts)
-        while abs(value) > 32767:
-            multiplier += 1
-            value = round(watts / 10**multiplier)
-        return cls(multiplier=multiplier, value=value)
+        return cls(*scaled(watts, -32768, 32767))
 
     @property
     def watts(self) -> float:

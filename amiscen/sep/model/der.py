@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amiscen.sep.model.common import ActivePower, Hex8, Hex32, Link, Resource
+from amiscen.sep.model.common import ActivePower, Hex8, Hex32, Link, Resource, scaled
 
 __all__ = [
     "DER",
@@ -28,12 +28,7 @@ class WattHour:
 
     @classmethod
     def of_wh(cls, wh: float) -> WattHour:
-        multiplier = 0
-        value = round(max(wh, 0.0))
-        while value > 65535:
-            multiplier += 1
-            value = round(max(wh, 0.0) / 10**multiplier)
-        return cls(multiplier=multiplier, value=value)
+        return cls(*scaled(max(wh, 0.0), 0, 65535))
 
 
 @dataclass(frozen=True)
