@@ -53,3 +53,13 @@ def test_only_the_transport_imports_requests_and_tenacity() -> None:
         if {n.split(".")[0] for n in _imports(p)} & {"requests", "tenacity"}
     }
     assert users == {"runner/transport.py"}
+
+
+def test_only_the_figures_import_matplotlib() -> None:
+    """matplotlib is an optional extra: one module draws, and it is imported only when a report is written."""
+    users = {
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if "matplotlib" in {n.split(".")[0] for n in _imports(p)}
+    }
+    assert users == {"report/figures.py"}

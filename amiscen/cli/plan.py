@@ -24,6 +24,12 @@ from amiscen.scenario.model import meters
 @click.option("--meters", "meter_list", metavar="ID,ID", help="Only these meters.")
 @click.option("--from", "from_", metavar="TIME", help="Export from this time (ISO 8601 or +DURATION).")
 @click.option("--to", metavar="TIME", help="Export up to this time (ISO 8601 or +DURATION).")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write an HTML report with figures of the plan to DIR.",
+)
 def command(
     scenario: Path,
     gateway: str | None,
@@ -34,6 +40,7 @@ def command(
     meter_list: str | None,
     from_: str | None,
     to: str | None,
+    report_dir: Path | None,
 ) -> None:
     """Compile SCENARIO and summarise consumption, generation, feed-in, peaks, batteries and DR per building."""
     s = load(scenario, gateway, network_id, tls_version, polling_interval).scenario
@@ -69,3 +76,8 @@ def command(
                 report = plan(s, meter_ids=ids, start=start, end=end, export=handle, export_format=fmt)
     for line in summary_lines(s, report):
         click.echo(line)
+    if report_dir is not None:
+        from amiscen.cli.report import emit
+        from amiscen.report import from_plan, write_report
+
+        emit(write_report(from_plan(s), report_dir))

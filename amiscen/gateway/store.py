@@ -58,8 +58,14 @@ CREATE TABLE IF NOT EXISTS request_count (lfdi TEXT PRIMARY KEY, requests INTEGE
 class Store:
     """One SQLite connection shared by the server's threads behind a lock (writes are short)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, readonly: bool = False) -> None:
+        """``readonly`` opens an existing database for reading only (a report on a finished or running run)."""
         self.path = Path(path)
+        if readonly:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._lock = threading.RLock()
+            return
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)

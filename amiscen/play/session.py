@@ -25,7 +25,7 @@ from amiscen.gateway.utility import publish
 from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
-from amiscen.play.expect import Check, check, write_junit
+from amiscen.play.expect import Check, check, measured_reduction_kw, write_junit
 from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
 from amiscen.play.schedule import fault_windows, headend_config, utility_events
 from amiscen.play.summary import summary_text
@@ -33,7 +33,7 @@ from amiscen.runner.events import Note
 from amiscen.runner.fleet import Fleet
 from amiscen.runner.outbox import Outbox
 from amiscen.scenario import Loaded
-from amiscen.scenario.model import meters
+from amiscen.scenario.model import Scenario, meters
 from amiscen.sep.xsd import SchemaValidator
 
 
@@ -87,6 +87,29 @@ def _run_dir(options: RunOptions, network_id: str) -> Path:
     return path
 
 
+RUN_FILE = "run.json"
+
+
+def _write_run_file(run_dir: Path, s: Scenario, options: RunOptions, start: float, end: float, step: float) -> None:
+    """What a report or status needs to read this run later: the scenario as resolved (overrides applied), the
+    certificates and the target."""
+    (run_dir / RUN_FILE).write_text(
+        json.dumps(
+            {
+                "scenario": s.model_dump(mode="json"),
+                "certs_dir": str(options.certs_dir.resolve()),
+                "gateway": None if options.dry_run else s.gateway.url,
+                "start": start,
+                "end": end,
+                "step": step,
+                "dry_run": options.dry_run,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+
+
 def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     s = loaded.scenario
     fleet_specs = meters(s)
@@ -108,6 +131,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         outbox.close()
         raise UsageError(f"{run_dir} is a run of another scenario (or of this one changed since): cannot resume it")
     outbox.set_meta("scenario", fingerprint)
+    _write_run_file(run_dir, s, options, start, end, step)
     saved = {m.id: outbox.state(m.id) for m in fleet_specs} if options.resume else {}
     resume_at = min((state[0] for state in saved.values() if state), default=start)
     clock = SimClock(resume_at, options.pace)
@@ -202,6 +226,22 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                 "readings_delivered": metrics.delivered,
                 "readings_stored": stored,
                 "interrupted": result.interrupted,
+                "retries": metrics.retries,
+                "permanent_failures": metrics.permanent_failures,
+                "failures": dict(metrics.failures),
+                "statuses": {str(k): v for k, v in sorted(metrics.statuses.items())},
+                "reduction_kw": {
+                    e.event_id: measured_reduction_kw(metrics, e.start, e.end) for e in events if e.kind == "dr"
+                },
+                "meters": {
+                    mid: {
+                        "connected_at": m.connected_at,
+                        "generated": m.generated,
+                        "delivered": m.delivered,
+                        "last_failure": m.last_failure,
+                    }
+                    for mid, m in sorted(metrics.meters.items())
+                },
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
             },
             indent=1,

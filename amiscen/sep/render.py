@@ -14,18 +14,18 @@ from amiscen.sep.model.common import Resource
 _BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
 
 
-def templates_dir() -> Path:
-    """templates/sep: inside the installed package, or at the top of a source checkout."""
+def templates_dir(kind: str = "sep") -> Path:
+    """templates/KIND (sep, report): inside the installed package, or at the top of a source checkout."""
     try:
-        packaged = Path(str(resources.files("amiscen.templates") / "sep"))
+        packaged = Path(str(resources.files("amiscen.templates") / kind))
         if packaged.is_dir():
             return packaged
     except ModuleNotFoundError:
         pass
-    source = Path(__file__).resolve().parents[2] / "templates" / "sep"
+    source = Path(__file__).resolve().parents[2] / "templates" / kind
     if source.is_dir():
         return source
-    raise RuntimeError("amiscen's templates/sep directory is missing from this installation")
+    raise RuntimeError(f"amiscen's templates/{kind} directory is missing from this installation")
 
 
 def _hex(value: int, digits: int) -> str:

@@ -1,0 +1,32 @@
+"""`amiscen report RUN_DIR`: the run as a page people would rather look at than read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from amiscen.report import from_run, write_report
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write index.html and the figures (default: RUN_DIR/report).",
+)
+def command(run_dir: Path, out: Path | None) -> None:
+    """Write an HTML report with figures for RUN_DIR, from what its head-end stored (or its exchange record)."""
+    written = write_report(from_run(run_dir), out or run_dir / "report")
+    emit(written)
+
+
+def emit(written: object) -> None:
+    from amiscen.report import Written
+
+    assert isinstance(written, Written)
+    if written.note:
+        click.echo(written.note, err=True)
+        click.echo(written.text, nl=False)
+    click.echo(f"report: {written.page} ({len(written.figures)} figures)")

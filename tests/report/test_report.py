@@ -1,0 +1,214 @@
+"""`amiscen report` on a real run: the demand-response example played against the embedded head-end over mutual
+TLS. The report's numbers are checked against the head-end's database (queried here on its own), and against the
+exchange record, which must tell the same story."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from amiscen.report import from_run, write_report
+from amiscen.report.data import quantity_of
+from amiscen.report.page import totals
+
+from ..cli.test_validate import amiscen
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("report")
+    result = amiscen(
+        "run",
+        str(ROOT / "examples" / "demand_response.yaml"),
+        "--duration",
+        "3h",
+        "--run-dir",
+        str(root / "run"),
+        "--certs",
+        str(root / "certs"),
+        "--record",
+        str(root / "run" / "record.jsonl"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root / "run"
+
+
+def _stored_kwh(run: Path, uom: int, flow: int, power: bool) -> float:
+    """Energy of one quantity straight from the head-end's tables."""
+    total = 0.0
+    with sqlite3.connect(run / "headend.db") as db:
+        for reading_type, value, duration in db.execute(
+            "SELECT mmr.reading_type, r.value, r.duration "
+            "FROM reading r JOIN mirror_meter_reading mmr ON mmr.id = r.mmr_id"
+        ):
+            rt = json.loads(reading_type)
+            if rt["uom"] == uom and rt["flowDirection"] == flow and (power or rt["accumulationBehaviour"] == 4):
+                scale = 10 ** rt.get("powerOfTenMultiplier", 0)
+                total += value * scale * (duration / 3600 if power else 1)
+    return total / 1000
+
+
+def test_report_totals_are_what_the_headend_stored(run: Path) -> None:
+    data = from_run(run)
+    assert "headend.db" in data.source
+    t = totals(data)
+    assert t.import_kwh == pytest.approx(_stored_kwh(run, 72, 1, power=False), rel=1e-9)
+    assert t.feed_in_kwh == pytest.approx(_stored_kwh(run, 72, 19, power=False), abs=1e-9)
+    assert t.pv_kwh == pytest.approx(_stored_kwh(run, 38, 19, power=True), rel=1e-9)
+    net = _stored_kwh(run, 38, 1, power=True)
+    battery = _stored_kwh(run, 38, 0, power=True)
+    assert t.consumption_kwh == pytest.approx(net + t.pv_kwh + battery, rel=1e-9)
+    # the energy balance holds on what was stored: import - export = net (to rounding of each reading)
+    assert t.import_kwh - t.feed_in_kwh == pytest.approx(net, rel=2e-3)
+    with sqlite3.connect(run / "headend.db") as db:
+        stored = db.execute("SELECT count(*) FROM reading").fetchone()[0]
+        responses = db.execute("SELECT count(*) FROM response WHERE status IS NOT NULL").fetchone()[0]
+    assert data.delivery is not None and data.delivery.readings_stored == stored
+    assert sum(len(s) for r in data.dr + data.der for s in r.responses.values()) == responses
+    by_id = {r.event_id: r for r in data.dr}
+    assert {tuple(s) for s in by_id["DR_OFFICES_PERCENT"].responses.values()} == {(1, 2, 3)}
+    assert {tuple(s) for s in by_id["DR_HALLS_KW"].responses.values()} == {(1, 2, 6)}
+    # measured from stored readings against the plan's baseline; the run's own client-side figure agrees
+    summary = json.loads((run / "summary.json").read_text())
+    assert by_id["DR_OFFICES_PERCENT"].measured_kw == pytest.approx(
+        summary["reduction_kw"]["DR_OFFICES_PERCENT"], rel=0.01
+    )
+    assert by_id["DR_OFFICES_PERCENT"].measured_kw > 50
+    assert all(m.certificate == "ok" and m.connected for m in data.meters)
+
+
+def test_the_exchange_record_tells_the_same_story(run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "external"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("headend.db*"))
+    from_headend, from_record = from_run(run), from_run(copy)
+    assert "exchange record" in from_record.source
+    a, b = totals(from_headend), totals(from_record)
+    assert (b.consumption_kwh, b.pv_kwh, b.import_kwh, b.feed_in_kwh) == pytest.approx(
+        (a.consumption_kwh, a.pv_kwh, a.import_kwh, a.feed_in_kwh), rel=1e-9
+    )
+    assert [r.measured_kw for r in from_record.dr] == pytest.approx([r.measured_kw for r in from_headend.dr])
+
+
+def test_report_command_writes_a_page_and_figures(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = amiscen("report", str(run), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"report: {out / 'index.html'} (4 figures)" in result.stdout
+    for name in ("campus.png", "battery_soc.png", "building_types.png", "dr_events.png"):
+        png = (out / name).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000, name
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 4  # self-contained
+    assert "the embedded head-end&#39;s database" in page or "the embedded head-end's database" in page
+    assert "DR_OFFICES_PERCENT" in page and "1 → 2 → 3" in page
+    assert "AMI_" in page and "p99" in page
+    text = (out / "report.txt").read_text()
+    assert "numbers from the embedded head-end's database" in text
+
+
+def test_without_matplotlib_the_text_and_a_clear_message(
+    run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    monkeypatch.delitem(sys.modules, "amiscen.report.figures", raising=False)
+    written = write_report(from_run(run), tmp_path / "plain")
+    assert written.note is not None and "pip install 'amiscen[plot]'" in written.note
+    assert written.figures == [] and written.page.exists()
+    assert "campus consumption" in written.text and "DR DR_OFFICES_PERCENT" in written.text
+
+
+def test_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
+    result = amiscen("report", str(tmp_path))
+    assert result.returncode == 2
+    assert "not an amiscen run directory" in result.stderr
+
+
+def test_plan_report_says_it_is_a_prediction(tmp_path: Path) -> None:
+    result = amiscen("plan", str(ROOT / "examples" / "demand_response.yaml"), "--report", str(tmp_path / "plan"))
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "plan" / "report.txt").read_text()
+    assert "numbers from the compiled plan (a prediction" in text
+    assert "expected 117.6 kW (everyone participating)" in text
+
+
+@pytest.mark.parametrize(
+    ("reading_type", "quantity"),
+    [
+        ({"uom": 72, "flowDirection": 1, "accumulationBehaviour": 4}, "import"),
+        ({"uom": 72, "flowDirection": 19, "accumulationBehaviour": 4}, "feed_in"),
+        ({"uom": 72, "flowDirection": 1, "accumulationBehaviour": 9}, None),  # a register, not plotted
+        ({"uom": 38, "flowDirection": 1, "accumulationBehaviour": 12}, "net"),
+        ({"uom": 38, "flowDirection": 19, "accumulationBehaviour": 12}, "pv"),
+        ({"uom": 38, "flowDirection": 0, "accumulationBehaviour": 12}, "battery"),
+        ({"uom": 72, "flowDirection": 0, "accumulationBehaviour": 12}, "stored"),
+        ({"uom": 29, "flowDirection": 0, "accumulationBehaviour": 12}, None),  # voltage
+    ],
+)
+def test_quantities_are_recognised_by_reading_type(reading_type: dict[str, int], quantity: str | None) -> None:
+    assert quantity_of(reading_type) == quantity
+
+
+def _texts(fig: object) -> list[object]:
+    """Every visible, non-empty piece of text in a drawn figure."""
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]  # type: ignore[attr-defined]
+
+
+def _luminance(colour: object) -> float:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)  # type: ignore[arg-type]
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def test_figures_read_on_their_own(run: Path) -> None:
+    from amiscen.report import figures
+
+    data = from_run(run)
+    plt = figures.pyplot()
+    for name, draw in figures.FIGURES.items():
+        fig = draw(data)
+        assert fig is not None, name
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _texts(fig)]
+        for i, (a, box_a) in enumerate(boxes):
+            for b, box_b in boxes[i + 1 :]:
+                assert not box_a.overlaps(box_b), f"{name}: {a!r} overlaps {b!r}"
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        assert fig._suptitle is not None or all(ax.get_title() for ax in axes), name
+        for ax in axes:
+            unit = ax.get_ylabel()
+            assert any(u in unit for u in ("kW", "%")), f"{name}: y axis without a unit: {unit!r}"
+            if name != "dr_events.png":
+                assert "Local time" in ax.get_xlabel() or fig._suptitle is not None, name
+            lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+            for j, p in enumerate(lines):
+                for q in lines[j + 1 :]:
+                    apart = abs(_luminance(p.get_color()) - _luminance(q.get_color())) >= 0.15
+                    assert apart or p.get_linestyle() != q.get_linestyle(), (
+                        f"{name}: {p.get_label()} and {q.get_label()} look alike in grey"
+                    )
+        assert fig.legends or any(ax.get_legend() for ax in axes), f"{name}: no legend"
+        plt.close(fig)
+
+
+def test_time_axes_are_in_the_sites_local_time(run: Path) -> None:
+    from amiscen.report import figures
+
+    data = from_run(run)
+    fig = figures.campus(data)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    # the example starts 12:00 Asia/Bangkok (05:00 UTC)
+    assert "12:00" in labels and "05:00" not in labels
+    figures.pyplot().close(fig)
