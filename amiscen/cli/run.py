@@ -11,6 +11,7 @@ from amiscen.cli.options import load, scenario_options
 from amiscen.clock import Pace
 from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
 from amiscen.play.session import RunOptions, default_progress, play
+from amiscen.play.shard import Shard
 from amiscen.scenario.durations import parse_duration
 from amiscen.sep.xsd import schema_path
 
@@ -57,6 +58,11 @@ from amiscen.sep.xsd import schema_path
     "(RUN_DIR/record.jsonl unless --record).",
 )
 @click.option("--resume", is_flag=True, help="Continue the killed or interrupted run in --run-dir where it stopped.")
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="Play only slice K of N of the fleet (meters dealt round-robin); the N slices are the whole fleet.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary on stdout.")
 def command(
     scenario: Path,
@@ -75,6 +81,7 @@ def command(
     wire_bodies: bool,
     dry_run: bool,
     resume: bool,
+    shard: str | None,
     quiet: bool,
 ) -> None:
     """Play SCENARIO as a fleet of meters; exit 0 when every expectation holds, 1 when one fails."""
@@ -82,6 +89,7 @@ def command(
     try:
         chosen = Pace.parse(pace or ("fast" if loaded.scenario.gateway.url is None else "realtime"))
         cut = parse_duration(duration) if duration else None
+        slice_ = Shard.parse(shard) if shard else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     options = RunOptions(
@@ -97,6 +105,7 @@ def command(
         wire_bodies=wire_bodies,
         dry_run=dry_run,
         resume=resume,
+        shard=slice_,
     )
     outcome = play(loaded, options)
     if not quiet:

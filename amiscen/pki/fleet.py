@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +158,35 @@ def generate(
     Existing keys are never overwritten without ``force``; problems with existing files are all reported at once.
     """
     ensure_dir(layout.root)
+    with _locked(layout.root / ".generate.lock"):
+        return _generate(layout, meter_ids, network_id, hosts, now, days, force)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One generator at a time per certificate directory: shards started together must not make two CAs."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _generate(
+    layout: Layout,
+    meter_ids: list[str],
+    network_id: str,
+    hosts: list[str],
+    now: dt.datetime,
+    days: int | None,
+    force: bool,
+) -> GenerateReport:
     report = GenerateReport()
     authority = _authority(layout, network_id, now, force, report)
     force = force or report.created_ca  # a new CA makes every old certificate useless

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,6 +64,11 @@ def _tamper(s: Scenario, n: int) -> Callable[[MeterClient, float], tuple[str | N
     return make
 
 
+def stable_seed(seed: int, meter_id: str) -> int:
+    """The same in every process (Python's ``hash`` of a string is not): shards and workers must agree."""
+    return zlib.crc32(f"{seed}\x1f{meter_id}".encode())
+
+
 def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], setup: FleetSetup) -> list[Meter]:
     s = scenario
     fs = s.function_sets
@@ -104,7 +110,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
             g.retry.max_backoff.total_seconds(),
             g.retry.multiplier,
             g.retry.jitter.total_seconds(),
-            seed=hash((s.time.seed, spec.id)) & 0xFFFFFFFF,
+            seed=stable_seed(s.time.seed, spec.id),
         )
         one_offs = []
         for e in s.flow_reservations():

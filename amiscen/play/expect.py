@@ -43,10 +43,12 @@ def check(
     schema_invalid: int | None,
     played_until: float | None = None,
     outbox_totals: tuple[int, int] | None = None,
+    whole_campus: bool = True,
 ) -> list[Check]:
     """The expectations; events that end after ``played_until`` (a run cut short with --duration) are not
-    judged, and the detail says so. Deliveries are counted from the durable outbox when given (a resumed run
-    spans several sessions), else from this session's events."""
+    judged, and the detail says so. A shard (not ``whole_campus``) cannot judge a campus-wide reduction.
+    Deliveries are counted from the durable outbox when given (a resumed run spans several sessions), else from
+    this session's events."""
     e = scenario.expect
     checks: list[Check] = []
     if e.all_readings_delivered:
@@ -78,7 +80,7 @@ def check(
         if skipped:
             detail += f"; {skipped} event(s) after the end of this run not judged"
         checks.append(Check("dr_responses_complete", not missing, detail))
-    for event_id, minimum in e.min_dr_reduction_kw.items():
+    for event_id, minimum in e.min_dr_reduction_kw.items() if whole_campus else ():
         event = next(x for x in scenario.demand_response_events() if x.id == event_id)
         if event not in played:
             continue
