@@ -35,6 +35,8 @@ def _layer(package: str) -> dict[Path, set[str]]:
         ("sep", "amiscen.runner"),
         ("sep", "amiscen.gateway"),
         ("compile", "amiscen.sep"),
+        ("probe", "amiscen.gateway"),
+        ("probe", "amiscen.play"),
     ],
 )
 def test_forbidden_imports(package: str, forbidden: str) -> None:

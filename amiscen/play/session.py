@@ -19,15 +19,13 @@ from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
-from amiscen.gateway.store import Store
-from amiscen.gateway.tls import server_context
-from amiscen.gateway.utility import publish
 from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
+from amiscen.play.embedded import new_headend, serve
 from amiscen.play.expect import Check, check, measured_reduction_kw, write_junit
 from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
-from amiscen.play.schedule import fault_windows, headend_config, utility_events
+from amiscen.play.schedule import fault_windows, utility_events
 from amiscen.play.shard import Shard
 from amiscen.play.summary import summary_text
 from amiscen.runner.events import Note
@@ -153,19 +151,19 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     else:
         notes_dry = []
     if s.gateway.url is None or options.dry_run:
-        config = headend_config(s, simulated=options.pace.factor != 1)
-        faults = FaultPlan(windows, seed=s.time.seed)
-        headend = Headend(Store(run_dir / "headend.db"), clock, config, validator, faults)
-        publish(headend.store, events)
+        headend = new_headend(
+            s,
+            run_dir / "headend.db",
+            clock,
+            events,
+            simulated=options.pace.factor != 1,
+            validator=validator,
+            faults=FaultPlan(windows, seed=s.time.seed),
+        )
         if options.dry_run:
             base_url = "local:"
         else:
-            server = HeadendServer(
-                headend,
-                server_context(layout, s.gateway.tls.version, list(s.gateway.tls.ciphers)),
-                layout.crl,
-                port=0,
-            ).start()
+            server = serve(headend, s, layout)
             base_url = server.url
     else:
         base_url = s.gateway.url

@@ -1,0 +1,115 @@
+"""`amiscen test`: every check passes against the embedded head-end, and each check fails when the real head-end
+on loopback is given the defect it looks for."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from amiscen.gateway.http import Reply
+from amiscen.probe import ProbeCheck, ProbeTarget, probe
+from amiscen.runner.transport import Credentials, TlsSettings
+
+from ..cli.test_validate import amiscen
+from ..conftest import sep_xsd_path
+from ..fixtures import METERS, T0, Running
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def test_every_check_passes_against_the_embedded_headend(tmp_path: Path) -> None:
+    junit = tmp_path / "probe.xml"
+    xsd = sep_xsd_path()
+    args = ["--xsd", str(xsd)] if xsd else []
+    result = amiscen(
+        "test",
+        str(ROOT / "examples" / "smoke_3_meters.yaml"),
+        "--certs",
+        str(tmp_path / "certs"),
+        "--junit",
+        str(junit),
+        *args,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "amiscen test: the embedded head-end as 3 meter(s)"
+    rows = {line.split()[0]: line.split()[1] for line in lines[2:-1]}
+    assert rows.pop("tls_handshake[AMI_METER_SMOKE_001]") == "pass"
+    assert "TLSv1.2 ECDHE-ECDSA-AES128-CCM8" in result.stdout
+    expected = {
+        "refuses_client_without_certificate",
+        "device_capability",
+        "links_resolve",
+        "time_resource",
+        "create_end_device",
+        "create_mirror_usage_point",
+        "list_paging[EndDeviceList]",
+        "list_paging[MirrorUsagePointList]",
+        "content_type",
+        "schema_valid",
+    }
+    assert expected <= set(rows)
+    assert {v for k, v in rows.items() if k != "schema_valid"} == {"pass"}
+    assert rows["schema_valid"] == ("pass" if xsd else "skip")
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "0" and int(suite.get("tests") or 0) == len(rows) + 1
+
+
+def _target(h: Running, clock: float) -> ProbeTarget:
+    lay = h.layout
+    index = {m: h.identity(m) for m in METERS[:2]}
+    return ProbeTarget(
+        h.server.url,
+        [
+            (m, index[m].sfdi, index[m].lfdi, 1, Credentials(lay.meter_cert(m), lay.meter_key(m), lay.ca_cert))
+            for m in METERS[:2]
+        ],
+        TlsSettings(),
+        pen=32473,
+        timeout=5,
+        clock=lambda: clock,
+    )
+
+
+def _verdicts(checks: list[ProbeCheck]) -> dict[str, str]:
+    return {c.name: c.result for c in checks}
+
+
+def test_a_gateway_with_the_wrong_time_fails_only_that(headend: Running) -> None:
+    good = _verdicts(probe(_target(headend, T0)))
+    assert {v for k, v in good.items() if k != "schema_valid"} == {"pass"}
+    checks = probe(_target(headend, T0 + 3600))
+    verdicts = _verdicts(checks)
+    assert verdicts.pop("time_resource") == "fail"
+    assert {v for k, v in verdicts.items() if k != "schema_valid"} == {"pass"}
+    assert "-3600 s from this machine's clock" in next(c.detail for c in checks if c.name == "time_resource")
+
+
+def test_wrong_content_type_and_no_201_are_caught(headend: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_of = Reply.of.__func__  # type: ignore[attr-defined]
+
+    def plain_xml(cls: type[Reply], resource: object, status: int = 200) -> Reply:
+        reply: Reply = real_of(cls, resource, status)
+        reply.headers["Content-Type"] = "application/xml"
+        return reply
+
+    monkeypatch.setattr(Reply, "of", classmethod(plain_xml))
+    monkeypatch.setattr(Reply, "created", classmethod(lambda cls, location: cls(200, headers={"Location": location})))
+    verdicts = _verdicts(probe(_target(headend, T0)))
+    assert verdicts["content_type"] == "fail"
+    assert verdicts["create_end_device"] == "fail" and verdicts["create_mirror_usage_point"] == "fail"
+    assert verdicts["time_resource"] == "pass" and verdicts["list_paging[EndDeviceList]"] == "pass"
+
+
+def test_nothing_listening_fails_the_handshakes(tmp_path: Path, headend: Running) -> None:
+    target = _target(headend, T0)
+    url = headend.server.url
+    headend.server.stop()
+    checks = probe(target)
+    assert all(c.result == "fail" for c in checks if c.name.startswith("tls_handshake")), url
+    verdicts = _verdicts(checks)
+    assert verdicts["refuses_client_without_certificate"] == "fail"
+    assert "device_capability" not in verdicts
