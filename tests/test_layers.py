@@ -65,3 +65,13 @@ def test_only_the_figures_import_matplotlib() -> None:
         if "matplotlib" in {n.split(".")[0] for n in _imports(p)}
     }
     assert users == {"report/figures.py"}
+
+
+def test_only_the_locustfile_imports_locust_and_gevent() -> None:
+    """Locust patches its process with gevent on import: nothing else may import it, the CLI included."""
+    users = {
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if {n.split(".")[0] for n in _imports(p)} & {"locust", "gevent"}
+    }
+    assert users == {"scale/locustfile.py"}

@@ -19,9 +19,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from amiscen.cli import certs, plan, probe, report, run, schema, serve, status, validate
+    from amiscen.cli import certs, locust, plan, probe, report, run, schema, serve, status, validate
 
-    for module in (run, status, report, probe, validate, plan, schema, certs, serve):
+    for module in (run, status, report, probe, locust, validate, plan, schema, certs, serve):
         cli.add_command(module.command)
     cli.add_command(serve.event_command)
 

@@ -1,0 +1,1 @@
+"""Scale-out on Locust (the optional extra ``amiscen[scale]``): each Locust user is one meter."""
