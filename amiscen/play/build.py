@@ -18,6 +18,7 @@ from amiscen.runner.events import RunEvent
 from amiscen.runner.meter import Meter, MeterConfig, OneOff
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Participation, Policy
+from amiscen.runner.physics import Baseline
 from amiscen.runner.quantities import quantities
 from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, Session, TlsSettings
 from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReservation, MeterOffline, Tamper
@@ -131,7 +132,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
                 offline.append((begin, begin + fault.duration.total_seconds()))
         meters.append(
             Meter(
-                plan=site.meter_plan(spec),
+                plan=Baseline.of(site.meter_plan(spec)),
                 site=site,
                 client=client,
                 outbox=setup.outbox,

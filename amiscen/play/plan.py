@@ -18,7 +18,7 @@ import numpy as np
 from amiscen.compile.plan import MeterPlan, SiteModel
 from amiscen.compile.summary import Totals
 from amiscen.play.schedule import utility_events
-from amiscen.runner.physics import Control, MeterPhysics
+from amiscen.runner.physics import Baseline, Control, MeterPhysics
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 
 COLUMNS = [
@@ -91,7 +91,7 @@ def plan(
         report.buildings.setdefault(meter.building, Totals()).add(meter_plan, site.grid.step)
         report.campus.add(meter_plan, site.grid.step)
         for event_id, control in controls.get(meter.id, []):
-            with_event = MeterPhysics(meter_plan, site).intervals_until(float(control.end), [control])
+            with_event = MeterPhysics(Baseline.of(meter_plan), site).intervals_until(float(control.end), [control])
             cut = np.array([x.baseline_net_w - x.net_w for x in with_event])
             total = reduction.setdefault(event_id, np.zeros(len(times)))
             total[: len(cut)] += cut

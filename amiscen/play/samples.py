@@ -8,7 +8,7 @@ import hashlib
 from amiscen.compile.plan import SiteModel
 from amiscen.play.build import device_category
 from amiscen.runner import messages
-from amiscen.runner.physics import MeterPhysics
+from amiscen.runner.physics import Baseline, MeterPhysics
 from amiscen.runner.quantities import quantities
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 from amiscen.sep import constants as c
@@ -34,7 +34,7 @@ def sample_messages(scenario: Scenario) -> list[tuple[str, Resource]]:
     for meter in _kinds(fleet):
         lfdi = hashlib.sha256(meter.id.encode()).hexdigest()[:40].upper()
         qs = quantities(interval, meter.pv is not None, meter.battery is not None)
-        physics = MeterPhysics(site.meter_plan(meter), site)
+        physics = MeterPhysics(Baseline.of(site.meter_plan(meter)), site)
         intervals = physics.intervals_until(site.grid.start + site.grid.count * interval, [])
         tag = f"{meter.id}"
         samples += [

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from amiscen.compile.plan import MeterPlan, SiteModel
+from amiscen.compile.plan import SiteModel
 from amiscen.runner import messages
 from amiscen.runner.client import MeterClient, RequestFailed
 from amiscen.runner.events import Connected, Delivered, Failed, Generated, Note, Responded, RunEvent
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Due, Participation
-from amiscen.runner.physics import MeterPhysics
+from amiscen.runner.physics import Baseline, MeterPhysics
 from amiscen.runner.quantities import Quantity
 from amiscen.runner.transport import RetrySchedule
 from amiscen.sep import constants as c
@@ -53,7 +53,7 @@ class OneOff:
 
 @dataclass
 class Meter:
-    plan: MeterPlan
+    plan: Baseline
     site: SiteModel
     client: MeterClient
     outbox: Outbox
