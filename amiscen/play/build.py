@@ -85,6 +85,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
         der=fs.der.enabled,
         time_sync=fs.time.enabled,
         flow_poll=int(fs.flow_reservation.polling_rate.total_seconds()),
+        ramp_up=None if s.time.ramp_up is None else int(s.time.ramp_up.total_seconds()),
     )
     policies = {e.id: Policy(e.opt_out_share) for e in s.events if isinstance(e, DemandResponseEvent)}
     interval = int(s.time.reading_interval.total_seconds())

@@ -39,6 +39,7 @@ class MeterConfig:
     der: bool = True
     time_sync: bool = True
     flow_poll: int = 300
+    ramp_up: int | None = None  # seconds over which meters boot; None: one post period
 
 
 @dataclass
@@ -83,7 +84,8 @@ class Meter:
         if self.resumed_at > float("-inf"):  # resuming: reconnect at once, post on from where it stopped
             tasks: list[Task] = [(self.resumed_at, "connect"), (self.resumed_at + self.config.post_rate, "post")]
         else:
-            phase = int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big") % max(self.config.post_rate, 1)
+            spread = self.config.ramp_up if self.config.ramp_up is not None else self.config.post_rate
+            phase = int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big") % max(spread, 1)
             tasks = [(start + phase, "connect"), (start + phase + self.config.post_rate, "post")]
         tasks += [(o.at, f"oneoff:{i}") for i, o in enumerate(self.one_offs)]
         return tasks

@@ -30,6 +30,8 @@ from amiscen.scenario import load_scenario
 from amiscen.scenario.durations import parse_duration
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 
+LATENESS_EDGES = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, float("inf")]
+
 
 @dataclass
 class WorkerState:
@@ -121,6 +123,7 @@ class WorkerState:
         finally:
             meter.client.session.close()
         late = np.asarray(result.lateness or [0.0])
+        counts, _ = np.histogram(late, bins=LATENESS_EDGES)
         return {
             "meter": spec.id,
             "worker": f"{socket.gethostname()}:{os.getpid()}",
@@ -130,6 +133,7 @@ class WorkerState:
             "failures": self.failures.get(spec.id, {}),
             "lateness_p99_s": float(np.percentile(late, 99)),
             "lateness_max_s": float(late.max()),
+            "lateness_histogram": counts.tolist(),  # over LATENESS_EDGES, seconds
         }
 
 

@@ -93,6 +93,18 @@ class TimeWindow(Model):
         description="Meter measurement interval (one reading per quantity per interval).",
     )
     seed: int = Field(0, ge=0, lt=2**63, description="Seed for every random draw; same seed, same data.")
+    ramp_up: Duration | None = Field(
+        None,
+        description="Meters boot spread over this long (each at a phase fixed by its id); default: one post period. "
+        "Large fleets boot over minutes, as real ones do after an outage.",
+    )
+
+    @field_validator("ramp_up")
+    @classmethod
+    def _sane_ramp(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and not timedelta(0) <= value <= timedelta(days=1):
+            raise ValueError("must be between 0s and 1d")
+        return value
 
     @field_validator("duration")
     @classmethod
