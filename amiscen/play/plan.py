@@ -73,8 +73,11 @@ def plan(
     export: IO[str] | None = None,
     export_format: str = "csv",
     progress: Callable[[int], None] | None = None,
+    site: SiteModel | None = None,
+    visit: Callable[[MeterPlan], None] | None = None,
 ) -> PlanReport:
-    site = SiteModel(scenario)
+    """Compile every meter once; ``visit`` sees each compiled plan (a report draws from it)."""
+    site = site or SiteModel(scenario)
     fleet = [m for m in meters(scenario) if meter_ids is None or m.id in meter_ids]
     report = PlanReport()
     controls = _dr_controls(scenario, fleet)
@@ -97,6 +100,8 @@ def plan(
             total[: len(cut)] += cut
         if writer is not None:
             report.rows_written += writer(meter_plan, times, keep)
+        if visit is not None:
+            visit(meter_plan)
         if progress is not None:
             progress(done)
     for e in scenario.demand_response_events():

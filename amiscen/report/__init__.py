@@ -23,13 +23,11 @@ class Written:
 
 def write_report(data: ReportData, out: Path) -> Written:
     """index.html, report.txt and the PNG figures in ``out``; without matplotlib, the page without figures."""
+    from amiscen.report.figures import draw_all
+
     out.mkdir(parents=True, exist_ok=True)
     try:
-        from amiscen.report.figures import draw_all
-    except ImportError:
-        return Written(write(data, out, []), [], text(data), NO_PLOT)
-    try:
         figures = draw_all(data, out)
-    except ImportError:  # matplotlib imported lazily by pyplot()
+    except ImportError:  # matplotlib is imported when the first figure is drawn
         return Written(write(data, out, []), [], text(data), NO_PLOT)
     return Written(write(data, out, figures), figures, text(data))

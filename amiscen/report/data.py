@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from amiscen.compile.plan import SiteModel
+from amiscen.compile.plan import MeterPlan, SiteModel
+from amiscen.compile.registers import Registers
 from amiscen.errors import UsageError
 from amiscen.gateway.store import Store
 from amiscen.gateway.utility import UtilityEvent
@@ -114,17 +115,15 @@ class Frame:
             for t, w in zip(starts[inside].tolist(), watts[inside].tolist(), strict=True):
                 self.net_fine[int(t)] = self.net_fine.get(int(t), 0.0) + w
 
-    def kw(self, quantity: str, building_type: str | None = None) -> np.ndarray:
-        """Average kW per bin (consumption = net + PV + battery discharge); NaN where nothing was reported."""
+    def _energy(self, quantity: str, building_type: str | None) -> np.ndarray:
+        """Wh per bin; consumption = net import + PV + battery discharge."""
+        parts = ("net", "pv", "battery") if quantity == "consumption" else (quantity,)
         types = [building_type] if building_type else list(self.energy_wh)
-        total = np.zeros(self.count)
-        for t in types:
-            e = self.energy_wh[t]
-            if quantity == "consumption":
-                total += e["net"] + e["pv"] + e["battery"]
-            else:
-                total += e[quantity]
-        out = total * 3.6 / self.bin_s
+        return np.sum([self.energy_wh[t][p] for t in types for p in parts], axis=0)
+
+    def kw(self, quantity: str, building_type: str | None = None) -> np.ndarray:
+        """Average kW per bin; NaN where nothing was reported."""
+        out = self._energy(quantity, building_type) * 3.6 / self.bin_s
         out[self.readings == 0] = np.nan
         return out
 
@@ -133,13 +132,7 @@ class Frame:
             return self.soc_sum[meter] / self.soc_n[meter]
 
     def kwh(self, quantity: str, building_type: str | None = None) -> float:
-        types = [building_type] if building_type else list(self.energy_wh)
-        total = 0.0
-        for t in types:
-            e = self.energy_wh[t]
-            parts = ("net", "pv", "battery") if quantity == "consumption" else (quantity,)
-            total += float(sum(e[p].sum() for p in parts))
-        return total / 1000
+        return float(self._energy(quantity, building_type).sum()) / 1000
 
 
 @dataclass(frozen=True)
@@ -154,6 +147,30 @@ class DrRow:
     expected_kw: float | None  # from the plan, everyone participating
     cancelled: bool
     responses: dict[str, list[int]]  # meter -> statuses in the order received
+
+    @classmethod
+    def of(
+        cls,
+        e: UtilityEvent,
+        target: str,
+        target_kw: float | None = None,
+        responses: dict[str, dict[str, list[int]]] | None = None,
+        measured_kw: float | None = None,
+        expected_kw: float | None = None,
+    ) -> DrRow:
+        mine = (responses or {}).get(e.event_id, {})
+        return cls(
+            event_id=e.event_id,
+            program=e.program,
+            start=e.start,
+            end=e.end,
+            target=target,
+            target_kw=target_kw,
+            measured_kw=measured_kw,
+            expected_kw=expected_kw,
+            cancelled=e.cancelled_at is not None,
+            responses={m: list(v) for m, v in sorted(mine.items())},
+        )
 
 
 @dataclass(frozen=True)
@@ -243,28 +260,34 @@ def _target(e: UtilityEvent, scenario: Scenario, baseline_load_kw: float | None)
     return f"{percent:g} % of demand ({kw:,.0f} kW)", kw
 
 
-def _baseline_load_kw(site: SiteModel, fleet: list[MeterSpec], e: UtilityEvent) -> float | None:
-    times = site.grid.starts
-    inside = (times >= e.start) & (times < e.end)
-    if not inside.any():
-        return None
-    targets = [m for m in fleet if e.applies_to(m.id)]
-    total = sum((site.meter_plan(m).registers.load_w[inside] for m in targets), np.zeros(int(inside.sum())))
-    return float(np.mean(total)) / 1000
+class PlanBaseline:
+    """What the compiled plan (no control) says over the DR events: the campus net import per interval inside
+    them, and each event's targeted load. Fed one meter plan at a time, so each meter is compiled once."""
 
+    def __init__(self, site: SiteModel, events: list[UtilityEvent]) -> None:
+        self.times = site.grid.starts
+        self.events = [e for e in events if e.kind == "dr"]
+        self.masks = {e.event_id: (self.times >= e.start) & (self.times < e.end) for e in self.events}
+        self.inside = np.zeros(len(self.times), dtype=bool)
+        for mask in self.masks.values():
+            self.inside |= mask
+        self.net = np.zeros(int(self.inside.sum()))
+        self.load = {k: np.zeros(int(mask.sum())) for k, mask in self.masks.items()}
 
-def baseline_net_w(
-    scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], windows: Sequence[tuple[float, float]]
-) -> dict[int, float]:
-    """The campus net import with no control active, per interval inside ``windows``: the compiled plan."""
-    times = site.grid.starts
-    inside = np.zeros(len(times), dtype=bool)
-    for a, b in windows:
-        inside |= (times >= a) & (times < b)
-    total = np.zeros(int(inside.sum()))
-    for meter in fleet:
-        total += site.meter_plan(meter).registers.net_w[inside]
-    return dict(zip((int(t) for t in times[inside]), total.tolist(), strict=True))
+    def add(self, meter: MeterSpec, registers: Registers) -> None:
+        self.net += registers.net_w[self.inside]
+        for e in self.events:
+            if e.applies_to(meter.id):
+                self.load[e.event_id] += registers.load_w[self.masks[e.event_id]]
+
+    def net_w(self) -> dict[int, float]:
+        """Interval start -> campus net import, W."""
+        return dict(zip((int(t) for t in self.times[self.inside]), self.net.tolist(), strict=True))
+
+    def load_kw(self, event_id: str) -> float | None:
+        """The targeted meters' mean load over the event (the part of it in the period), kW."""
+        load = self.load[event_id]
+        return float(load.mean()) / 1000 if len(load) else None
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -539,8 +562,10 @@ def _dr_rows(
     if not dr_events:
         return []
     site = SiteModel(s, start=frame.start, count=max(1, round((end - frame.start) / frame.reading_s)))
-    windows = [(e.start, min(e.end, end)) for e in dr_events]
-    baseline = baseline_net_w(s, site, fleet, windows)
+    plan_baseline = PlanBaseline(site, dr_events)
+    for meter in fleet:
+        plan_baseline.add(meter, site.meter_plan(meter).registers)
+    baseline = plan_baseline.net_w()
     rows = []
     for e in dr_events:
         active_until = min(e.end, end, e.cancelled_at or e.end)
@@ -549,21 +574,9 @@ def _dr_rows(
             for t in range(int(e.start), int(active_until), int(frame.reading_s))
             if t in baseline and t in frame.net_fine
         ]
-        target, target_kw = _target(e, s, _baseline_load_kw(site, fleet, e))
-        rows.append(
-            DrRow(
-                event_id=e.event_id,
-                program=e.program,
-                start=e.start,
-                end=e.end,
-                target=target,
-                target_kw=target_kw,
-                measured_kw=float(np.mean(cut)) / 1000 if cut else None,
-                expected_kw=None,
-                cancelled=e.cancelled_at is not None,
-                responses={m: list(v) for m, v in sorted(responses.get(e.event_id, {}).items())},
-            )
-        )
+        target, target_kw = _target(e, s, plan_baseline.load_kw(e.event_id))
+        measured = float(np.mean(cut)) / 1000 if cut else None
+        rows.append(DrRow.of(e, target, target_kw, responses, measured_kw=measured))
     return rows
 
 
@@ -583,20 +596,7 @@ def _control_text(spec: dict[str, Any]) -> str:
 
 def _der_rows(events: list[UtilityEvent], responses: dict[str, dict[str, list[int]]], end: float) -> list[DrRow]:
     return [
-        DrRow(
-            event_id=e.event_id,
-            program=e.program,
-            start=e.start,
-            end=e.end,
-            target=_control_text(e.spec),
-            target_kw=None,
-            measured_kw=None,
-            expected_kw=None,
-            cancelled=e.cancelled_at is not None,
-            responses={m: list(v) for m, v in sorted(responses.get(e.event_id, {}).items())},
-        )
-        for e in events
-        if e.kind == "der" and e.start < end
+        DrRow.of(e, _control_text(e.spec), responses=responses) for e in events if e.kind == "der" and e.start < end
     ]
 
 
@@ -613,9 +613,12 @@ def from_plan(scenario: Scenario) -> ReportData:
     end = start + len(site.grid.starts) * step
     frame = Frame.empty(start, end, step, dict.fromkeys(m.building_type for m in fleet))
     times = site.grid.starts.astype(float)
-    for meter in fleet:
-        r = site.meter_plan(meter).registers
-        hours = step / 3600
+    events = utility_events(scenario, fleet)
+    plan_baseline = PlanBaseline(site, events)
+    hours = step / 3600
+
+    def visit(meter_plan: MeterPlan) -> None:
+        meter, r = meter_plan.meter, meter_plan.registers
         frame.add(meter.building_type, "net", times, np.asarray(r.net_w) * hours)
         frame.add(meter.building_type, "pv", times, np.asarray(r.pv_w) * hours)
         frame.add(meter.building_type, "battery", times, np.asarray(r.battery_w) * hours)
@@ -623,16 +626,14 @@ def from_plan(scenario: Scenario) -> ReportData:
         frame.add(meter.building_type, "feed_in", times, np.asarray(r.export_wh))
         if meter.battery is not None:
             frame.add_soc(meter.id, times, np.asarray(r.soc) * 100)
-    events = utility_events(scenario, fleet)
-    expected = plan(scenario).dr_expected_kw
-    dr = []
-    for e in events:
-        if e.kind != "dr":
-            continue
-        target, target_kw = _target(e, scenario, _baseline_load_kw(site, fleet, e))
-        dr.append(
-            DrRow(e.event_id, e.program, e.start, e.end, target, target_kw, None, expected.get(e.event_id), False, {})
-        )
+        plan_baseline.add(meter, r)
+
+    expected = plan(scenario, site=site, visit=visit).dr_expected_kw
+    dr = [
+        DrRow.of(e, *_target(e, scenario, plan_baseline.load_kw(e.event_id)), expected_kw=expected.get(e.event_id))
+        for e in events
+        if e.kind == "dr"
+    ]
     rows = [MeterRow(m.id, m.building, None, 0, None, None, "", "-") for m in fleet]
     return ReportData(
         scenario=scenario,
