@@ -73,15 +73,7 @@ def _hostport(base_url: str) -> tuple[str, int]:
 def handshake(target: ProbeTarget, creds: Credentials | None) -> tuple[str, str]:
     """(TLS version, cipher suite) of a handshake with ``creds`` (None: with no client certificate)."""
     host, port = _hostport(target.base_url)
-    if creds is not None:
-        context = client_context(creds, target.tls)
-    else:
-        context = ssl.create_default_context(cafile=str(target.meters[0][4].ca))
-        context.set_ciphers(":".join(target.tls.ciphers) + ":@SECLEVEL=0")
-        context.maximum_version = ssl.TLSVersion.TLSv1_2 if target.tls.version == "1.2" else ssl.TLSVersion.TLSv1_3
-        if not target.tls.verify_server:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+    context = client_context(creds or target.meters[0][4], target.tls, present_certificate=creds is not None)
     with (
         socket.create_connection((host, port), timeout=target.timeout) as raw,
         context.wrap_socket(raw, server_hostname=host) as tls,

@@ -93,9 +93,12 @@ def classify(status: int) -> FailureClass | None:
     return None
 
 
-def client_context(creds: Credentials, tls: TlsSettings) -> ssl.SSLContext:
+def client_context(creds: Credentials, tls: TlsSettings, present_certificate: bool = True) -> ssl.SSLContext:
+    """The meter's TLS settings; without ``present_certificate``, the same client with no certificate to show (a
+    probe of whether the server refuses it)."""
     ctx = ssl.create_default_context(cafile=str(creds.ca))
-    ctx.load_cert_chain(str(creds.cert), str(creds.key))
+    if present_certificate:
+        ctx.load_cert_chain(str(creds.cert), str(creds.key))
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2 if tls.version == "1.2" else ssl.TLSVersion.TLSv1_3
     ctx.set_ciphers(":".join(tls.ciphers) + ":@SECLEVEL=0")  # CCM8 is below OpenSSL 3's default level
