@@ -14,10 +14,10 @@ from typing import IO, Any
 
 import click
 
-from amiscen.cli.options import load, scenario_options
+from amiscen.cli.options import certs_option, load, scenario_options
 from amiscen.errors import EXIT_FAILED, RunFailed, UsageError
-from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
+from amiscen.play.embedded import ensure_certificates
 from amiscen.scenario.model import meters
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "scale" / "locustfile.py"
@@ -66,14 +66,7 @@ def _stored(run_dir: Path) -> int | None:
 
 @click.command("locust", context_settings={"ignore_unknown_options": True})
 @scenario_options
-@click.option(
-    "--certs",
-    "certs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("certs"),
-    show_default=True,
-    help="PKI directory (every worker needs a copy).",
-)
+@certs_option("PKI directory (every worker needs a copy).")
 @click.option(
     "--run-dir", type=click.Path(path_type=Path, file_okay=False), help="Default: runs/<network>-locust-<time>."
 )
@@ -111,9 +104,7 @@ def command(
     run_dir.mkdir(parents=True, exist_ok=True)
     layout = Layout(certs_dir)
     if not worker:
-        pki.generate(
-            layout, [m.id for m in fleet], network_id=s.network.id, hosts=[], now=dt.datetime.now(dt.timezone.utc)
-        )
+        ensure_certificates(s, layout, [m.id for m in fleet])
     server = None
     url = s.gateway.url
     if url is None:

@@ -1,4 +1,4 @@
-"""Options shared by the commands that read a scenario."""
+"""Options shared by the commands that read a scenario, or that use the certificates."""
 
 from __future__ import annotations
 
@@ -30,6 +30,23 @@ def scenario_options(func: F) -> F:
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def certs_option(help_text: str) -> Callable[[F], F]:
+    """--certs DIR, the PKI directory (default certs)."""
+    return click.option(
+        "--certs",
+        "certs_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path("certs"),
+        show_default=True,
+        help=help_text,
+    )
+
+
+def junit_option(what: str) -> Callable[[F], F]:
+    """--junit FILE."""
+    return click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help=f"Write {what} as JUnit XML.")
 
 
 def load(

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
-from amiscen.cli.options import load, scenario_options
+from amiscen.cli.options import certs_option, junit_option, load, scenario_options
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import EXIT_FAILED
-from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
 from amiscen.play.build import device_category
-from amiscen.play.embedded import new_headend, serve
+from amiscen.play.embedded import ensure_certificates, new_headend, serve
 from amiscen.play.expect import Check, write_junit
 from amiscen.play.schedule import utility_events
 from amiscen.probe import ProbeTarget, probe
@@ -28,21 +25,14 @@ from amiscen.sep.xsd import SchemaValidator, schema_path
 
 @click.command("test")
 @scenario_options
-@click.option(
-    "--certs",
-    "certs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("certs"),
-    show_default=True,
-    help="PKI directory; missing certificates are generated.",
-)
+@certs_option("PKI directory; missing certificates are generated.")
 @click.option("--meters", "limit", type=click.IntRange(1), help="Handshake with the first N meters only.")
 @click.option(
     "--xsd",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Validate every body the gateway sends against this sep.xsd (default: $AMISCEN_SEP_XSD).",
 )
-@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write the checks as JUnit XML.")
+@junit_option("the checks")
 @click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds per request.")
 def command(
     scenario: Path,
@@ -62,11 +52,7 @@ def command(
     s = load(scenario, gateway, network_id, tls_version, polling_interval).scenario
     fleet = meters(s)[:limit] if limit else meters(s)
     layout = Layout(certs_dir)
-    hosts = [h for h in [urlsplit(s.gateway.url).hostname if s.gateway.url else None] if h]
-    pki.generate(
-        layout, [m.id for m in fleet], network_id=s.network.id, hosts=hosts, now=dt.datetime.now(dt.timezone.utc)
-    )
-    index = pki.read_index(layout)
+    index = ensure_certificates(s, layout, [m.id for m in fleet])
     path = schema_path(xsd)
     target_meters = [
         (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from amiscen.cli.options import load, scenario_options
+from amiscen.cli.options import certs_option, junit_option, load, scenario_options
 from amiscen.clock import Pace
 from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
 from amiscen.play.session import RunOptions, default_progress, play
@@ -30,18 +30,11 @@ from amiscen.sep.xsd import schema_path
     type=click.Path(path_type=Path, file_okay=False),
     help="Where logs, outbox and head-end data go (default: runs/<network>-<time>).",
 )
-@click.option(
-    "--certs",
-    "certs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("certs"),
-    show_default=True,
-    help="PKI directory; missing certificates are generated.",
-)
+@certs_option("PKI directory; missing certificates are generated.")
 @click.option(
     "--record", type=click.Path(path_type=Path, dir_okay=False), help="Write every exchange to FILE as JSON Lines."
 )
-@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write the expectations as JUnit XML.")
+@junit_option("the expectations")
 @click.option(
     "--xsd",
     type=click.Path(path_type=Path, dir_okay=False),

@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from amiscen.cli.options import load
+from amiscen.cli.options import certs_option, load
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend, HeadendConfig
@@ -42,14 +42,7 @@ DB_OPTION = click.option(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True, help="Port (0: any free).")
 @DB_OPTION
-@click.option(
-    "--certs",
-    "certs_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("certs"),
-    show_default=True,
-    help="PKI directory (CA, head-end certificate, CRL).",
-)
+@certs_option("PKI directory (CA, head-end certificate, CRL).")
 @click.option("--tls-version", type=click.Choice(["1.2", "1.3"]), default=None, help="Highest TLS version.")
 @click.option("--xsd", type=click.Path(path_type=Path, dir_okay=False), help="Validate bodies against sep.xsd.")
 @click.option("--pace", default="realtime", show_default=True, help="Clock pace (simulated time from the scenario).")

@@ -1,9 +1,11 @@
-"""The embedded head-end as `run` and `test` start it: the scenario's config and utility events, served on a free
-loopback port over mutual TLS with the scenario's suite."""
+"""The certificates a scenario needs, and the embedded head-end as `run` and `test` start it: the scenario's
+config and utility events, served on a free loopback port over mutual TLS with the scenario's suite."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from amiscen.clock import SimClock
 from amiscen.gateway.app import Headend
@@ -12,10 +14,19 @@ from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.store import Store
 from amiscen.gateway.tls import server_context
 from amiscen.gateway.utility import UtilityEvent, publish
+from amiscen.pki import fleet as pki
+from amiscen.pki.fleet import Identity
 from amiscen.pki.layout import Layout
 from amiscen.play.schedule import headend_config
 from amiscen.scenario.model import Scenario
 from amiscen.sep.xsd import SchemaValidator
+
+
+def ensure_certificates(s: Scenario, layout: Layout, meter_ids: list[str]) -> dict[str, Identity]:
+    """Make what is missing (CA, head-end certificate naming the gateway's host, one per meter); the index."""
+    hosts = [h for h in [urlsplit(s.gateway.url).hostname if s.gateway.url else None] if h]
+    pki.generate(layout, meter_ids, network_id=s.network.id, hosts=hosts, now=dt.datetime.now(dt.timezone.utc))
+    return pki.read_index(layout)
 
 
 def new_headend(

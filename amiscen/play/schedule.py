@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from amiscen.compile.plan import SiteModel
 from amiscen.gateway.app import HeadendConfig
 from amiscen.gateway.faults import FaultWindow
 from amiscen.gateway.utility import UtilityEvent
@@ -112,3 +114,12 @@ def headend_config(scenario: Scenario, simulated: bool = True) -> HeadendConfig:
         post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
         simulated=simulated,
     )
+
+
+def played_site(s: Scenario, cut: timedelta | None = None) -> tuple[SiteModel, float, float]:
+    """The site compiled over what a run plays (the scenario's period, cut short by ``cut``), its start and end."""
+    step = s.time.reading_interval.total_seconds()
+    duration = min(s.time.duration, cut) if cut else s.time.duration
+    start = s.time.start.timestamp()
+    site = SiteModel(s, start=start, count=int(duration.total_seconds() // step))
+    return site, start, start + site.grid.count * step

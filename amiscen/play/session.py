@@ -10,22 +10,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from amiscen.clock import Pace, SimClock
-from amiscen.compile.plan import SiteModel
 from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
-from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
-from amiscen.play.embedded import new_headend, serve
+from amiscen.play.embedded import ensure_certificates, new_headend, serve
 from amiscen.play.expect import Check, check, measured_reduction_kw, write_junit
 from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
-from amiscen.play.schedule import fault_windows, utility_events
+from amiscen.play.schedule import fault_windows, played_site, utility_events
 from amiscen.play.shard import Shard
 from amiscen.play.summary import summary_text
 from amiscen.runner.events import Note
@@ -119,16 +116,9 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         raise UsageError(f"--shard {options.shard}: this slice of {len(whole_fleet)} meters is empty")
     run_dir = _run_dir(options, s.network.id)
     layout = Layout(options.certs_dir)
-    hosts = [h for h in [urlsplit(s.gateway.url).hostname if s.gateway.url else None] if h]
-    pki.generate(
-        layout, [m.id for m in fleet_specs], network_id=s.network.id, hosts=hosts, now=dt.datetime.now(dt.timezone.utc)
-    )
-    index = pki.read_index(layout)
-    step = s.time.reading_interval.total_seconds()
-    duration = min(s.time.duration, options.duration) if options.duration else s.time.duration
-    start = s.time.start.timestamp()
-    site = SiteModel(s, start=start, count=int(duration.total_seconds() // step))
-    end = start + site.grid.count * step
+    index = ensure_certificates(s, layout, [m.id for m in fleet_specs])
+    site, start, end = played_site(s, options.duration)
+    step = site.grid.step
     outbox = Outbox(run_dir / "outbox.db")
     fingerprint = hashlib.sha256(s.model_dump_json().encode()).hexdigest()
     if options.resume and outbox.meta("scenario") not in (None, fingerprint):

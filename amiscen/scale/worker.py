@@ -22,6 +22,7 @@ from amiscen.pki import fleet as pki
 from amiscen.pki.fleet import Identity
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
+from amiscen.play.schedule import played_site
 from amiscen.runner.events import Delivered, Failed, Generated, RunEvent
 from amiscen.runner.fleet import Fleet
 from amiscen.runner.outbox import Outbox
@@ -67,12 +68,8 @@ class WorkerState:
                 f"{layout.root}: no certificates for {len(missing)} meters (e.g. {missing[0]})",
                 hint="run `amiscen certs generate SCENARIO` and copy the directory to every worker",
             )
-        step = s.time.reading_interval.total_seconds()
-        duration = s.time.duration
-        if env.get("AMISCEN_DURATION"):
-            duration = min(duration, parse_duration(env["AMISCEN_DURATION"]))
-        start = s.time.start.timestamp()
-        count = int(duration.total_seconds() // step)
+        cut = parse_duration(env["AMISCEN_DURATION"]) if env.get("AMISCEN_DURATION") else None
+        site, start, end = played_site(s, cut)
         run_dir = Path(env.get("AMISCEN_RUN_DIR", "runs/locust"))
         run_dir.mkdir(parents=True, exist_ok=True)
         name = f"{socket.gethostname()}-{os.getpid()}"
@@ -85,8 +82,8 @@ class WorkerState:
             run_dir=run_dir,
             pace=Pace.parse(env.get("AMISCEN_PACE", "realtime")),
             start=start,
-            end=start + count * step,
-            site=SiteModel(s, start=start, count=count),
+            end=end,
+            site=site,
             outbox=Outbox(run_dir / f"outbox-{name}.db"),
         )
 
