@@ -138,8 +138,16 @@ class MeterSession:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = requests.Session()
-        self._session.mount("https://", _TlsAdapter(client_context(creds, tls)))
+        self.context = client_context(creds, tls)
+        self._session.mount("https://", _TlsAdapter(self.context))
         self._session.headers.update({"Accept": MEDIA_TYPE, "User-Agent": "amiscen"})
+        # Trust the scenario's CA only. Left at True, requests loads the public CA bundle into the meter's context on
+        # every new connection (a meter would trust any public CA; each handshake pays for parsing the bundle).
+        self._session.verify = str(creds.ca) if tls.verify_server else False
+        # Proxies from the environment are read once here, not scanned again on every request (requests' default);
+        # nor does REQUESTS_CA_BUNDLE or .netrc change what a meter trusts or sends.
+        self._session.trust_env = False
+        self._session.proxies = dict(requests.utils.get_environ_proxies(self.base_url))
         self._timeout = (connect_timeout, read_timeout)
 
     def url(self, path: str) -> str:

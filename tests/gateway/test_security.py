@@ -9,6 +9,7 @@ import ssl
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from amiscen.pki import fleet
 from amiscen.pki.layout import Layout
@@ -114,6 +115,20 @@ def test_revoked_certificate_is_refused_while_running(headend: Running) -> None:
         from amiscen.pki.authority import load_authority, write_crl
 
         write_crl(headend.layout, load_authority(headend.layout), [], dt.datetime.now(dt.timezone.utc))
+
+
+def test_a_meter_trusts_the_scenario_ca_only(headend: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither requests' public CA bundle nor one named in the environment joins a meter's trust store."""
+    import certifi
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    session = headend.session(METERS[0])
+    assert session.send("GET", "/dcap").status == 200
+    assert session.send("GET", "/tm").status == 200
+    trusted = session.context.get_ca_certs()
+    assert len(trusted) == 1
+    ours = x509.load_pem_x509_certificate(headend.layout.ca_cert.read_bytes())
+    assert dict(x[0] for x in trusted[0]["subject"])["commonName"] == ours.subject.rfc4514_string().split("CN=")[1].split(",")[0]
 
 
 def test_the_2030_5_suite_is_negotiated(headend: Running) -> None:
