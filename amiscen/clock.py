@@ -50,15 +50,22 @@ class SimClock:
         pace: Pace,
         *,
         wall: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.start = start
         self.pace = pace
         self._wall = wall
-        self._sleep = sleep
+        self._sleep = sleep  # None: the real one (and waits that a wake-up can cut short)
         self._lock = threading.Lock()
         self._sim_at_anchor = start
         self._wall_anchor = wall()
+
+    def anchor(self, t: float) -> None:
+        """From this moment on, the simulated time is ``t`` (realtime and Nx pace: a fleet starts on time however
+        long it took to build)."""
+        with self._lock:
+            self._sim_at_anchor = t
+            self._wall_anchor = self._wall()
 
     def now(self) -> float:
         with self._lock:
@@ -75,6 +82,19 @@ class SimClock:
             return
         delay = (t - self.now()) / self.pace.factor
         if delay > 0:
+            (self._sleep or time.sleep)(delay)
+
+    def wait_until(self, t: float, wake: threading.Event) -> None:
+        """Wait until simulated ``t`` comes or ``wake`` is set, whichever is first (realtime and Nx pace). With an
+        injected sleep, sleep the whole way: the injected wall clock is what moves."""
+        if self.pace.factor is None:
+            return
+        delay = (t - self.now()) / self.pace.factor
+        if delay <= 0:
+            return
+        if self._sleep is None:
+            wake.wait(delay)
+        else:
             self._sleep(delay)
 
     def lateness(self, t: float) -> float:

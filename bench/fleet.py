@@ -7,7 +7,8 @@ Both engines play the same fleet (residential meters, 15 s readings, realtime pa
 size is sustained when the p99 lateness of work due (posts and polls) is under 1 s, boot included: the fleet
 boots over ``--ramp`` seconds (the scenario's ``time.ramp_up``), as a real one does. The native runner is one
 process (threads); Locust runs its local runner in one process (gevent). Every meter posts every 15 s. Lateness
-is binned the same way for both (LATENESS_EDGES); the p99 printed is the upper edge of the bin that holds it.
+is binned the same way for both (runner.fleet.LATENESS_EDGES); the p99 printed is the upper edge of the bin that
+holds it.
 Memory per meter is the growth of a process's resident set per meter built (compiled baseline for a simulated
 day, its mTLS session and state), between two fleet sizes, measured in a fresh process.
 """
@@ -25,12 +26,10 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from amiscen.scale.worker import LATENESS_EDGES  # noqa: E402
+from amiscen.runner.fleet import Lateness  # noqa: E402
 
 RAMP_S = 120
 
@@ -81,33 +80,21 @@ def serve(tmp: Path, scen: Path, certs: Path) -> tuple[subprocess.Popen[str], st
     raise SystemExit("the head-end did not start")
 
 
-def p99_from_histogram(counts: list[int]) -> float:
-    """The upper edge of the bin holding the 99th percentile."""
-    total = sum(counts)
-    running = 0
-    for upper, n in zip(LATENESS_EDGES[1:], counts, strict=True):
-        running += n
-        if running >= 0.99 * total:
-            return upper
-    return float("inf")
-
-
 def native(tmp: Path, n: int, seconds: int, certs: Path, url: str) -> dict[str, float]:
     code = f"""
 import json, sys
-import numpy as np
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
 from amiscen.clock import Pace
 from amiscen.play.session import RunOptions, play
 from amiscen.scenario import load_scenario
-from amiscen.scale.worker import LATENESS_EDGES
+from amiscen.runner.fleet import Lateness
 loaded = load_scenario(Path({str(tmp / "native.yaml")!r}))
 run_dir, certs = Path({str(tmp / "native-run")!r}), Path({str(certs)!r})
 options = RunOptions(pace=Pace(1.0), run_dir=run_dir, certs_dir=certs, workers=64)
 out = play(loaded, options)
-late = np.asarray(out.extra.get("lateness") or [0.0])
-print(json.dumps({{"hist": np.histogram(late, bins=LATENESS_EDGES)[0].tolist(), "p99": float(np.percentile(late, 99)),
+late = Lateness.of_all(out.extra["lateness"])
+print(json.dumps({{"hist": late.counts, "worst": late.worst,
                   "requests": out.metrics.requests, "delivered": out.metrics.delivered, "ok": out.ok}}))
 """
     scenario(tmp / "native.yaml", n, seconds, url)
@@ -115,7 +102,11 @@ print(json.dumps({{"hist": np.histogram(late, bins=LATENESS_EDGES)[0].tolist(), 
     if result.returncode != 0:
         raise SystemExit(result.stderr[-2000:])
     data = json.loads(result.stdout.strip().splitlines()[-1])
-    return {"p99": p99_from_histogram(data["hist"]), "requests": data["requests"], "ok": float(data["ok"])}
+    return {
+        "p99": Lateness(data["hist"], data["worst"]).upper(0.99),
+        "requests": data["requests"],
+        "ok": float(data["ok"]),
+    }
 
 
 def locust(tmp: Path, n: int, seconds: int, certs: Path, url: str) -> dict[str, float]:
@@ -144,10 +135,12 @@ def locust(tmp: Path, n: int, seconds: int, certs: Path, url: str) -> dict[str, 
         check=False,
     )
     summary = json.loads((run / "locust-summary.json").read_text())
-    hist = np.sum([r["lateness_histogram"] for r in summary["reports"]], axis=0).tolist()
+    late = Lateness()
+    for r in summary["reports"]:
+        late = late.merge(Lateness(r["lateness_histogram"], r["lateness_max_s"]))
     stats = (run / "locust_stats.csv").read_text().splitlines()
     requests = int(stats[-1].split(",")[2]) if len(stats) > 1 else 0
-    return {"p99": p99_from_histogram(hist), "requests": requests, "ok": float(result.returncode == 0)}
+    return {"p99": late.upper(0.99), "requests": requests, "ok": float(result.returncode == 0)}
 
 
 def memory_per_meter(certs: Path, tmp: Path, sizes: tuple[int, int] = (100, 600)) -> float:

@@ -189,6 +189,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
     started = time.perf_counter()
+    clock.anchor(resume_at)  # building the meters took a while; the first ones are not late for it
     try:
         result = Fleet(fleet_meters, clock, dispatcher, options.workers).run(resume_at, end)
     finally:
@@ -219,7 +220,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         outbox_totals=outbox.totals(),
         whole_campus=options.shard is None,
     )
-    text = summary_text(s, metrics, checks, fleet_specs, wall, end - start, result.interrupted)
+    text = summary_text(s, metrics, checks, fleet_specs, wall, end - start, result.interrupted, result.lateness)
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
     (run_dir / "summary.json").write_text(
         json.dumps(
@@ -250,6 +251,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                     }
                     for mid, m in sorted(metrics.meters.items())
                 },
+                "lateness": {kind: part.to_json() for kind, part in sorted(result.lateness.items())},
                 "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
             },
             indent=1,

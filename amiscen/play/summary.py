@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from amiscen.play.expect import Check, measured_reduction_kw
 from amiscen.play.observe import Metrics
+from amiscen.runner.fleet import Lateness
 from amiscen.runner.transport import FIXES
 from amiscen.scenario.model import MeterSpec, Scenario
 
@@ -16,6 +17,7 @@ def summary_text(
     wall: float,
     sim_seconds: float,
     interrupted: bool,
+    lateness: dict[str, Lateness] | None = None,
 ) -> str:
     load, pv = metrics.energy_wh["load"] / 1000, metrics.energy_wh["pv"] / 1000
     imported, exported = metrics.energy_wh["import"] / 1000, metrics.energy_wh["export"] / 1000
@@ -27,6 +29,8 @@ def summary_text(
         f"  readings: {metrics.delivered:,} delivered of {metrics.generated:,} generated; "
         f"{metrics.requests:,} requests; {metrics.retries} retried failures",
     ]
+    if lateness:
+        lines.append(f"  on time: {lateness_text(lateness)}")
     socs = list(metrics.stored_wh.values())
     if socs:
         lines.append(f"  batteries: {len(socs)} holding {sum(socs) / 1000:,.0f} kWh at the end")
@@ -56,3 +60,13 @@ def summary_text(
     for c in checks:
         lines.append(f"    [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
     return "\n".join(lines) + "\n"
+
+
+def lateness_text(lateness: dict[str, Lateness]) -> str:
+    """How late work started in a paced run, posts first: "99 % of 3,000 posts under 0.05 s late (worst 0.21 s)"."""
+    work = Lateness.of_all(lateness)
+    parts = []
+    for name, part in (("posts", lateness.get("post")), ("tasks", work)):
+        if part is not None and part.n:
+            parts.append(f"99 % of {part.n:,} {name} under {part.upper(0.99):g} s late (worst {part.worst:.2f} s)")
+    return "; ".join(parts)

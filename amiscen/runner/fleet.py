@@ -1,15 +1,24 @@
-"""The discrete-event loop: every meter's tasks on one simulated clock. Tasks due at the same moment run
-concurrently (one job per meter, so a meter's own tasks stay in order); the clock then moves to the next moment:
-at once in fast pace, by sleeping in realtime or Nx."""
+"""The discrete-event loop: every meter's tasks on one simulated clock; a meter's own tasks always run in order, one
+job at a time.
+
+In fast pace the loop goes moment by moment: the tasks due at one moment run concurrently, and the clock jumps to
+the next moment once they are all done (so a run is the same every time). In realtime and Nx pace the clock moves by
+itself, and each meter's work starts when it comes due, whatever other meters are still doing (a slow TLS handshake
+of one meter delays that meter only, as in a real fleet); how late each task started is measured per task kind.
+"""
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 from amiscen.clock import SimClock
 from amiscen.runner.events import Failed, Progress, RunEvent
@@ -17,12 +26,65 @@ from amiscen.runner.meter import Meter, Task
 
 DRAIN_TASKS = {"flush", "tick", "post"}
 
+# how late a task started, in simulated seconds: the bins of the lateness histograms
+LATENESS_EDGES = (0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0, 30.0, 60.0, float("inf"))
+
+
+@dataclass
+class Lateness:
+    """How late tasks started: a histogram over LATENESS_EDGES, so it stays small for any fleet and run length."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENESS_EDGES) - 1))
+    worst: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return sum(self.counts)
+
+    def add(self, late: float) -> None:
+        self.counts[min(bisect.bisect_right(LATENESS_EDGES, late), len(self.counts)) - 1] += 1
+        self.worst = max(self.worst, late)
+
+    def merge(self, other: Lateness) -> Lateness:
+        return Lateness([a + b for a, b in zip(self.counts, other.counts, strict=True)], max(self.worst, other.worst))
+
+    def upper(self, q: float) -> float:
+        """The upper edge of the bin that holds quantile ``q``: at least that share of tasks started less than this
+        late (0 when nothing was measured)."""
+        total = self.n
+        running = 0
+        for upper, count in zip(LATENESS_EDGES[1:], self.counts, strict=True):
+            running += count
+            if total and running >= q * total:
+                return min(upper, self.worst) if upper == float("inf") else upper
+        return 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tasks": self.n,
+            "p50_below_s": self.upper(0.5),
+            "p99_below_s": self.upper(0.99),
+            "worst_s": self.worst,
+            "histogram": self.counts,
+            "edges_s": list(LATENESS_EDGES[:-1]),
+        }
+
+    @classmethod
+    def of_all(cls, parts: dict[str, Lateness]) -> Lateness:
+        total = cls()
+        for part in parts.values():
+            total = total.merge(part)
+        return total
+
 
 @dataclass
 class FleetResult:
     interrupted: bool
     drained: bool
-    lateness: list[float]  # per batch, simulated seconds late (realtime and Nx pace)
+    lateness: dict[str, Lateness]  # by task kind (post, flush, poll_dr, connect...): realtime and Nx pace, drain aside
+
+
+Job = list[Task]  # one meter's tasks, each with its own due time, run in order
 
 
 class Fleet:
@@ -35,64 +97,124 @@ class Fleet:
         self.workers = max(1, min(workers, len(self.meters)))
         self._heap: list[tuple[float, int, int, str]] = []
         self._seq = itertools.count()
+        self._lateness: dict[str, Lateness] = defaultdict(Lateness)
+        self._paced = clock.pace.factor is not None
+        self._shown = float("-inf")  # the latest simulated time told to the handlers (paced)
 
     def _push(self, meter: int, tasks: list[Task]) -> None:
         for t, task in tasks:
             heapq.heappush(self._heap, (t, next(self._seq), meter, task))
 
-    def _batch(self) -> tuple[float, dict[int, list[str]]]:
+    def _batch(self, draining: bool) -> tuple[float, dict[int, Job]]:
+        """Everything due at the earliest moment, by meter (the same task twice at one moment is once)."""
         t = self._heap[0][0]
-        jobs: dict[int, list[str]] = defaultdict(list)
+        jobs: dict[int, Job] = defaultdict(list)
         while self._heap and self._heap[0][0] == t:
             _, _, meter, task = heapq.heappop(self._heap)
-            if task not in jobs[meter]:  # the same task twice at one moment is once
-                jobs[meter].append(task)
-        return t, jobs
+            if draining and task.split(":")[0] not in DRAIN_TASKS:
+                continue
+            if (t, task) not in jobs[meter]:
+                jobs[meter].append((t, task))
+        return t, {m: job for m, job in jobs.items() if job}
 
-    def _run_meter(self, index: int, tasks: list[str], now: float) -> list[Task]:
+    def _run_meter(self, index: int, job: Job) -> tuple[list[Task], list[tuple[str, float]]]:
+        """One meter's tasks in order; the follow-ups they schedule, and how late each started."""
         meter = self.meters[index]
         follow: list[Task] = []
-        for task in tasks:
+        late: list[tuple[str, float]] = []
+        for t, task in job:
+            if self._paced:
+                late.append((task.split(":")[0], self.clock.lateness(t)))
+                if t > self._shown:  # told from here, not by the loop, so the loop never waits for the handlers
+                    self._shown = t
+                    self.emit(Progress(t, t))
             try:
-                follow += meter.run(task, now)
+                follow += meter.run(task, t)
             except Exception as exc:  # a bug or a surprise in one meter must not stop the fleet
-                self.emit(Failed(meter.id, now, task, "protocol", f"{type(exc).__name__}: {exc}", False))
-        return follow
+                self.emit(Failed(meter.id, t, task, "protocol", f"{type(exc).__name__}: {exc}", False))
+        return follow, late
+
+    def _take(self, index: int, outcome: tuple[list[Task], list[tuple[str, float]]], draining: bool) -> None:
+        follow, late = outcome
+        for kind, seconds in late if not draining else ():  # the drain posts every meter at once: not timeliness
+            self._lateness[kind].add(seconds)
+        if draining:
+            follow = [(ft, task) for ft, task in follow if task == "flush" or task == "tick"]
+        self._push(index, follow)
 
     def run(self, start: float, end: float, drain: float = 3600.0) -> FleetResult:
         """Play [start, end), then post the last readings and drain outboxes for up to ``drain`` seconds."""
         for i, meter in enumerate(self.meters):
             self._push(i, meter.first_tasks(start))
-        lateness: list[float] = []
         interrupted = False
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="meter") as pool:
-            try:
-                while self._heap and self._heap[0][0] < end:
-                    lateness.append(self._step(pool))
-                # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
-                # in realtime pace) never waits for a task that will not run
-                self._heap = [x for x in self._heap if x[3].split(":")[0] in DRAIN_TASKS - {"post"}]
-                heapq.heapify(self._heap)
-                for i in range(len(self.meters)):
-                    self._push(i, [(end, "post")])
-                while self._heap and self._heap[0][0] <= end + drain:
-                    self._step(pool, draining=True)
-            except KeyboardInterrupt:
-                interrupted = True
+        play = self._play_paced if self._paced else self._play_stepped
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="meter")
+        try:
+            play(pool, lambda t: t < end, draining=False)
+            # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
+            # in realtime pace) never waits for a task that will not run
+            self._heap = [x for x in self._heap if x[3].split(":")[0] in DRAIN_TASKS - {"post"}]
+            heapq.heapify(self._heap)
+            for i in range(len(self.meters)):
+                self._push(i, [(end, "post")])
+            play(pool, lambda t: t <= end + drain, draining=True)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # jobs already running finish; none starts
         drained = all(m.outbox.pending(m.id)[0] == 0 for m in self.meters)
-        return FleetResult(interrupted=interrupted, drained=drained, lateness=lateness)
+        return FleetResult(interrupted=interrupted, drained=drained, lateness=dict(self._lateness))
 
-    def _step(self, pool: ThreadPoolExecutor, draining: bool = False) -> float:
-        t, jobs = self._batch()
-        if draining:
-            jobs = {m: [x for x in tasks if x.split(":")[0] in DRAIN_TASKS] for m, tasks in jobs.items()}
-        self.clock.advance_to(t)
-        late = self.clock.lateness(t)
-        self.emit(Progress(t, t))  # first, so what the batch logs carries its time
-        futures = {i: pool.submit(self._run_meter, i, tasks, t) for i, tasks in jobs.items() if tasks}
-        for i, future in futures.items():
-            follow = future.result()
-            if draining:
-                follow = [(ft, task) for ft, task in follow if task == "flush" or task == "tick"]
-            self._push(i, follow)
-        return late
+    def _play_stepped(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
+        """Fast pace: one moment at a time; the next starts when every job of this one is done."""
+        while self._heap and within(self._heap[0][0]):
+            t, jobs = self._batch(draining)
+            self.clock.advance_to(t)
+            self.emit(Progress(t, t))  # first, so what the batch logs carries its time
+            futures = {i: pool.submit(self._run_meter, i, job) for i, job in jobs.items()}
+            for i, future in futures.items():
+                self._take(i, future.result(), draining)
+
+    def _play_paced(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
+        """Realtime and Nx pace: each meter's work is handed to the pool when it comes due. A meter with a job still
+        running keeps what comes due meanwhile and runs it right after, so its own tasks never overlap or reorder."""
+        finished: queue.SimpleQueue[tuple[int, Future[tuple[list[Task], list[tuple[str, float]]]]]] = (
+            queue.SimpleQueue()
+        )
+        wake = threading.Event()
+        busy: dict[int, Job] = {}  # meters with a job running -> tasks that came due meanwhile
+
+        def submit(index: int, job: Job) -> None:
+            busy[index] = []
+            future = pool.submit(self._run_meter, index, job)
+
+            def done(f: Future[tuple[list[Task], list[tuple[str, float]]]]) -> None:
+                finished.put((index, f))
+                wake.set()
+
+            future.add_done_callback(done)
+
+        while True:
+            while not finished.empty():
+                index, future = finished.get()
+                self._take(index, future.result(), draining)
+                waiting = busy.pop(index)
+                if waiting:
+                    submit(index, waiting)
+            if not self._heap or not within(self._heap[0][0]):
+                if not busy:
+                    return
+                wake.wait()
+                wake.clear()
+                continue
+            t = self._heap[0][0]
+            if self.clock.now() < t:
+                self.clock.wait_until(t, wake)
+                wake.clear()
+                continue
+            t, jobs = self._batch(draining)
+            for index, job in jobs.items():
+                if index in busy:
+                    busy[index] += job
+                else:
+                    submit(index, job)

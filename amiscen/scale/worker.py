@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from amiscen.clock import Pace, SimClock
 from amiscen.compile.plan import SiteModel
 from amiscen.errors import UsageError
@@ -24,14 +22,12 @@ from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.schedule import played_site
 from amiscen.runner.events import Delivered, Failed, Generated, RunEvent
-from amiscen.runner.fleet import Fleet
+from amiscen.runner.fleet import Fleet, Lateness
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.transport import Exchange
 from amiscen.scenario import load_scenario
 from amiscen.scenario.durations import parse_duration
 from amiscen.scenario.model import MeterSpec, Scenario, meters
-
-LATENESS_EDGES = [0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, float("inf")]
 
 
 @dataclass
@@ -119,8 +115,7 @@ class WorkerState:
             result = Fleet([meter], self.clock(), self.emit, workers=1).run(self.start, self.end)
         finally:
             meter.client.session.close()
-        late = np.asarray(result.lateness or [0.0])
-        counts, _ = np.histogram(late, bins=LATENESS_EDGES)
+        late = Lateness.of_all(result.lateness)
         return {
             "meter": spec.id,
             "worker": f"{socket.gethostname()}:{os.getpid()}",
@@ -128,9 +123,9 @@ class WorkerState:
             "delivered": self.delivered.get(spec.id, 0),
             "queued": self.outbox.pending(spec.id)[1],
             "failures": self.failures.get(spec.id, {}),
-            "lateness_p99_s": float(np.percentile(late, 99)),
-            "lateness_max_s": float(late.max()),
-            "lateness_histogram": counts.tolist(),  # over LATENESS_EDGES, seconds
+            "lateness_p99_below_s": late.upper(0.99),
+            "lateness_max_s": late.worst,
+            "lateness_histogram": late.counts,  # over runner.fleet.LATENESS_EDGES, seconds
         }
 
 

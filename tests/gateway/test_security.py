@@ -128,7 +128,10 @@ def test_a_meter_trusts_the_scenario_ca_only(headend: Running, monkeypatch: pyte
     trusted = session.context.get_ca_certs()
     assert len(trusted) == 1
     ours = x509.load_pem_x509_certificate(headend.layout.ca_cert.read_bytes())
-    assert dict(x[0] for x in trusted[0]["subject"])["commonName"] == ours.subject.rfc4514_string().split("CN=")[1].split(",")[0]
+    assert (
+        dict(x[0] for x in trusted[0]["subject"])["commonName"]
+        == ours.subject.rfc4514_string().split("CN=")[1].split(",")[0]
+    )
 
 
 def test_the_2030_5_suite_is_negotiated(headend: Running) -> None:

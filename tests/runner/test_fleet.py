@@ -1,0 +1,148 @@
+"""The fleet loop: in realtime pace a slow meter delays only itself; in fast pace a moment finishes before the next.
+
+The meters here are scripted stand-ins for the scheduler only (what a task does on the wire is tested end to end);
+the realtime clock is injected, so nothing waits for wall time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from amiscen.clock import Pace, SimClock
+from amiscen.runner.events import RunEvent
+from amiscen.runner.fleet import LATENESS_EDGES, Fleet, Lateness
+from amiscen.runner.meter import Task
+
+
+class _EmptyOutbox:
+    def pending(self, meter: str | None = None) -> tuple[int, int]:
+        return 0, 0
+
+
+@dataclass
+class Scripted:
+    """A meter whose tasks are functions of (task, now) returning follow-ups."""
+
+    id: str
+    first: list[Task]
+    does: Callable[[str, float], list[Task]]
+    ran: list[tuple[str, float]] = field(default_factory=list)
+    outbox: _EmptyOutbox = field(default_factory=_EmptyOutbox)
+
+    def first_tasks(self, start: float) -> list[Task]:
+        return self.first
+
+    def run(self, task: str, now: float) -> list[Task]:
+        self.ran.append((task, now))
+        return self.does(task, now)
+
+
+class FakeWall:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _quiet(event: RunEvent) -> None:
+    pass
+
+
+def test_realtime_a_slow_meter_delays_only_itself() -> None:
+    """Meter A is stuck in its first task until meter B's post at t=30 has run: B's posts start on time meanwhile,
+    and A's post due at 15 runs after its stuck task, 15 s late, in order."""
+    wall = FakeWall()
+    clock = SimClock(0.0, Pace(1.0), wall=lambda: wall.now, sleep=wall.sleep)
+    released = threading.Event()
+
+    def a_does(task: str, now: float) -> list[Task]:
+        if task == "connect":
+            assert released.wait(10), "meter A was never released: B's posts waited for A"
+        return []
+
+    def b_does(task: str, now: float) -> list[Task]:
+        if now >= 30:
+            released.set()
+            return []
+        return [(now + 15, "post")]
+
+    a = Scripted("A", [(0.0, "connect"), (15.0, "post")], a_does)
+    b = Scripted("B", [(0.0, "post")], b_does)
+    result = Fleet([a, b], clock, _quiet, workers=4).run(0.0, 60.0, drain=0)  # type: ignore[list-item]
+    # ... and the drain's last post at the end (not counted for lateness: every meter posts at once)
+    assert b.ran == [("post", 0.0), ("post", 15.0), ("post", 30.0), ("post", 60.0)]
+    assert a.ran == [("connect", 0.0), ("post", 15.0), ("post", 60.0)]
+    posts = result.lateness["post"]
+    assert posts.n == 4
+    assert posts.worst == pytest.approx(15.0)
+    assert posts.counts[0] == 3  # B's three posts: on time
+    assert result.lateness["connect"].worst == 0
+
+
+def test_realtime_a_meters_own_tasks_never_overlap() -> None:
+    """Tasks of one meter that come due while its job runs wait for it: never two jobs of one meter at once."""
+    wall = FakeWall()
+    clock = SimClock(0.0, Pace(1.0), wall=lambda: wall.now, sleep=wall.sleep)
+    inside = threading.Semaphore(1)
+    overlaps: list[float] = []
+
+    def does(task: str, now: float) -> list[Task]:
+        if not inside.acquire(blocking=False):
+            overlaps.append(now)
+            return []
+        try:
+            wall.sleep(7.0)  # the job takes 7 s: the next task (due in 5 s) comes due while it runs
+        finally:
+            inside.release()
+        return [(now + 5, "post")] if now < 40 else []
+
+    m = Scripted("M", [(0.0, "post")], does)
+    result = Fleet([m], clock, _quiet, workers=4).run(0.0, 100.0, drain=0)  # type: ignore[list-item]
+    assert overlaps == []
+    assert [t for _, t in m.ran] == [0, 5, 10, 15, 20, 25, 30, 35, 40, 100]
+    assert result.lateness["post"].worst > 0
+
+
+def test_fast_pace_finishes_a_moment_before_the_next() -> None:
+    """In fast pace a follow-up due before the next moment runs first, whatever thread ran what."""
+    clock = SimClock(0.0, Pace(None))
+    order: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def make(name: str) -> Callable[[str, float], list[Task]]:
+        def does(task: str, now: float) -> list[Task]:
+            with lock:
+                order.append((name, now))
+            if name == "A" and now == 0:
+                return [(0.5, "post")]
+            return []
+
+        return does
+
+    a = Scripted("A", [(0.0, "post")], make("A"))
+    b = Scripted("B", [(1.0, "post")], make("B"))
+    result = Fleet([a, b], clock, _quiet, workers=2).run(0.0, 10.0, drain=0)  # type: ignore[list-item]
+    assert order[:3] == [("A", 0.0), ("A", 0.5), ("B", 1.0)]
+    assert sorted(order[3:]) == [("A", 10.0), ("B", 10.0)]  # the drain's last post
+    assert result.lateness == {}  # nothing is late in fast pace
+
+
+def test_lateness_histogram_quantiles() -> None:
+    late = Lateness()
+    for x in [0.0] * 98 + [0.3, 4.0]:
+        late.add(x)
+    assert late.n == 100
+    assert late.upper(0.5) == LATENESS_EDGES[1]
+    assert late.upper(0.99) == 0.5  # the 99th is 0.3 s: in [0.25, 0.5)
+    assert late.upper(1.0) == 5.0
+    assert late.worst == 4.0
+    both = late.merge(late)
+    assert both.n == 200 and both.upper(0.99) == 0.5
+    far = Lateness()
+    far.add(1e6)
+    assert far.upper(0.99) == 1e6  # past the last edge: the worst itself
+    assert Lateness().upper(0.99) == 0.0
