@@ -67,9 +67,11 @@ expect: {{all_readings_delivered: false, max_http_4xx: null}}
 
 def realtime(tmp: Path, sizes: list[int], minutes: float) -> None:
     sustained = 0
-    for n in sizes:
+    for trial, n in enumerate(sizes):
         loaded = fleet(n, minutes)
-        outcome = play(loaded, RunOptions(pace=Pace(1.0), run_dir=tmp / f"rt{n}", certs_dir=tmp / "certs", workers=64))
+        outcome = play(
+            loaded, RunOptions(pace=Pace(1.0), run_dir=tmp / f"rt{n}-{trial}", certs_dir=tmp / "certs", workers=64)
+        )
         lateness = outcome.extra["lateness"]
         posts, work = lateness.get("post", Lateness()), Lateness.of_all(lateness)
         ok = posts.n > 0 and posts.upper(0.99) <= 1.0 and work.upper(0.99) <= 1.0  # bins are [a, b)
