@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from amiscen.cli.options import load, scenario_options
+from amiscen.cli.options import ScenarioSource, scenario_options
 from amiscen.pki import fleet
 from amiscen.pki.layout import Layout
 from amiscen.scenario import meters
@@ -52,18 +52,14 @@ def command() -> None:
 @click.option("--days", type=click.IntRange(1, 36500), help="Issue finite certificates valid for N days instead.")
 @click.option("--force", is_flag=True, help="Replace existing keys and certificates (a new CA and PKI).")
 def generate_command(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
+    scenario: ScenarioSource,
     certs_dir: Path,
     profile: str,
     days: int | None,
     force: bool,
 ) -> None:
     """Create the CA, head-end and meter certificates SCENARIO needs; only what is missing unless --force."""
-    loaded = load(scenario, gateway, network_id, tls_version, polling_interval)
+    loaded = scenario.load()
     s = loaded.scenario
     hosts = [urlsplit(s.gateway.url).hostname or ""] if s.gateway.url else []
     ids = [m.id for m in meters(s)]

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import click
 
-from amiscen.cli.options import certs_option, load, scenario_options
+from amiscen.cli.options import ScenarioSource, certs_option, scenario_options
 from amiscen.errors import EXIT_FAILED, RunFailed, UsageError
 from amiscen.pki.layout import Layout
 from amiscen.play.embedded import ensure_certificates
@@ -75,11 +75,7 @@ def _stored(run_dir: Path) -> int | None:
 @click.option("--processes", type=int, help="Locust --processes: this many worker processes on this machine.")
 @click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
 def command(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
+    scenario: ScenarioSource,
     certs_dir: Path,
     run_dir: Path | None,
     pace: str,
@@ -94,7 +90,7 @@ def command(
     delivered (and, on the embedded head-end, stored)."""
     if importlib.util.find_spec("locust") is None:  # not imported here: Locust patches the process with gevent
         raise UsageError("Locust is not installed", hint="pip install 'amiscen[scale]'")
-    s = load(scenario, gateway, network_id, tls_version, polling_interval).scenario
+    s = scenario.load().scenario
     fleet = meters(s)
     worker = "--worker" in locust_args
     if worker and s.gateway.url is None:
@@ -108,10 +104,10 @@ def command(
     server = None
     url = s.gateway.url
     if url is None:
-        server, url = _serve(scenario, run_dir, certs_dir, pace)
+        server, url = _serve(scenario.path, run_dir, certs_dir, pace)
     env = {
         **os.environ,
-        "AMISCEN_SCENARIO": str(scenario.resolve()),
+        "AMISCEN_SCENARIO": str(scenario.path.resolve()),
         "AMISCEN_GATEWAY": url,
         "AMISCEN_CERTS": str(certs_dir.resolve()),
         "AMISCEN_RUN_DIR": str(run_dir.resolve()),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,8 +16,43 @@ from amiscen.scenario import Loaded, load_scenario
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@dataclass(frozen=True)
+class ScenarioSource:
+    """SCENARIO as given, with the command line's overrides (--gateway, --network-id, --tls-version,
+    --polling-interval); the environment's are applied when it is loaded."""
+
+    path: Path
+    overrides: dict[str, str | None]
+
+    def load(self) -> Loaded:
+        return load_scenario(self.path, environ=dict(os.environ), options=self.overrides)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
 def scenario_options(func: F) -> F:
-    """SCENARIO plus the options that override the scenario (and the environment)."""
+    """SCENARIO plus the options that override the scenario (and the environment), handed to the command as one
+    ``scenario: ScenarioSource``."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        scenario: Path,
+        gateway: str | None,
+        network_id: str | None,
+        tls_version: str | None,
+        polling_interval: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        overrides = {
+            "--gateway": gateway,
+            "--network-id": network_id,
+            "--tls-version": tls_version,
+            "--polling-interval": polling_interval,
+        }
+        return func(*args, scenario=ScenarioSource(scenario, overrides), **kwargs)
+
     decorators = [
         click.argument("scenario", type=click.Path(path_type=Path)),
         click.option("--gateway", metavar="URL", help="Head-end base URL (overrides API_GATEWAY_URL)."),
@@ -27,9 +64,10 @@ def scenario_options(func: F) -> F:
             help="DR and DER polling rate, e.g. 30s (overrides POLLING_INTERVAL).",
         ),
     ]
+    wrapped: Any = command
     for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+        wrapped = decorator(wrapped)
+    return wrapped
 
 
 def certs_option(help_text: str) -> Callable[[F], F]:
@@ -47,20 +85,3 @@ def certs_option(help_text: str) -> Callable[[F], F]:
 def junit_option(what: str) -> Callable[[F], F]:
     """--junit FILE."""
     return click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help=f"Write {what} as JUnit XML.")
-
-
-def load(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
-) -> Loaded:
-    """Load SCENARIO with the environment's and the command line's overrides."""
-    options = {
-        "--gateway": gateway,
-        "--network-id": network_id,
-        "--tls-version": tls_version,
-        "--polling-interval": polling_interval,
-    }
-    return load_scenario(scenario, environ=dict(os.environ), options=options)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from amiscen.cli.options import load, scenario_options
+from amiscen.cli.options import ScenarioSource, scenario_options
 from amiscen.errors import UsageError
 from amiscen.play.plan import export_format, plan, summary_lines
 from amiscen.scenario.durations import parse_time_ref
@@ -31,11 +31,7 @@ from amiscen.scenario.model import meters
     help="Also write an HTML report with figures of the plan to DIR.",
 )
 def command(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
+    scenario: ScenarioSource,
     export: Path | None,
     meter_list: str | None,
     from_: str | None,
@@ -43,7 +39,7 @@ def command(
     report_dir: Path | None,
 ) -> None:
     """Compile SCENARIO and summarise consumption, generation, feed-in, peaks, batteries and DR per building."""
-    s = load(scenario, gateway, network_id, tls_version, polling_interval).scenario
+    s = scenario.load().scenario
     ids = None
     if meter_list:
         ids = {m.strip() for m in meter_list.split(",") if m.strip()}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from amiscen.cli.options import certs_option, junit_option, load, scenario_options
+from amiscen.cli.options import ScenarioSource, certs_option, junit_option, scenario_options
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import EXIT_FAILED
 from amiscen.pki.layout import Layout
@@ -35,11 +35,7 @@ from amiscen.sep.xsd import SchemaValidator, schema_path
 @junit_option("the checks")
 @click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds per request.")
 def command(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
+    scenario: ScenarioSource,
     certs_dir: Path,
     limit: int | None,
     xsd: Path | None,
@@ -49,7 +45,7 @@ def command(
     """Probe the gateway (the embedded head-end unless --gateway) as SCENARIO's meters: TLS with each meter's
     certificate, then discovery and what the gateway gets right or wrong by 2030.5. Exit 0 only when every check
     passes."""
-    s = load(scenario, gateway, network_id, tls_version, polling_interval).scenario
+    s = scenario.load().scenario
     fleet = meters(s)[:limit] if limit else meters(s)
     layout = Layout(certs_dir)
     index = ensure_certificates(s, layout, [m.id for m in fleet])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from amiscen.cli.options import certs_option, junit_option, load, scenario_options
+from amiscen.cli.options import ScenarioSource, certs_option, junit_option, scenario_options
 from amiscen.clock import Pace
 from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
 from amiscen.play.session import RunOptions, default_progress, play
@@ -58,11 +58,7 @@ from amiscen.sep.xsd import schema_path
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary on stdout.")
 def command(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
+    scenario: ScenarioSource,
     pace: str | None,
     duration: str | None,
     run_dir: Path | None,
@@ -78,7 +74,7 @@ def command(
     quiet: bool,
 ) -> None:
     """Play SCENARIO as a fleet of meters; exit 0 when every expectation holds, 1 when one fails."""
-    loaded = load(scenario, gateway, network_id, tls_version, polling_interval)
+    loaded = scenario.load()
     try:
         chosen = Pace.parse(pace or ("fast" if loaded.scenario.gateway.url is None else "realtime"))
         cut = parse_duration(duration) if duration else None

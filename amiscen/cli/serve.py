@@ -12,7 +12,7 @@ from types import FrameType
 
 import click
 
-from amiscen.cli.options import certs_option, load
+from amiscen.cli.options import ScenarioSource, certs_option
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend, HeadendConfig
@@ -66,7 +66,7 @@ def command(
         return
     layout = Layout(certs_dir)
     if scenario is not None:
-        s = load(scenario, None, None, tls_version, None).scenario
+        s = ScenarioSource(scenario, {"--tls-version": tls_version}).load().scenario
         fleet = meters(s)
         pki.generate(
             layout,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from amiscen.cli.options import load, scenario_options
+from amiscen.cli.options import ScenarioSource, scenario_options
 from amiscen.errors import RunFailed, ScenarioError, UsageError
 from amiscen.play.samples import sample_messages
 from amiscen.scenario.model import Scenario
@@ -29,17 +27,13 @@ from amiscen.sep.xsd import HOW_TO_GET, SchemaValidator, schema_path
     "sep.xsd (or $AMISCEN_SEP_XSD when no PATH is given). Needs lxml: pip install 'amiscen[xsd]'.",
 )
 def command(
-    scenario: Path,
-    gateway: str | None,
-    network_id: str | None,
-    tls_version: str | None,
-    polling_interval: str | None,
+    scenario: ScenarioSource,
     strict: bool,
     verbose: bool,
     xsd: str | None,
 ) -> None:
     """Check SCENARIO: every problem at once, as file:line:col: path: message."""
-    loaded = load(scenario, gateway, network_id, tls_version, polling_interval)
+    loaded = scenario.load()
     for warning in loaded.warnings:
         click.echo(warning.format(), err=True)
     if strict and loaded.warnings:
