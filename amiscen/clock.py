@@ -80,22 +80,24 @@ class SimClock:
                 if t > self._sim_at_anchor:
                     self._sim_at_anchor = t
             return
-        delay = (t - self.now()) / self.pace.factor
+        delay = self._wall_until(t)
         if delay > 0:
             (self._sleep or time.sleep)(delay)
 
     def wait_until(self, t: float, wake: threading.Event) -> None:
         """Wait until simulated ``t`` comes or ``wake`` is set, whichever is first (realtime and Nx pace). With an
         injected sleep, sleep the whole way: the injected wall clock is what moves."""
-        if self.pace.factor is None:
-            return
-        delay = (t - self.now()) / self.pace.factor
+        delay = self._wall_until(t)
         if delay <= 0:
             return
         if self._sleep is None:
             wake.wait(delay)
         else:
             self._sleep(delay)
+
+    def _wall_until(self, t: float) -> float:
+        """Wall seconds until simulated ``t`` (0 in fast pace, where time moves only by ``advance_to``)."""
+        return 0.0 if self.pace.factor is None else (t - self.now()) / self.pace.factor
 
     def lateness(self, t: float) -> float:
         """How many simulated seconds past ``t`` it is now (0 in fast pace, where nothing is ever late)."""
