@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import IntEnum, IntFlag
 
 NAMESPACE = "urn:ieee:std:2030.5:ns"
+CSIPAUS_NAMESPACE = "https://csipaus.org/ns"  # CSIP-AUS extension elements, prefix csipaus
 MEDIA_TYPE = "application/sep+xml"
 DEFAULT_POLL_RATE = 900  # DeviceCapability.pollRate default, seconds
 

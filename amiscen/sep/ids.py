@@ -38,6 +38,16 @@ def pin_is_valid(pin: int) -> bool:
     return 0 <= pin <= 999999 and check_digit(pin // 10) == pin % 10
 
 
+def same_pin(issued: int, label: int) -> bool:
+    """Whether a server's Registration pIN is the PIN on a meter's label. Peers read the check digit two ways (digits
+    summing to 0 mod 10, as the SFDI; or check = digit sum mod 10, as the CACTUS harness does): the same five
+    digits with either reading of the check digit are the same PIN."""
+    if issued == label:
+        return True
+    base = label // 10
+    return issued // 10 == base and issued % 10 in (check_digit(base), sum(int(d) for d in str(base)) % 10)
+
+
 def mrid(pen: int, *parts: str) -> str:
     """A 128-bit mRID: 96 bits of SHA-256 over ``parts`` (stable names), then the 32-bit PEN, in hex."""
     if not 0 < pen <= 0xFFFFFFFF:
@@ -55,3 +65,19 @@ def registration_pin(meter_id: str) -> int:
     """amiscen's out-of-band registration PIN of a meter (as printed on its label): five digits derived from its
     id, plus the check digit. The head-end publishes it in Registration; the meter checks it before going on."""
     return pin_with_check_digit(int.from_bytes(hashlib.sha256(meter_id.encode()).digest()[:4], "big") % 100000)
+
+
+def nmi_checksum(nmi: str) -> int:
+    """AEMO's NMI checksum digit (a Luhn variant over the characters' ASCII codes, doubling from the right)."""
+    total = 0
+    for i, ch in enumerate(reversed(nmi)):
+        value = ord(ch) * (2 if i % 2 == 0 else 1)
+        total += sum(int(d) for d in str(value))
+    return (10 - total % 10) % 10
+
+
+def connection_point_id(meter_id: str) -> str:
+    """A CSIP-AUS ConnectionPoint id for a meter without one of its own: an 11-character NMI (ten digits derived
+    from the id, then AEMO's checksum digit), as servers such as envoy store at most 11 characters."""
+    base = "4" + f"{int.from_bytes(hashlib.sha256(meter_id.encode()).digest()[:8], 'big') % 10**9:09d}"
+    return base + str(nmi_checksum(base))

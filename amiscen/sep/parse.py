@@ -15,7 +15,7 @@ from xml.parsers.expat import ExpatError
 
 import xmltodict
 
-from amiscen.sep.constants import NAMESPACE
+from amiscen.sep.constants import CSIPAUS_NAMESPACE, NAMESPACE
 from amiscen.sep.model.common import ATTRIBUTES, Hex, Resource
 from amiscen.sep.model.registry import resource_class
 
@@ -43,7 +43,12 @@ def parse_document(body: bytes | str) -> Resource:
     raw = body.encode("utf-8") if isinstance(body, str) else body
     _check_raw(raw)
     try:
-        tree = xmltodict.parse(raw, process_namespaces=True, namespaces={NAMESPACE: None}, disable_entities=True)
+        tree = xmltodict.parse(
+            raw,
+            process_namespaces=True,
+            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus"},
+            disable_entities=True,
+        )
     except ExpatError as exc:
         raise SepParseError(f"malformed XML: {exc}") from None
     except ValueError as exc:
@@ -51,9 +56,9 @@ def parse_document(body: bytes | str) -> Resource:
     if not isinstance(tree, dict) or len(tree) != 1:
         raise SepParseError("expected exactly one root element")
     ((tag, content),) = tree.items()
-    if ":" in tag:
+    if ":" in tag and not tag.startswith("csipaus:"):
         raise SepParseError(f"root element {tag!r} is not in the 2030.5 namespace {NAMESPACE}")
-    cls = resource_class(tag)
+    cls = resource_class(tag.removeprefix("csipaus:"))
     if cls is None:
         raise SepParseError(f"unknown 2030.5 resource <{tag}>")
     return typing.cast(Resource, _build(cls, content, tag))
@@ -68,12 +73,15 @@ def parse_as(body: bytes | str, cls: type[R]) -> R:
 
 
 @cache
-def _fields(cls: type) -> tuple[tuple[str, Any, bool], ...]:
+def _fields(cls: type) -> tuple[tuple[str, str, Any, bool], ...]:
+    """(field name, key in xmltodict's dict, type, required) of a resource dataclass."""
     hints = typing.get_type_hints(cls, include_extras=True)
     out = []
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        out.append((f.name, hints[f.name], required))
+        ns = f.metadata.get("ns")
+        key = f"{ns}:{f.name}" if ns else f"@{f.name}" if f.name in ATTRIBUTES else f.name
+        out.append((f.name, key, hints[f.name], required))
     return tuple(out)
 
 
@@ -83,8 +91,9 @@ def _build(cls: type, content: Any, where: str) -> Any:
     if not isinstance(content, dict):
         raise SepParseError(f"<{where}> must contain elements, not text")
     values: dict[str, Any] = {}
-    for name, annotation, required in _fields(cls):
-        key = f"@{name}" if name in ATTRIBUTES else name
+    for name, key, annotation, required in _fields(cls):
+        if content.get(key, "") is None and _is_record(annotation):
+            content = {**content, key: {}}  # an empty element (<DERControlBase/>, as envoy sends) is a record
         if key not in content or content[key] is None:
             if required:
                 raise SepParseError(f"<{where}> lacks required {'attribute' if key[0] == '@' else 'element'} {name}")
@@ -94,6 +103,15 @@ def _build(cls: type, content: Any, where: str) -> Any:
         return cls(**values)
     except TypeError as exc:  # pragma: no cover - guarded by the required check above
         raise SepParseError(f"<{where}>: {exc}") from None
+
+
+@cache
+def _is_record(annotation: Any) -> bool:
+    """Whether a field holds a nested element with children (a dataclass), not a simple value."""
+    origin = typing.get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_is_record(a) for a in typing.get_args(annotation) if a is not type(None))
+    return dataclasses.is_dataclass(annotation)
 
 
 def _convert(annotation: Any, value: Any, where: str) -> Any:

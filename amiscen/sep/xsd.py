@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from amiscen.errors import UsageError
+from amiscen.sep.constants import CSIPAUS_NAMESPACE
 
 ENV_VAR = "AMISCEN_SEP_XSD"
 HOW_TO_GET = (
@@ -45,14 +46,34 @@ class SchemaValidator:
         self.path = path
 
     def errors(self, body: bytes | str) -> list[str]:
+        """What is wrong with the document's 2030.5 part. Elements of a profile's extension namespace (csipaus)
+        are taken out first: sep.xsd does not know them, and they are checked apart (``extensions``)."""
         raw = body.encode("utf-8") if isinstance(body, str) else body
         try:
             document = self._etree.fromstring(raw, self._parser)
         except self._etree.XMLSyntaxError as exc:
             return [f"not well-formed: {exc}"]
+        if document.tag.startswith("{" + CSIPAUS_NAMESPACE + "}"):
+            return []  # a whole extension document (csipaus:ConnectionPoint): nothing of 2030.5's to check
+        for element in list(document.iter("{" + CSIPAUS_NAMESPACE + "}*")):
+            element.getparent().remove(element)
         if self._schema.validate(document):
             return []
         return [f"line {e.line}: {e.message}" for e in self._schema.error_log]
+
+    def extensions(self, body: bytes | str) -> list[str]:
+        """The extension elements (csipaus:NAME) a document carries, in document order."""
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        try:
+            document = self._etree.fromstring(raw, self._parser)
+        except self._etree.XMLSyntaxError:
+            return []
+        prefix = "{" + CSIPAUS_NAMESPACE + "}"
+        return [
+            "csipaus:" + e.tag[len(prefix) :]
+            for e in document.iter()
+            if isinstance(e.tag, str) and e.tag.startswith(prefix)
+        ]
 
 
 @lru_cache(maxsize=4)

@@ -25,6 +25,7 @@ from amiscen.sep.model.der import (
     WattHour,
 )
 from amiscen.sep.model.device import (
+    ConnectionPoint,
     DeviceCapability,
     EndDevice,
     EndDeviceList,
@@ -200,6 +201,20 @@ DERC_ALL = DERControl(
         rampTms=0,
     ),
 )
+DERC_DOE = DERControl(  # CSIP-AUS: a dynamic operating envelope, csipaus elements after 2030.5's
+    mRID=_m("derc", "DOE"),
+    description="DOE_EXPORT_5KW",
+    creationTime=T0,
+    EventStatus=STATUS,
+    interval=DateTimeInterval(300, T0),
+    DERControlBase=DERControlBase(
+        opModConnect=True,
+        opModImpLimW=ActivePower(3, 20),
+        opModExpLimW=ActivePower(3, 5),
+        opModGenLimW=ActivePower(0, 30000),
+        opModLoadLimW=ActivePower(0, 0),
+    ),
+)
 FRQ = FlowReservationRequest(
     href="/edev/1/frq/1",
     mRID=_m("frq", "P2P_GYM_EXPORT"),
@@ -348,7 +363,7 @@ def samples() -> dict[str, list[Resource]]:
                 SelfDeviceLink=Link("/sdev"),
             )
         ],
-        "EndDevice": [EDEV, EDEV_MINIMAL],
+        "EndDevice": [EDEV, EDEV_MINIMAL, EndDevice(sFDI=1, changedTime=0, ConnectionPointLink=Link("/edev/1/cp"))],
         "EndDeviceList": [
             EndDeviceList(all=2, results=2, href="/edev", pollRate=900, EndDevice=[EDEV, EDEV_MINIMAL]),
             EndDeviceList(all=0, results=0),
@@ -400,13 +415,21 @@ def samples() -> dict[str, list[Resource]]:
         ],
         "DERProgram": [DERP],
         "DERProgramList": [DERProgramList(all=1, results=1, href="/derp", pollRate=60, DERProgram=[DERP])],
-        "DERControl": [DERC, DERC_ALL],
+        "DERControl": [DERC, DERC_ALL, DERC_DOE],
         "DERControlList": [DERControlList(all=2, results=2, href="/derp/1/derc", DERControl=[DERC, DERC_ALL])],
         "DefaultDERControl": [DDERC],
         "DER": [DER_RES],
         "DERList": [DERList(all=1, results=1, href="/edev/1/der", pollRate=900, DER=[DER_RES])],
-        "DERCapability": [CAP, DERCapability(modesSupported=0, rtgMaxW=ActivePower(0, 0), type=c.DERType.PHOTOVOLTAIC)],
-        "DERSettings": [SETTINGS],
+        "DERCapability": [
+            CAP,
+            DERCapability(modesSupported=0, rtgMaxW=ActivePower(0, 0), type=c.DERType.PHOTOVOLTAIC),
+            DERCapability(modesSupported=0, rtgMaxW=ActivePower(0, 5000), type=4, doeModesSupported=0x0F),
+        ],
+        "DERSettings": [
+            SETTINGS,
+            DERSettings(setGradW=0, setMaxW=ActivePower(0, 5000), updatedTime=T0, doeModesEnabled=0x03),
+        ],
+        "ConnectionPoint": [ConnectionPoint(connectionPointId="4123456789"), ConnectionPoint(href="/edev/1/cp")],
         "DERStatus": [STATUS_RES, DERStatus(readingTime=0)],
         "DERAvailability": [AVAIL],
         "Response": [RESPONSE],

@@ -69,3 +69,18 @@ def test_mrid_carries_the_pen_in_its_low_32_bits() -> None:
     assert pen_of(value) == 32473
     assert mrid(32473, "a") != mrid(32473, "b")
     assert mrid(32473, "a") == mrid(32473, "a")
+
+
+def test_nmi_checksum_matches_aemo_examples() -> None:
+    from amiscen.sep.ids import connection_point_id, nmi_checksum
+
+    assert [nmi_checksum(n) for n in ("QAAAVZZZZZ", "2001985732", "VAAA000065")] == [3, 8, 7]
+    nmi = connection_point_id("AMI_METER_SMOKE_001")
+    assert len(nmi) == 11 and nmi_checksum(nmi[:10]) == int(nmi[10])
+
+
+def test_a_pin_is_the_same_under_either_reading_of_its_check_digit() -> None:
+    from amiscen.sep.ids import same_pin
+
+    assert same_pin(297976, 297976) and same_pin(297974, 297976)  # ours (sum to 0 mod 10) and CACTUS's (sum mod 10)
+    assert not same_pin(297975, 297976) and not same_pin(589675, 486471)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amiscen.sep.model.device import DeviceCapability, Time
+from amiscen.sep.model.events import DefaultDERControl, DERControlBase
 from amiscen.sep.parse import MAX_BODY_BYTES, SepParseError, parse_as, parse_document
 from amiscen.sep.render import render
 
@@ -75,3 +76,28 @@ def test_mutated_xml_never_crashes(body: bytes, position: int, length: int, inse
     mutated = body[:position] + insert + body[position + length :]
     with contextlib.suppress(SepParseError):
         parse_document(mutated)
+
+
+def test_an_empty_record_element_is_an_empty_record() -> None:
+    """envoy answers a DefaultDERControl with no values set as <DERControlBase/> (issue #14)."""
+    body = (
+        '<DefaultDERControl xmlns="urn:ieee:std:2030.5:ns" href="/edev/1/derp/1/dderc" subscribable="1">'
+        "<mRID>10000000000000010000000000000000</mRID><version>0</version><DERControlBase/></DefaultDERControl>"
+    )
+    parsed = parse_as(body, DefaultDERControl)
+    assert parsed.DERControlBase == DERControlBase()
+
+
+def test_csipaus_elements_are_read_from_their_namespace_only() -> None:
+    body = (
+        '<DERControlBase xmlns="urn:ieee:std:2030.5:ns" xmlns:csipaus="https://csipaus.org/ns">'
+        "<opModConnect>true</opModConnect>"
+        "<csipaus:opModExpLimW><multiplier>3</multiplier><value>5</value></csipaus:opModExpLimW>"
+        "<opModImpLimW><multiplier>0</multiplier><value>1</value></opModImpLimW>"
+        "</DERControlBase>"
+    )
+    wrapped = '<DefaultDERControl xmlns="urn:ieee:std:2030.5:ns"><mRID>AA</mRID>' + body + "</DefaultDERControl>"
+    base = parse_as(wrapped, DefaultDERControl).DERControlBase
+    assert base.opModConnect is True
+    assert base.opModExpLimW is not None and base.opModExpLimW.watts == 5000
+    assert base.opModImpLimW is None  # a 2030.5-namespace element of that name is not the extension

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated
 
 __all__ = [
     "ATTRIBUTES",
+    "CSIPAUS",
     "ActivePower",
     "DateTimeInterval",
     "EventStatus",
@@ -36,6 +38,11 @@ Hex32 = Annotated[int, Hex(8)]
 
 class Resource:
     """Base of every top-level resource; the template is ``<class name>.xml.j2``."""
+
+
+# metadata of a field that is a CSIP-AUS extension element (``csipaus:NAME`` in https://csipaus.org/ns): parsed
+# from that namespace only, rendered with its prefix, and left out of the 2030.5 core
+CSIPAUS = MappingProxyType({"ns": "csipaus"})
 
 
 @dataclass(frozen=True)

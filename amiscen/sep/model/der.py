@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amiscen.sep.model.common import ActivePower, Hex8, Hex32, Link, Resource, scaled
+from amiscen.sep.model.common import CSIPAUS, ActivePower, Hex8, Hex32, Link, Resource, scaled
 
 __all__ = [
     "DER",
@@ -72,6 +72,9 @@ class DERCapability(Resource):
     rtgMaxChargeRateW: ActivePower | None = None
     rtgMaxDischargeRateW: ActivePower | None = None
     rtgMaxWh: WattHour | None = None
+    doeModesSupported: Hex8 | None = field(
+        default=None, metadata=CSIPAUS
+    )  # CSIP-AUS DOE modes: bit 0 export, 1 import, 2 generation, 3 load
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class DERSettings(Resource):
     setMaxChargeRateW: ActivePower | None = None
     setMaxDischargeRateW: ActivePower | None = None
     setMaxWh: WattHour | None = None
+    doeModesEnabled: Hex8 | None = field(default=None, metadata=CSIPAUS)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amiscen.sep.model.common import Hex32, Link, ListLink, Resource
+from amiscen.sep.model.common import CSIPAUS, Hex32, Link, ListLink, Resource
 
 __all__ = [
+    "ConnectionPoint",
     "DeviceCapability",
     "EndDevice",
     "EndDeviceList",
@@ -47,6 +48,16 @@ class EndDevice(Resource):
     FunctionSetAssignmentsListLink: ListLink | None = None
     postRate: int | None = None
     RegistrationLink: Link | None = None
+    ConnectionPointLink: Link | None = field(default=None, metadata=CSIPAUS)
+
+
+@dataclass(frozen=True)
+class ConnectionPoint(Resource):
+    """CSIP-AUS: where an EndDevice is connected to the network (its NMI), PUT to the EndDevice's
+    csipaus:ConnectionPointLink."""
+
+    connectionPointId: str | None = field(default=None, metadata=CSIPAUS)
+    href: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Hex8, Hex32, Link, ListLink, Resource
+from amiscen.sep.model.common import (
+    CSIPAUS,
+    ActivePower,
+    DateTimeInterval,
+    EventStatus,
+    Hex8,
+    Hex32,
+    Link,
+    ListLink,
+    Resource,
+)
 
 __all__ = [
     "DERControl",
@@ -89,6 +99,11 @@ class DERControlBase:
     opModMaxLimW: int | None = None  # PerCent: hundredths of a percent of setMaxW
     opModTargetW: ActivePower | None = None
     rampTms: int | None = None
+    # CSIP-AUS dynamic operating envelope, at the connection point (imp/exp) or per DER (gen/load)
+    opModImpLimW: ActivePower | None = field(default=None, metadata=CSIPAUS)
+    opModExpLimW: ActivePower | None = field(default=None, metadata=CSIPAUS)
+    opModGenLimW: ActivePower | None = field(default=None, metadata=CSIPAUS)
+    opModLoadLimW: ActivePower | None = field(default=None, metadata=CSIPAUS)
 
 
 @dataclass(frozen=True)
