@@ -85,3 +85,17 @@ def certs_option(help_text: str) -> Callable[[F], F]:
 def junit_option(what: str) -> Callable[[F], F]:
     """--junit FILE."""
     return click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help=f"Write {what} as JUnit XML.")
+
+
+def emulate_option(func: F) -> F:
+    """--emulate NAME: the embedded head-end behaves as that server does where servers differ."""
+    from amiscen.gateway.app import EMULATIONS
+
+    return click.option(
+        "--emulate",
+        type=click.Choice(sorted(EMULATIONS)),
+        default="amiscen",
+        show_default=True,
+        help="The embedded head-end behaves as this server does where servers differ (header case, PINs, ids, "
+        "where DER programs are linked, duplicate and upsert answers, CSIP-AUS elements).",
+    )(func)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from amiscen.cli.options import ScenarioSource, certs_option, junit_option, scenario_options
+from amiscen.cli.options import ScenarioSource, certs_option, emulate_option, junit_option, scenario_options
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import EXIT_FAILED
+from amiscen.gateway.app import EMULATIONS
 from amiscen.pki.layout import Layout
 from amiscen.play.build import device_category
 from amiscen.play.embedded import ensure_certificates, new_headend, serve
@@ -34,6 +35,7 @@ from amiscen.sep.xsd import SchemaValidator, schema_path
 )
 @junit_option("the checks")
 @click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds per request.")
+@emulate_option
 def command(
     scenario: ScenarioSource,
     certs_dir: Path,
@@ -41,6 +43,7 @@ def command(
     xsd: Path | None,
     junit: Path | None,
     timeout: float,
+    emulate: str,
 ) -> None:
     """Probe the gateway (the embedded head-end unless --gateway) as SCENARIO's meters: TLS with each meter's
     certificate, then discovery and what the gateway gets right or wrong by 2030.5. Exit 0 only when every check
@@ -67,7 +70,14 @@ def command(
         base_url = s.gateway.url
         if base_url is None:
             clock = SimClock(time.time(), Pace.parse("realtime"))
-            headend = new_headend(s, Path(scratch) / "headend.db", clock, utility_events(s, meters(s)), simulated=False)
+            headend = new_headend(
+                s,
+                Path(scratch) / "headend.db",
+                clock,
+                utility_events(s, meters(s)),
+                simulated=False,
+                quirks=EMULATIONS[emulate],
+            )
             server = serve(headend, s, layout)
             base_url = server.url
         try:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from amiscen.cli.options import ScenarioSource, certs_option, junit_option, scenario_options
+from amiscen.cli.options import ScenarioSource, certs_option, emulate_option, junit_option, scenario_options
 from amiscen.clock import Pace
 from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+from amiscen.gateway.app import EMULATIONS
 from amiscen.play.session import RunOptions, default_progress, play
 from amiscen.play.shard import Shard
 from amiscen.scenario.durations import parse_duration
@@ -56,6 +57,7 @@ from amiscen.sep.xsd import schema_path
     metavar="K/N",
     help="Play only slice K of N of the fleet (meters dealt round-robin); the N slices are the whole fleet.",
 )
+@emulate_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no summary on stdout.")
 def command(
     scenario: ScenarioSource,
@@ -71,6 +73,7 @@ def command(
     dry_run: bool,
     resume: bool,
     shard: str | None,
+    emulate: str,
     quiet: bool,
 ) -> None:
     """Play SCENARIO as a fleet of meters; exit 0 when every expectation holds, 1 when one fails."""
@@ -95,6 +98,7 @@ def command(
         dry_run=dry_run,
         resume=resume,
         shard=slice_,
+        quirks=EMULATIONS[emulate],
     )
     outcome = play(loaded, options)
     if not quiet:

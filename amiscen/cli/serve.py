@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import signal
@@ -12,10 +13,10 @@ from types import FrameType
 
 import click
 
-from amiscen.cli.options import ScenarioSource, certs_option
+from amiscen.cli.options import ScenarioSource, certs_option, emulate_option
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
-from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.app import EMULATIONS, Headend, HeadendConfig
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
@@ -47,6 +48,7 @@ DB_OPTION = click.option(
 @click.option("--xsd", type=click.Path(path_type=Path, dir_okay=False), help="Validate bodies against sep.xsd.")
 @click.option("--pace", default="realtime", show_default=True, help="Clock pace (simulated time from the scenario).")
 @click.option("--status", "show_status", is_flag=True, help="Print what the database holds and exit.")
+@emulate_option
 def command(
     scenario: Path | None,
     host: str,
@@ -57,6 +59,7 @@ def command(
     xsd: Path | None,
     pace: str,
     show_status: bool,
+    emulate: str,
 ) -> None:
     """Serve the 2030.5 head-end on HOST:PORT with mutual TLS. With SCENARIO: its CA, events and clock."""
     if show_status:
@@ -90,6 +93,7 @@ def command(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     path = schema_path(xsd)
+    config = dataclasses.replace(config, quirks=EMULATIONS[emulate])
     app = Headend(Store(db), clock, config, SchemaValidator(path) if path else None)
     if scenario is not None:
         publish(app.store, utility_events(s, fleet))

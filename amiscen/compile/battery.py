@@ -57,25 +57,29 @@ class Battery:
         return power
 
     def dispatch(self, load_w: float, pv_w: float, local_hour: float, weekday: bool) -> float:
-        """The mode's own choice of power for one interval (before any control)."""
+        """The mode's own choice of power for one interval (before any control), applied."""
+        return self.apply(self.choose(load_w, pv_w, local_hour, weekday))
+
+    def choose(self, load_w: float, pv_w: float, local_hour: float, weekday: bool) -> float:
+        """The power the mode asks for over one interval (not yet clamped or applied)."""
         net = load_w - pv_w
         mode = self.spec.mode
         if mode == BatteryMode.self_consumption:
-            return self.apply(net)
+            return net
         if mode == BatteryMode.peak_shaving:
             threshold = (self.spec.peak_threshold_kw or self.spec.kw * 2) * 1000
             if net > threshold:
-                return self.apply(net - threshold)
+                return net - threshold
             if net < 0:
-                return self.apply(net)
+                return net
             off_peak = local_hour < TOU_PEAK_HOURS[0] or local_hour >= TOU_PEAK_HOURS[1]
-            return self.apply(-0.25 * self.max_w) if off_peak else self.apply(0.0)
+            return -0.25 * self.max_w if off_peak else 0.0
         if mode == BatteryMode.time_of_use:
             on_peak = weekday and TOU_PEAK_HOURS[0] <= local_hour < TOU_PEAK_HOURS[1]
             if on_peak:
-                return self.apply(max(net, 0.0))
-            return self.apply(min(net, 0.0) if net < 0 else -0.5 * self.max_w)
-        return self.apply(min(net, 0.0))  # backup: only soak up surplus PV, hold the charge
+                return max(net, 0.0)
+            return min(net, 0.0) if net < 0 else -0.5 * self.max_w
+        return min(net, 0.0)  # backup: only soak up surplus PV, hold the charge
 
 
 def requested_power(

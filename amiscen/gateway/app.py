@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,37 @@ log = logging.getLogger("amiscen.headend")
 
 
 @dataclass(frozen=True)
+class Quirks:
+    """Where real head-ends differ from amiscen's and from each other, the embedded one can behave as they do, so
+    the meters' tolerance is tested against each difference (tests/conformance). Defaults: amiscen's own ways."""
+
+    lowercase_headers: bool = False  # uvicorn-based servers (envoy) send `location`, `content-type`
+    pin: int | None = None  # one static registration PIN for every device; None: each meter's amiscen PIN
+    random_pin: bool = False  # a random PIN per device (as envoy issues), never the one on the meter's label
+    first_id: int = 1  # the first EndDevice and MirrorUsagePoint id (a real server's first mirror was /mup/2)
+    der_programs_in_dcap: bool = True  # False: DER programs reachable only through FunctionSetAssignments
+    duplicate_end_device: int = 201  # the status of a POST of an EndDevice that exists (envoy: 409)
+    mirror_upsert: int = 201  # the status of a POST of a MirrorUsagePoint that exists (envoy: 204 + Location)
+    clock_offset: int = 0  # seconds the server's Time is ahead of the meters' clock
+    csipaus_elements: bool = False  # CSIP-AUS elements in bodies (ConnectionPointLink, doeModes, DOE defaults)
+
+
+# servers the embedded head-end can behave as (`--emulate NAME`), from what was observed against each
+EMULATIONS: dict[str, Quirks] = {
+    "amiscen": Quirks(),
+    "envoy": Quirks(  # bsgip/envoy v1.5 behind nginx
+        lowercase_headers=True,
+        random_pin=True,
+        first_id=2,
+        der_programs_in_dcap=False,
+        duplicate_end_device=409,
+        mirror_upsert=204,
+        csipaus_elements=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
 class HeadendConfig:
     """What the head-end advertises and enforces."""
 
@@ -33,6 +65,8 @@ class HeadendConfig:
     default_list_limit: int = 1  # as some real servers do: clients must send l
     flow_capacity_w: int = 200_000  # campus P2P capacity per interval, shared first come first served
     simulated: bool = True  # Time.quality 7 (intentionally uncoordinated) when not on the wall clock
+    pins: Mapping[str, int] = field(default_factory=dict)  # registration PINs by meter id (the scenario's labels)
+    quirks: Quirks = field(default_factory=Quirks)
 
 
 class Headend:
@@ -94,6 +128,8 @@ class Headend:
             if reply.status == 403:
                 log.warning("refused %s %s from %s: %s", req.method, req.path, req.meter_id, reply.reason)
         self.store.execute("UPDATE end_device SET last_contact = ? WHERE lfdi = ?", (self.clock.now(), req.lfdi))
+        if self.config.quirks.lowercase_headers:
+            reply.headers = {k.lower(): v for k, v in reply.headers.items()}
         return reply
 
     def _body(self, req: Request) -> Resource:

@@ -11,7 +11,7 @@ from amiscen.gateway.app import Headend
 from amiscen.pki.fleet import Identity as CertIdentity
 from amiscen.pki.layout import Layout
 from amiscen.play.local import LocalSession
-from amiscen.play.schedule import targeted
+from amiscen.play.schedule import label_pin, targeted
 from amiscen.runner import messages
 from amiscen.runner.client import Identity, MeterClient
 from amiscen.runner.events import RunEvent
@@ -25,6 +25,7 @@ from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReserva
 from amiscen.scenario.model import MeterSpec, Scenario
 from amiscen.sep import constants as c
 from amiscen.sep.model.common import Resource
+from amiscen.sep.profile import profile
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
         time_sync=fs.time.enabled,
         flow_poll=int(fs.flow_reservation.polling_rate.total_seconds()),
         ramp_up=None if s.time.ramp_up is None else int(s.time.ramp_up.total_seconds()),
+        profile=profile(g.profile),
     )
     policies = {e.id: Policy(e.opt_out_share) for e in s.events if isinstance(e, DemandResponseEvent)}
     interval = int(s.time.reading_interval.total_seconds())
@@ -104,7 +106,17 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
                 g.timeouts.read.total_seconds(),
             )
         client = MeterClient(
-            Identity(spec.id, cert.lfdi, cert.sfdi, s.network.pen, device_category(spec)), session, setup.record
+            Identity(
+                spec.id,
+                cert.lfdi,
+                cert.sfdi,
+                s.network.pen,
+                device_category(spec),
+                label_pin(s, spec),
+                g.registration.pin_policy,
+            ),
+            session,
+            setup.record,
         )
         retry = RetrySchedule(
             g.retry.max_attempts,
@@ -140,7 +152,14 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
                 retry=retry,
                 config=config,
                 quantities=quantities(interval, spec.pv is not None, spec.battery is not None),
-                participation=Participation(spec.id, s.time.seed, policies, spec.battery.kw if spec.battery else 0.0),
+                participation=Participation(
+                    spec.id,
+                    s.time.seed,
+                    policies,
+                    spec.battery.kw if spec.battery else 0.0,
+                    pv=spec.pv is not None,
+                    doe=config.profile.applies_doe,
+                ),
                 emit=setup.emit,
                 one_offs=one_offs,
                 offline=offline,

@@ -3,12 +3,13 @@ config and utility events, served on a free loopback port over mutual TLS with t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from amiscen.clock import SimClock
-from amiscen.gateway.app import Headend
+from amiscen.gateway.app import Headend, Quirks
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.store import Store
@@ -38,8 +39,12 @@ def new_headend(
     simulated: bool,
     validator: SchemaValidator | None = None,
     faults: FaultPlan | None = None,
+    quirks: Quirks | None = None,
 ) -> Headend:
-    headend = Headend(Store(db), clock, headend_config(s, simulated=simulated), validator, faults)
+    config = headend_config(s, simulated=simulated)
+    if quirks is not None:
+        config = dataclasses.replace(config, quirks=quirks)
+    headend = Headend(Store(db), clock, config, validator, faults)
     publish(headend.store, events)
     return headend
 

@@ -11,7 +11,8 @@ from amiscen.gateway.app import HeadendConfig
 from amiscen.gateway.faults import FaultWindow
 from amiscen.gateway.utility import UtilityEvent
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, GatewayOutage, HttpErrors, Latency, Targets
-from amiscen.scenario.model import MeterSpec, Scenario
+from amiscen.scenario.model import MeterSpec, Scenario, meters
+from amiscen.sep.ids import registration_pin
 
 
 def targeted(targets: Targets, fleet: list[MeterSpec]) -> list[MeterSpec]:
@@ -100,6 +101,16 @@ def fault_windows(scenario: Scenario) -> list[FaultWindow]:
     return windows
 
 
+def label_pin(s: Scenario, meter: MeterSpec) -> int:
+    """The registration PIN on a meter's label: its own, else the fleet's, else amiscen's derived one (what the
+    embedded head-end issues unless told otherwise)."""
+    if meter.pin is not None:
+        return meter.pin
+    if s.gateway.registration.pin is not None:
+        return s.gateway.registration.pin
+    return registration_pin(meter.id)
+
+
 def headend_config(scenario: Scenario, simulated: bool = True) -> HeadendConfig:
     """What the embedded head-end advertises for a scenario: its PEN, the site's UTC offset, and the rates of
     the scenario's function sets."""
@@ -113,6 +124,11 @@ def headend_config(scenario: Scenario, simulated: bool = True) -> HeadendConfig:
         time_poll_rate=int(fs.time.polling_rate.total_seconds()),
         post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
         simulated=simulated,
+        pins={  # the PINs on the meters' labels, where the scenario gives them
+            m.id: label_pin(scenario, m)
+            for m in meters(scenario)
+            if m.pin is not None or scenario.gateway.registration.pin is not None
+        },
     )
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
-from amiscen.gateway.app import Headend
+from amiscen.gateway.app import Headend, Quirks
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
 from amiscen.pki.layout import Layout
@@ -48,6 +48,7 @@ class RunOptions:
     dry_run: bool = False
     resume: bool = False
     shard: Shard | None = None
+    quirks: Quirks = field(default_factory=Quirks)  # how the embedded head-end differs from amiscen's own ways
 
 
 @dataclass
@@ -149,6 +150,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             simulated=options.pace.factor != 1,
             validator=validator,
             faults=FaultPlan(windows, seed=s.time.seed),
+            quirks=options.quirks,
         )
         if options.dry_run:
             base_url = "local:"
@@ -157,6 +159,13 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             base_url = server.url
     else:
         base_url = s.gateway.url
+        if options.pace.factor != 1:
+            notes.append(
+                f"pace {options.pace} against {base_url}: readings carry simulated timestamps from "
+                f"{s.time.start.isoformat()} on, not the server's clock, and controls the server schedules on its "
+                "own clock are seen only where they fall inside the simulated window; --pace realtime plays on the "
+                "server's clock"
+            )
         if windows:
             notes.append(
                 "gateway faults (outage, http_errors, latency) are played by the embedded head-end only; "
@@ -188,6 +197,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         )
     for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
+        print(f"note: {note}", file=options.progress or sys.stderr, flush=True)  # said at the start, not only logged
     started = time.perf_counter()
     clock.anchor(resume_at)  # building the meters took a while; the first ones are not late for it
     try:

@@ -8,6 +8,7 @@ schema is given), the Time resource's sanity, and that a client without a certif
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import time
@@ -82,8 +83,13 @@ def handshake(target: ProbeTarget, creds: Credentials | None) -> tuple[str, str]
         version = tls.version() or "?"
         if creds is None:  # TLS 1.3 refuses a missing certificate after the handshake: ask for something
             tls.sendall(f"GET {target.dcap_path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-            status_line = tls.recv(64).split(b"\r\n")[0].decode(errors="replace")
-            return version, status_line
+            answer = b""
+            while len(answer) < 4096:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            return version, answer.decode(errors="replace")
         return version, cipher[0] if cipher else "?"
 
 
@@ -107,18 +113,27 @@ def _tls_checks(target: ProbeTarget) -> list[ProbeCheck]:
 def _no_certificate(target: ProbeTarget) -> ProbeCheck:
     name = "refuses_client_without_certificate"
     try:
-        version, status_line = handshake(target, None)
+        version, answer = handshake(target, None)
     except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as exc:
         return ProbeCheck(name, "pass", f"refused during the handshake ({type(exc).__name__}: {str(exc)[:80]})")
     except OSError as exc:  # refused connection, timeout: nothing was judged
         return ProbeCheck(name, "fail", f"could not connect to ask ({type(exc).__name__}: {exc})")
+    status_line = answer.split("\r\n")[0]
     parts = status_line.split()
     status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-    if status in (401, 403):
+    if status in (401, 403, 495, 496):
         return ProbeCheck(name, "pass", f"{version}: the handshake passed but the request got {status}")
+    if status == 400 and "certificate" in answer.lower():  # a TLS terminator's own refusal (nginx)
+        return ProbeCheck(name, "pass", f"{version}: refused by the TLS terminator: {_why(answer) or status_line}")
     if not status_line:
         return ProbeCheck(name, "pass", f"{version}: the connection was closed without an answer")
     return ProbeCheck(name, "fail", f"{version}: a client without a certificate got {status_line!r}")
+
+
+def _why(answer: str) -> str:
+    """The line of an HTML error page that names the certificate (nginx: 'No required SSL certificate was sent')."""
+    text = re.sub(r"<[^>]+>", "\n", answer.split("\r\n\r\n", 1)[-1])
+    return next((line.strip() for line in text.splitlines() if "certificate" in line.lower()), "")
 
 
 class _Client:
@@ -133,7 +148,7 @@ class _Client:
     def send(self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None) -> Exchange:
         x = self.session.send(method, path, body, params)
         if x.response_body:
-            self.seen.bodies.append((x.url, _header(x, "Content-Type"), x.response_body))
+            self.seen.bodies.append((x.url, (x.header("Content-Type") or ""), x.response_body))
         return x
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> tuple[Exchange, Resource | None, str]:
@@ -144,10 +159,6 @@ class _Client:
             return x, parse_document(x.response_body), ""
         except SepParseError as exc:
             return x, None, f"GET {path}: {exc}"
-
-
-def _header(x: Exchange, name: str) -> str:
-    return next((v for k, v in x.headers.items() if k.lower() == name.lower()), "")
 
 
 def _links(resource: Resource) -> dict[str, str]:
@@ -194,11 +205,38 @@ def _time(client: _Client, href: str | None, now: float) -> ProbeCheck:
     return ProbeCheck("time_resource", "fail" if issues else "pass", "; ".join(issues) or detail)
 
 
-def _create(client: _Client, name: str, href: str | None, body: Resource, kind: type) -> tuple[ProbeCheck, str]:
+def _existing(client: _Client, href: str, cls: type, items: str, mine: Callable[[Any], bool]) -> str:
+    """The href of the probe's own resource in a list, when an earlier probe or run made it ("" otherwise)."""
+    start = 0
+    while True:
+        _, page, _problem = client.get(href, {"s": start, "l": 50})
+        if not isinstance(page, cls):
+            return ""
+        chunk = list(getattr(page, items))
+        for item in chunk:
+            if mine(item) and getattr(item, "href", None):
+                return str(item.href)
+        start += len(chunk)
+        if not chunk or start >= int(vars(page)["all"]):
+            return ""
+
+
+def _create(
+    client: _Client, name: str, href: str | None, body: Resource, kind: type, existing: str = ""
+) -> tuple[ProbeCheck, str]:
+    """POST ``body`` to the list, or, when it exists (``existing``: an earlier probe or run), check that it
+    resolves: a probe never duplicates what it made before, so a run after it (and it after a run) works."""
     if not href:
         return ProbeCheck(name, "fail", f"no list to POST a {kind.__name__} to"), ""
+    if existing:
+        _, found, problem = client.get(existing)
+        if not isinstance(found, kind):
+            return ProbeCheck(name, "fail", f"{existing}: {problem or type(found).__name__}"), existing
+        return ProbeCheck(
+            name, "pass", f"exists already at {existing} (not POSTed again); GET gives the {kind.__name__}"
+        ), existing
     x = client.send("POST", href, render_bytes(body))
-    location = _header(x, "Location")
+    location = x.header("Location") or ""
     if x.status not in (201, 204):  # 204 with a Location: it existed already (an earlier probe or run)
         return ProbeCheck(name, "fail", f"POST {href}: {x.status or x.failure}, expected 201 Created"), location
     if not location:
@@ -257,9 +295,28 @@ def _schema(seen: _Seen, validator: SchemaValidator | None) -> ProbeCheck:
         errors = validator.errors(body)
         if errors:
             bad.append(f"{url}: {errors[0]}")
+    extended = sorted({name for _url, _ctype, body in seen.bodies for name in validator.extensions(body)})
+    also = f"; extension elements (checked apart from sep.xsd): {', '.join(extended)}" if extended else ""
     if bad:
-        return ProbeCheck("schema_valid", "fail", f"{len(bad)} of {len(seen.bodies)} bodies invalid; {bad[0]}")
-    return ProbeCheck("schema_valid", "pass", f"all {len(seen.bodies)} bodies valid against sep.xsd")
+        return ProbeCheck("schema_valid", "fail", f"{len(bad)} of {len(seen.bodies)} bodies invalid; {bad[0]}{also}")
+    return ProbeCheck("schema_valid", "pass", f"the 2030.5 part of all {len(seen.bodies)} bodies valid{also}")
+
+
+def _probe_mirror(pen: int, client: _Client) -> MirrorUsagePoint:
+    """A mirror of the probe's own, the same on every probe. Its MirrorMeterReading mRIDs are its own too: servers
+    keep them unique across mirrors (envoy refuses one 'already under a different MirrorUsagePoint'), and the
+    meter's, whose ReadingTypes a run relies on, must stay the meter's."""
+    mup = messages.mirror_usage_point(
+        pen, client.meter_id, client.lfdi, quantities(300, False, False), 300, int(c.RoleFlags.IS_MIRROR)
+    )
+    return replace(
+        mup,
+        mRID=mrid(pen, "mup-probe", client.meter_id),
+        description="amiscen test probe",
+        MirrorMeterReading=[
+            replace(m, mRID=mrid(pen, "mmr-probe", client.meter_id, m.mRID)) for m in mup.MirrorMeterReading
+        ],
+    )
 
 
 def probe(target: ProbeTarget) -> list[ProbeCheck]:
@@ -283,18 +340,23 @@ def probe(target: ProbeTarget) -> list[ProbeCheck]:
         checks.append(_time(client, dcap.TimeLink.href if dcap.TimeLink else None, target.clock()))
         edev_list = dcap.EndDeviceListLink.href if dcap.EndDeviceListLink else None
         device = messages.end_device(client.lfdi, client.sfdi, client.category)
-        check, _ = _create(client, "create_end_device", edev_list, device, EndDevice)
+        mine_edev = (
+            ""
+            if not edev_list
+            else _existing(
+                client, edev_list, EndDeviceList, "EndDevice", lambda d: (d.lFDI or "").upper() == client.lfdi
+            )
+        )
+        check, _ = _create(client, "create_end_device", edev_list, device, EndDevice, mine_edev)
         checks.append(check)
         mup_list = dcap.MirrorUsagePointListLink.href if dcap.MirrorUsagePointListLink else None
-        # a mirror of its own (not the meter's, whose ReadingTypes a run relies on), the same on every probe
-        mup = replace(
-            messages.mirror_usage_point(
-                target.pen, client.meter_id, client.lfdi, quantities(300, False, False), 300, int(c.RoleFlags.IS_MIRROR)
-            ),
-            mRID=mrid(target.pen, "mup-probe", client.meter_id),
-            description="amiscen test probe",
+        mup = _probe_mirror(target.pen, client)
+        mine_mup = (
+            ""
+            if not mup_list
+            else _existing(client, mup_list, MirrorUsagePointList, "MirrorUsagePoint", lambda m: m.mRID == mup.mRID)
         )
-        check, _ = _create(client, "create_mirror_usage_point", mup_list, mup, MirrorUsagePoint)
+        check, _ = _create(client, "create_mirror_usage_point", mup_list, mup, MirrorUsagePoint, mine_mup)
         checks.append(check)
         checks.append(_paging(client, "list_paging[EndDeviceList]", edev_list, EndDeviceList, "EndDevice"))
         checks.append(

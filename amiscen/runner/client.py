@@ -3,15 +3,16 @@ find-or-register its EndDevice, check the Registration PIN, set up its MirrorUsa
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from amiscen.runner import messages
 from amiscen.runner.quantities import Quantity
-from amiscen.runner.transport import Exchange, Session
+from amiscen.runner.transport import Exchange, FailureClass, Session
 from amiscen.sep import constants as c
-from amiscen.sep.ids import registration_pin
+from amiscen.sep.ids import same_pin
 from amiscen.sep.model.common import Resource
 from amiscen.sep.model.device import (
     DeviceCapability,
@@ -30,14 +31,18 @@ PAGE = 50
 
 class RequestFailed(Exception):
     """The gateway did not give what the protocol needs: a failed exchange (kept for classification and
-    Retry-After), or, with no exchange, an answer that lacks something (a link): a protocol failure."""
+    Retry-After), or, with no exchange, an answer that lacks something (a link): a protocol failure, unless
+    ``failure`` names another class (a Registration PIN the meter refuses)."""
 
-    def __init__(self, exchange: Exchange | None, message: str) -> None:
+    def __init__(self, exchange: Exchange | None, message: str, failure: FailureClass | None = None) -> None:
         super().__init__(message)
         self.exchange = exchange
+        self._failure = failure
 
     @property
     def failure(self) -> str:
+        if self._failure is not None:
+            return self._failure
         return (self.exchange.failure if self.exchange is not None else None) or "protocol"
 
     @property
@@ -52,6 +57,8 @@ class Identity:
     sfdi: int
     pen: int
     device_category: int
+    pin: int  # the registration PIN on the meter's label
+    pin_policy: str = "warn"  # verify / warn / off: what a PIN the server issued otherwise means
 
 
 @dataclass
@@ -67,8 +74,8 @@ class Discovered:
     log_events: str | None = None
     flow_requests: str | None = None
     flow_responses: str | None = None
-    dr_programs: str | None = None
-    der_programs: str | None = None
+    dr_programs: list[str] = field(default_factory=list)  # from DeviceCapability and every FunctionSetAssignments
+    der_programs: list[str] = field(default_factory=list)
     mirror_list: str | None = None
     mirror: str | None = None
     post_rate: int | None = None
@@ -89,6 +96,7 @@ class MeterClient:
         self.dcap_path = dcap_path
         self.links = Discovered()
         self.time_offset = 0.0  # server time minus our clock
+        self.notes: list[str] = []  # warnings for the meter to report (a PIN that differs under pin_policy warn)
 
     # -- requests --------------------------------------------------------------------------------------
     def exchange(self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None) -> Exchange:
@@ -129,9 +137,18 @@ class MeterClient:
 
     # -- discovery and registration ------------------------------------------------------------------
     def refresh(self) -> int:
-        """Re-read DeviceCapability (at its pollRate): links and rates the server changed take effect."""
-        dcap = self.get(self.dcap_path, DeviceCapability)
-        self._take(dcap)
+        """Re-read DeviceCapability, the EndDevice and its FunctionSetAssignments (at the DeviceCapability's
+        pollRate): links and rates the server changed take effect, and a program list reachable only through an
+        FSA stays known. On a failure the links found before are kept."""
+        before = copy.deepcopy(self.links)
+        try:
+            self._take(self.get(self.dcap_path, DeviceCapability))
+            if self.links.end_device:
+                self._read_end_device(self.links.end_device)
+                self._function_sets()
+        except RequestFailed:
+            self.links = before
+            raise
         return self.links.dcap_poll
 
     def _take(self, dcap: DeviceCapability) -> None:
@@ -139,8 +156,8 @@ class MeterClient:
         links.dcap_poll = dcap.pollRate or c.DEFAULT_POLL_RATE
         links.time = dcap.TimeLink.href if dcap.TimeLink else None
         links.mirror_list = dcap.MirrorUsagePointListLink.href if dcap.MirrorUsagePointListLink else None
-        links.dr_programs = dcap.DemandResponseProgramListLink.href if dcap.DemandResponseProgramListLink else None
-        links.der_programs = dcap.DERProgramListLink.href if dcap.DERProgramListLink else None
+        links.dr_programs = [dcap.DemandResponseProgramListLink.href] if dcap.DemandResponseProgramListLink else []
+        links.der_programs = [dcap.DERProgramListLink.href] if dcap.DERProgramListLink else []
 
     def discover(self, now: float) -> None:
         dcap = self.get(self.dcap_path, DeviceCapability)
@@ -154,7 +171,8 @@ class MeterClient:
         self._function_sets()
 
     def sync_time(self, now: float) -> Time:
-        assert self.links.time is not None
+        if self.links.time is None:
+            raise RequestFailed(None, "the gateway offers no TimeLink")
         tm = self.get(self.links.time, Time)
         self.time_offset = tm.currentTime - now
         self.links.time_poll = tm.pollRate or c.DEFAULT_POLL_RATE
@@ -170,46 +188,68 @@ class MeterClient:
             href = mine[0].href
         else:
             device = messages.end_device(self.id.lfdi, self.id.sfdi, self.id.device_category)
-            x = self.post(edev_list, device)
-            href = x.headers.get("Location") or ""
+            x = self.exchange("POST", edev_list, render_bytes(device))
+            if x.status == 409:  # already registered (envoy): find it again rather than fail
+                href = self._registered(edev_list, x)
+            elif not x.ok:
+                raise RequestFailed(x, f"POST {edev_list}: {x.detail or x.status}")
+            else:
+                href = x.header("Location") or ""
             if not href:
                 raise RequestFailed(x, f"POST {edev_list} returned no Location for the new EndDevice")
+        self._read_end_device(href)
+        self._check_registration()
+
+    def _registered(self, edev_list: str, refused: Exchange) -> str:
+        """The href of this meter's EndDevice after a 409 to its POST: the list, or the Location if given."""
+        for d in self.get_list(edev_list, EndDeviceList, "EndDevice"):
+            if (d.sFDI == self.id.sfdi or (d.lFDI or "").upper() == self.id.lfdi) and d.href:
+                return str(d.href)
+        return refused.header("Location") or ""
+
+    def _read_end_device(self, href: str) -> None:
         device = self.get(href, EndDevice)
-        self.links.end_device = href
-        self.links.registration = device.RegistrationLink.href if device.RegistrationLink else None
-        self.links.der_list = device.DERListLink.href if device.DERListLink else None
-        self.links.log_events = device.LogEventListLink.href if device.LogEventListLink else None
-        self.links.flow_requests = (
+        links = self.links
+        links.end_device = href
+        links.registration = device.RegistrationLink.href if device.RegistrationLink else None
+        links.der_list = device.DERListLink.href if device.DERListLink else None
+        links.log_events = device.LogEventListLink.href if device.LogEventListLink else None
+        links.flow_requests = (
             device.FlowReservationRequestListLink.href if device.FlowReservationRequestListLink else None
         )
-        self.links.flow_responses = (
+        links.flow_responses = (
             device.FlowReservationResponseListLink.href if device.FlowReservationResponseListLink else None
         )
-        self.links.post_rate = device.postRate
-        self.links.extra["fsa"] = (
+        links.post_rate = device.postRate
+        links.extra["fsa"] = (
             device.FunctionSetAssignmentsListLink.href if device.FunctionSetAssignmentsListLink else None
         )
-        if self.links.registration:
-            registration = self.get(self.links.registration, Registration)
-            expected = registration_pin(self.id.meter_id)
-            if registration.pIN != expected:
-                raise RequestFailed(
-                    None,
-                    f"Registration PIN {registration.pIN} is not this meter's PIN "
-                    f"({expected}): refusing to trust this server",
-                )
+        links.extra["connection_point"] = device.ConnectionPointLink.href if device.ConnectionPointLink else None
+
+    def _check_registration(self) -> None:
+        """The server's Registration pIN against the meter's label, as the scenario's pin_policy says."""
+        if not self.links.registration or self.id.pin_policy == "off":
+            return
+        registration = self.get(self.links.registration, Registration)
+        if same_pin(registration.pIN, self.id.pin):
+            return
+        message = f"the server's Registration pIN {registration.pIN:06d} is not this meter's PIN {self.id.pin:06d}"
+        if self.id.pin_policy == "verify":
+            raise RequestFailed(None, message + ": refusing to trust this server (pin_policy verify)", "registration")
+        self.notes.append(message + " (pin_policy warn: going on)")
 
     def _function_sets(self) -> None:
         fsa_link = self.links.extra.get("fsa")
         if not fsa_link:
             return
+        links = self.links
         for fsa in self.get_list(fsa_link, FunctionSetAssignmentsList, "FunctionSetAssignments"):
-            if fsa.DemandResponseProgramListLink:
-                self.links.dr_programs = fsa.DemandResponseProgramListLink.href
-            if fsa.DERProgramListLink:
-                self.links.der_programs = fsa.DERProgramListLink.href
+            if fsa.DemandResponseProgramListLink and fsa.DemandResponseProgramListLink.href not in links.dr_programs:
+                links.dr_programs.append(fsa.DemandResponseProgramListLink.href)
+            if fsa.DERProgramListLink and fsa.DERProgramListLink.href not in links.der_programs:
+                links.der_programs.append(fsa.DERProgramListLink.href)
             if fsa.TimeLink:
-                self.links.time = fsa.TimeLink.href
+                links.time = fsa.TimeLink.href
 
     # -- metering ------------------------------------------------------------------------------------
     def ensure_mirror(self, quantities: list[Quantity], post_rate: int, role_flags: int) -> str:
@@ -222,7 +262,7 @@ class MeterClient:
             self.id.pen, self.id.meter_id, self.id.lfdi, quantities, post_rate, role_flags
         )
         x = self.post(self.links.mirror_list, mup)
-        location = x.headers.get("Location")
+        location = x.header("Location")
         if not location:
             raise RequestFailed(x, f"POST {self.links.mirror_list} returned no Location")
         self.links.mirror = location

@@ -25,6 +25,10 @@ from amiscen.runner.events import Failed, Progress, RunEvent
 from amiscen.runner.meter import Meter, Task
 
 DRAIN_TASKS = {"flush", "tick", "post"}
+# tasks that reschedule themselves: after an internal error one is tried again a minute later, so one surprise
+# never ends a meter's polling or posting for the rest of the run
+RECURRING = {"connect", "post", "poll_dr", "poll_der", "poll_time", "poll_dcap", "poll_flow"}
+INTERNAL_RETRY_S = 60.0
 
 # how late a task started, in simulated seconds: the bins of the lateness histograms
 LATENESS_EDGES = (0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0, 30.0, 60.0, float("inf"))
@@ -130,8 +134,11 @@ class Fleet:
                     self.emit(Progress(t, t))
             try:
                 follow += meter.run(task, t)
-            except Exception as exc:  # a bug or a surprise in one meter must not stop the fleet
-                self.emit(Failed(meter.id, t, task, "protocol", f"{type(exc).__name__}: {exc}", False))
+            except Exception as exc:  # a bug in amiscen must not stop the fleet, nor end a meter's periodic work
+                again = task.split(":")[0] in RECURRING
+                self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
+                if again:
+                    follow.append((t + INTERNAL_RETRY_S, task))
         return follow, late
 
     def _take(self, index: int, outcome: tuple[list[Task], list[tuple[str, float]]], draining: bool) -> None:

@@ -98,7 +98,8 @@ def _modes(meter: MeterSpec) -> int:
     return int(modes)
 
 
-def der_capability(meter: MeterSpec) -> DERCapability:
+def der_capability(meter: MeterSpec, doe_modes: int = 0) -> DERCapability:
+    """What the DER can do; ``doe_modes``: the CSIP-AUS envelope limits it supports (0: no csipaus element)."""
     battery = meter.battery
     return DERCapability(
         modesSupported=_modes(meter),
@@ -107,10 +108,11 @@ def der_capability(meter: MeterSpec) -> DERCapability:
         rtgMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         rtgMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         rtgMaxWh=WattHour.of_wh(battery.kwh * 1000) if battery else None,
+        doeModesSupported=doe_modes or None,
     )
 
 
-def der_settings(meter: MeterSpec, now: int) -> DERSettings:
+def der_settings(meter: MeterSpec, now: int, doe_modes: int = 0) -> DERSettings:
     battery = meter.battery
     return DERSettings(
         setGradW=1000,
@@ -120,6 +122,7 @@ def der_settings(meter: MeterSpec, now: int) -> DERSettings:
         setMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         setMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         setMaxWh=WattHour.of_wh(battery.kwh * 1000) if battery else None,
+        doeModesEnabled=doe_modes or None,
     )
 
 

@@ -17,11 +17,19 @@ from amiscen.runner.participation import Due, Participation
 from amiscen.runner.physics import Baseline, MeterPhysics
 from amiscen.runner.quantities import Quantity
 from amiscen.runner.transport import RetrySchedule
-from amiscen.sep import constants as c
+from amiscen.sep.ids import connection_point_id
 from amiscen.sep.model.common import Resource
 from amiscen.sep.model.der import DERList
-from amiscen.sep.model.events import DemandResponseProgramList, DERControlList, DERProgramList, EndDeviceControlList
+from amiscen.sep.model.device import ConnectionPoint
+from amiscen.sep.model.events import (
+    DefaultDERControl,
+    DemandResponseProgramList,
+    DERControlList,
+    DERProgramList,
+    EndDeviceControlList,
+)
 from amiscen.sep.model.misc import FlowReservationResponseList
+from amiscen.sep.profile import PROFILES, Profile
 from amiscen.sep.render import render_bytes
 
 NEVER = 1e300
@@ -40,6 +48,7 @@ class MeterConfig:
     time_sync: bool = True
     flow_poll: int = 300
     ramp_up: int | None = None  # seconds over which meters boot; None: one post period
+    profile: Profile = PROFILES["sep2018"]
 
 
 @dataclass
@@ -71,11 +80,12 @@ class Meter:
     flow_seen: set[str] = field(default_factory=set)
     connected: bool = False
     connect_attempts: int = 0
+    polling: set[str] = field(default_factory=set)  # the poll tasks scheduled now (poll_dr, poll_der)
 
     def __post_init__(self) -> None:
         self.physics = MeterPhysics(self.plan, self.site)
         self.id = self.plan.meter.id
-        self.role_flags = int(c.ROLE_REVENUE_PREMISES)
+        self.role_flags = self.config.profile.site_role_flags
 
     # -- scheduling ----------------------------------------------------------------------------------
     def first_tasks(self, start: float) -> list[Task]:
@@ -146,18 +156,40 @@ class Meter:
             self._failed(now, "connect", exc)
             return [(now + delay, "connect")]
         self.connected = True
+        self._notes(now)
         self.emit(Connected(self.id, now, self.client.links.mirror or ""))
+        self._connection_point(now)
         if self.plan.meter.is_prosumer and self.config.der:
             self._setup_der(now)
-        tasks: list[Task] = self._later_flush(now)
-        if self.config.demand_response and self.client.links.dr_programs:
-            tasks.append((now, "poll_dr"))
-        if self.config.der and self.client.links.der_programs and self.plan.meter.is_prosumer:
-            tasks.append((now, "poll_der"))
+        tasks: list[Task] = self._later_flush(now) + self._start_polls(now)
         if self.config.time_sync and self.client.links.time:
             tasks.append((now + self.client.links.time_poll, "poll_time"))
         tasks.append((now + self.client.links.dcap_poll, "poll_dcap"))
         return tasks
+
+    def _notes(self, now: float) -> None:
+        for message in self.client.notes:
+            self.emit(Note(self.id, now, message, "warning"))
+        self.client.notes.clear()
+
+    def _start_polls(self, now: float) -> list[Task]:
+        """Poll tasks for program lists the meter now knows of and does not poll yet (links may appear later,
+        at a DeviceCapability or FunctionSetAssignments refresh)."""
+        wanted = {
+            "poll_dr": self.config.demand_response and bool(self.client.links.dr_programs),
+            "poll_der": self.config.der and self.plan.meter.is_prosumer and bool(self.client.links.der_programs),
+        }
+        new = [task for task, want in wanted.items() if want and task not in self.polling]
+        self.polling.update(new)
+        return [(now, task) for task in new]
+
+    def _connection_point(self, now: float) -> None:
+        """CSIP-AUS: tell the server where this device is connected (its NMI), where the profile asks for it."""
+        link = self.client.links.extra.get("connection_point")
+        if link and self.config.profile.connection_point:
+            nmi = self.plan.meter.nmi or connection_point_id(self.id)
+            body = render_bytes(ConnectionPoint(connectionPointId=nmi))
+            self.outbox.add(self.id, "der", link, body, 0, now)
 
     def _post(self, now: float, task: str) -> list[Task]:
         intervals = self.physics.intervals_until(now, self.participation.controls())
@@ -221,35 +253,51 @@ class Meter:
             self.outbox.add(self.id, "response", d.reply_to, render_bytes(response), 0, now)
             self.emit(Responded(self.id, d.event_id, d.kind, d.status, now))
 
-    def _poll(self, now: float, kind: str) -> int:
-        """Poll DR or DER programs and their controls; the poll rate the server asks for."""
+    def _poll(self, now: float, kind: str) -> int | None:
+        """Poll DR or DER programs (every program list discovered) and their controls; the poll rate the server
+        asks for, or None when the meter knows no program list any more."""
         client = self.client
-        link = client.links.dr_programs if kind == "dr" else client.links.der_programs
+        links = list(client.links.dr_programs if kind == "dr" else client.links.der_programs)
+        if not links:
+            return None
         programs_cls: type[DemandResponseProgramList] | type[DERProgramList] = (
             DemandResponseProgramList if kind == "dr" else DERProgramList
         )
         list_attr = "DemandResponseProgram" if kind == "dr" else "DERProgram"
         rate = self.config.dr_poll if kind == "dr" else self.config.der_poll
-        assert link is not None
         pages: list[Any] = []
-        programs = client.get_list(link, programs_cls, list_attr, pages)
-        rate = (pages[0].pollRate if pages else None) or rate
-        items = []
+        programs = [p for link in links for p in client.get_list(link, programs_cls, list_attr, pages)]
+        rate = next((page.pollRate for page in pages if page.pollRate), None) or rate
+        items: dict[str, tuple[Any, int]] = {}
         for program in programs:
-            controls_link = program.EndDeviceControlListLink if kind == "dr" else program.DERControlListLink
-            if controls_link is None:
-                continue
             if kind == "dr":
-                items += [
-                    (x, program.primacy)
-                    for x in client.get_list(controls_link.href, EndDeviceControlList, "EndDeviceControl")
-                ]
-            else:
-                items += [
-                    (x, program.primacy) for x in client.get_list(controls_link.href, DERControlList, "DERControl")
-                ]
-        self._respond(now, self.participation.update(kind, items, now))  # type: ignore[arg-type]
+                if program.EndDeviceControlListLink is not None:
+                    for x in client.get_list(
+                        program.EndDeviceControlListLink.href, EndDeviceControlList, "EndDeviceControl"
+                    ):
+                        items.setdefault(x.mRID, (x, program.primacy))
+                continue
+            for link in (program.DERControlListLink, program.ActiveDERControlListLink):
+                if link is not None:
+                    for x in client.get_list(link.href, DERControlList, "DERControl"):
+                        items.setdefault(x.mRID, (x, program.primacy))
+        if kind == "der":
+            self.participation.take_default(self._default_control(programs))
+        self._respond(now, self.participation.update(kind, list(items.values()), now))  # type: ignore[arg-type]
         return int(rate)
+
+    def _default_control(self, programs: list[Any]) -> DefaultDERControl | None:
+        """The DefaultDERControl of the program with the best (lowest) primacy that has one; a 404 is none."""
+        for program in sorted(programs, key=lambda p: p.primacy):
+            if program.DefaultDERControlLink is None:
+                continue
+            try:
+                return self.client.get(program.DefaultDERControlLink.href, DefaultDERControl)
+            except RequestFailed as exc:
+                if exc.exchange is not None and exc.exchange.status == 404:
+                    continue
+                raise
+        return None
 
     def _setup_der(self, now: float) -> None:
         """Find this meter's DER and PUT its capability, settings, availability and status (queued, so an
@@ -277,7 +325,11 @@ class Meter:
             if getattr(der, attr) is not None
         }
         meter, t = self.plan.meter, self.device_time(now)
-        for kind, resource in (("cap", messages.der_capability(meter)), ("set", messages.der_settings(meter, t))):
+        doe = self.config.profile.doe_modes
+        for kind, resource in (
+            ("cap", messages.der_capability(meter, doe)),
+            ("set", messages.der_settings(meter, t, doe)),
+        ):
             if kind in self.der_links:
                 self.outbox.add(self.id, "der", self.der_links[kind], render_bytes(resource), 0, now)
         self._der_state(now)
@@ -310,11 +362,15 @@ class Meter:
         return tasks
 
     def _poll_task(self, now: float, kind: str, task: str) -> list[Task]:
+        rate: int | None
         try:
             rate = self._poll(now, kind)
         except RequestFailed as exc:
             self._failed(now, f"poll {kind}", exc)
             rate = self.config.dr_poll if kind == "dr" else self.config.der_poll
+        if rate is None:  # the server took the program list away: a DeviceCapability refresh may bring it back
+            self.polling.discard(task)
+            return self._flush(now, task)
         tasks: list[Task] = [(now + rate, task), *self._flush(now, task)]
         nxt = self.participation.next_transition(now)
         if nxt is not None:
@@ -337,8 +393,9 @@ class Meter:
             rate = self.client.refresh()
         except RequestFailed as exc:
             self._failed(now, "dcap", exc)
-            rate = self.client.links.dcap_poll
-        return [(now + rate, "poll_dcap")]
+            return [(now + self.client.links.dcap_poll, "poll_dcap")]
+        self._notes(now)
+        return [(now + rate, "poll_dcap"), *self._start_polls(now)]
 
     def _poll_flow(self, now: float, task: str) -> list[Task]:
         """Read this meter's FlowReservationResponses and record what was granted."""

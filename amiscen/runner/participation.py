@@ -1,16 +1,21 @@
 """How a meter takes part in utility events: which controls apply, when they start and end on this meter's
 clock (randomisation), opt-outs, and the Responses it owes (received -> started -> completed, or cancelled,
-superseded, opted out, expired)."""
+superseded, opted out, expired, not applicable).
+
+A meter never claims a control it did not apply: a control of which it can apply nothing is answered 252 (not
+applicable) and left alone; one that vanishes from the server's lists before its end is taken as cancelled."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from amiscen.compile.rng import stream
 from amiscen.runner.physics import Control
 from amiscen.sep.constants import EventStatusCode, ResponseRequired, ResponseStatus, UnitType
-from amiscen.sep.model.events import DERControl, EndDeviceControl
+from amiscen.sep.model.common import ActivePower
+from amiscen.sep.model.events import DefaultDERControl, DERControl, DERControlBase, EndDeviceControl
 
 Kind = Literal["dr", "der"]
 
@@ -50,13 +55,31 @@ class Due:
     kind: Kind
 
 
+FOREVER = 2**62
+
+
+def _watts(p: ActivePower | None) -> float | None:
+    return None if p is None else p.watts
+
+
 class Participation:
-    def __init__(self, meter_id: str, seed: int, policies: dict[str, Policy], battery_kw: float) -> None:
+    def __init__(
+        self,
+        meter_id: str,
+        seed: int,
+        policies: dict[str, Policy],
+        battery_kw: float,
+        pv: bool = False,
+        doe: bool = False,
+    ) -> None:
         self.meter_id = meter_id
         self.seed = seed
         self.policies = policies
         self.battery_w = battery_kw * 1000
+        self.pv = pv  # has PV to curtail or disconnect
+        self.doe = doe  # understands CSIP-AUS dynamic operating envelopes (the profile says)
         self.known: dict[str, Known] = {}
+        self.default: Control | None = None  # from the DefaultDERControl, while no DER control is active
 
     def _offset(self, event_id: str, spread: int | None) -> int:
         if not spread:
@@ -72,19 +95,42 @@ class Participation:
             if item.Offset is not None and item.Offset.loadAdjustmentPercentageOffset is not None:
                 return Control(start, end, reduce_share=item.Offset.loadAdjustmentPercentageOffset / 10000)
             return Control(start, end)
-        base = item.DERControlBase
+        return self._der(item.DERControlBase, start, end) or Control(start, end)
+
+    def _der(self, base: DERControlBase, start: int, end: int, default: bool = False) -> Control | None:
+        """What this meter can apply of a DERControlBase; None when nothing (it has no battery for opModFixedW,
+        or does not speak CSIP-AUS for a csipaus limit, ...)."""
+        der = self.pv or bool(self.battery_w)
         battery = None
-        if base.opModFixedW is not None:
+        if self.battery_w and base.opModFixedW is not None:
             battery = base.opModFixedW / 10000 * self.battery_w
-        elif base.opModTargetW is not None:
+        elif self.battery_w and base.opModTargetW is not None:
             battery = base.opModTargetW.watts
-        return Control(
+        connect = base.opModConnect if base.opModConnect is not None else base.opModEnergize
+        if base.opModConnect is False or base.opModEnergize is False:
+            connect = False
+        control = Control(
             start,
             end,
-            pv_limit_share=None if base.opModMaxLimW is None else base.opModMaxLimW / 10000,
-            pv_connected=base.opModConnect,
-            battery_w=battery if self.battery_w else None,
+            pv_limit_share=None if base.opModMaxLimW is None or not self.pv else base.opModMaxLimW / 10000,
+            pv_connected=connect if der else None,
+            battery_w=battery,
+            export_limit_w=_watts(base.opModExpLimW) if self.doe else None,
+            import_limit_w=_watts(base.opModImpLimW) if self.doe else None,
+            generation_limit_w=_watts(base.opModGenLimW) if self.doe and der else None,
+            load_limit_w=_watts(base.opModLoadLimW) if self.doe and self.battery_w else None,
+            default=default,
         )
+        return control if control.is_der else None
+
+    def take_default(self, default: DefaultDERControl | None) -> None:
+        """The DefaultDERControl of the program in force (None: there is none)."""
+        self.default = None if default is None else self._der(default.DERControlBase, 0, FOREVER, default=True)
+
+    def _applicable(self, item: EndDeviceControl | DERControl) -> bool:
+        if isinstance(item, EndDeviceControl):
+            return item.TargetReduction is not None or item.Offset is not None
+        return self._der(item.DERControlBase, 0, 1) is not None
 
     def update(self, kind: Kind, items: list[tuple[EndDeviceControl | DERControl, int]], now: float) -> list[Due]:
         """Take the controls a poll returned (each with its program's primacy); the Responses now owed."""
@@ -119,9 +165,9 @@ class Participation:
                     due += self._post(k, ResponseStatus.EXPIRED)
                     continue
                 due += self._post(k, ResponseStatus.EVENT_RECEIVED)
-                if isinstance(item, EndDeviceControl) and item.TargetReduction is None and item.Offset is None:
-                    k.opted_out = True  # nothing this meter can do: no reduction it understands
-                    due += self._post(k, ResponseStatus.INVALID)
+                if not self._applicable(item):
+                    k.opted_out = True  # nothing this meter can do: never claim it started or completed
+                    due += self._post(k, ResponseStatus.NOT_APPLICABLE)
                     continue
                 share = self.policies.get(event_id, Policy()).opt_out_share
                 draw = stream(self.seed, "meter", self.meter_id, "opt-out", event_id).random()
@@ -131,12 +177,32 @@ class Participation:
             k.status = item.EventStatus.currentStatus
             if k.status in (EventStatusCode.CANCELLED, EventStatusCode.CANCELLED_WITH_RANDOMIZATION):
                 due += self._post(k, ResponseStatus.EVENT_CANCELLED)
-                k.end = min(k.end, int(now))
-                k.control = Control(k.start, k.end)
+                self._stop(k, now)
             elif k.status == EventStatusCode.SUPERSEDED:
                 due += self._post(k, ResponseStatus.EVENT_SUPERSEDED)
-                k.control = Control(k.start, k.start)
+                self._stop(k, now)
+        for k in self.known.values():
+            if (
+                k.kind == kind
+                and k.mrid not in seen
+                and now < k.end
+                and not k.opted_out
+                and k.status
+                in (
+                    EventStatusCode.SCHEDULED,
+                    EventStatusCode.ACTIVE,
+                )
+            ):  # gone from the server before its end: the utility withdrew it
+                k.status = int(EventStatusCode.CANCELLED)
+                due += self._post(k, ResponseStatus.EVENT_CANCELLED)
+                self._stop(k, now)
         return due + self.tick(now)
+
+    def _stop(self, k: Known, now: float) -> None:
+        """End a control now (cancelled, superseded, withdrawn): it stays in force for the time it already was,
+        readings of intervals not yet posted included, and never after."""
+        k.end = max(min(k.end, int(now)), k.start)
+        k.control = dataclasses.replace(k.control, end=k.end)
 
     def tick(self, now: float) -> list[Due]:
         """Responses owed because time passed: started at the effective start, completed at the end."""
@@ -175,7 +241,8 @@ class Participation:
         for k in der:
             if not any(w.start < k.end and k.start < w.end for w in winners):
                 winners.append(k)
-        return [k.control for k in chosen if k.kind == "dr"] + [k.control for k in winners]
+        default = [] if self.default is None else [self.default]
+        return [k.control for k in chosen if k.kind == "dr"] + [k.control for k in winners] + default
 
     def next_transition(self, now: float) -> int | None:
         times = [t for k in self.known.values() for t in (k.start, k.end) if t > now]

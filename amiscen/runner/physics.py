@@ -1,8 +1,11 @@
 """A meter's physics at run time: the compiled baseline plus the controls the head-end has sent.
 
 Demand response sheds load (air-conditioning setpoints, lighting: a share by building type) and, where there is
-a battery, discharges it to cover the rest; DER controls curtail or disconnect PV and steer the battery. With no
-control active the result equals the compiled plan exactly.
+a battery, discharges it to cover the rest; DER controls curtail or disconnect PV and steer the battery; a
+dynamic operating envelope (CSIP-AUS) limits export and import at the connection point (met by steering the
+battery first, then curtailing PV or shedding load) and the DER's generation and charging. A default control
+(DefaultDERControl) applies whenever no DER control is active. With no control the result equals the compiled
+plan exactly.
 """
 
 from __future__ import annotations
@@ -39,9 +42,91 @@ class Control:
     pv_limit_share: float | None = None  # DER: PV output at most this share of rating
     pv_connected: bool | None = None  # DER: connect / disconnect
     battery_w: float | None = None  # DER: hold the battery at this power (+ discharge)
+    export_limit_w: float | None = None  # DOE: most export at the connection point
+    import_limit_w: float | None = None  # DOE: most import at the connection point
+    generation_limit_w: float | None = None  # DOE: most the DER generates (PV plus battery discharge)
+    load_limit_w: float | None = None  # DOE: most the DER consumes (battery charge)
+    default: bool = False  # a DefaultDERControl: in force only while no DER control is
 
     def covers(self, t: int) -> bool:
         return self.start <= t < self.end
+
+    @property
+    def is_der(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.pv_limit_share,
+                self.pv_connected,
+                self.battery_w,
+                self.export_limit_w,
+                self.import_limit_w,
+                self.generation_limit_w,
+                self.load_limit_w,
+            )
+        )
+
+
+def _least(values: list[float | None]) -> float | None:
+    given = [v for v in values if v is not None]
+    return max(0.0, min(given)) if given else None
+
+
+def in_force(controls: list[Control], t: int) -> list[Control]:
+    """The controls in force at ``t``: those covering it, and the defaults when no DER control does."""
+    active = [c for c in controls if not c.default and c.covers(t)]
+    if not any(c.is_der for c in active):
+        active += [c for c in controls if c.default and c.covers(t)]
+    return active
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The dynamic operating envelope in force (the tightest of each limit), applied in the order a site
+    controller would: generation cap, battery steered within charge/discharge limits, then PV curtailed or load
+    shed for what the battery could not absorb."""
+
+    export_w: float | None = None
+    import_w: float | None = None
+    generation_w: float | None = None
+    load_w: float | None = None
+
+    @classmethod
+    def of(cls, active: list[Control]) -> Envelope:
+        return cls(
+            _least([c.export_limit_w for c in active]),
+            _least([c.import_limit_w for c in active]),
+            _least([c.generation_limit_w for c in active]),
+            _least([c.load_limit_w for c in active]),
+        )
+
+    def generation(self, pv: float) -> float:
+        return pv if self.generation_w is None else min(pv, self.generation_w)
+
+    def battery(self, request: float, load: float, pv: float, limits: tuple[float, float]) -> float:
+        """The battery power to run at (+ discharge), within the envelope and what the battery can do."""
+        most_discharge, most_charge = limits
+        if self.load_w is not None:
+            most_charge = min(most_charge, self.load_w)
+        if self.generation_w is not None:
+            most_discharge = min(most_discharge, max(self.generation_w - pv, 0.0))
+        if self.export_w is not None:  # export = pv + battery - load: charge (or discharge less) to stay within
+            request = min(request, load - pv + self.export_w)
+        if self.import_w is not None:  # import = load - pv - battery: discharge (or charge less) to stay within
+            request = max(request, load - pv - self.import_w)
+        return max(-most_charge, min(request, most_discharge))
+
+    def export(self, pv: float, load: float, battery_w: float) -> float:
+        """PV after curtailment so that export stays within the limit."""
+        if self.export_w is None:
+            return pv
+        return max(0.0, min(pv, load - battery_w + self.export_w))
+
+    def import_excess(self, load: float, pv: float, battery_w: float, sheddable: float) -> float:
+        """Load to shed (at most ``sheddable``) so that import stays within the limit."""
+        if self.import_w is None:
+            return 0.0
+        return max(0.0, min(load - pv - battery_w - self.import_w, max(sheddable, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -124,7 +209,7 @@ class MeterPhysics:
         load = float(regs.load_w[i])
         pv = float(regs.pv_w[i])
         baseline_net = load - pv - float(regs.battery_w[i])
-        active = [c for c in controls if c.covers(start)]
+        active = in_force(controls, start)
         shed_target = 0.0
         for c in active:
             if c.reduce_w is not None:
@@ -137,6 +222,8 @@ class MeterPhysics:
                 pv = 0.0
         shed = min(shed_target, load * self.curtailable)
         load -= shed
+        envelope = Envelope.of(active)
+        pv = envelope.generation(pv)
         battery_w = 0.0
         stored = None
         if self.battery is not None and not active and not self.diverged:
@@ -148,12 +235,18 @@ class MeterPhysics:
             self.diverged = True  # from here on the battery's state is this run's own
             fixed = next((c.battery_w for c in active if c.battery_w is not None), None)
             if fixed is not None:
-                battery_w = self.battery.apply(fixed)
+                request = fixed
             elif shed_target > shed:  # DR: the battery covers what the building could not shed
-                battery_w = self.battery.apply(min(max(load - pv, 0.0), shed_target - shed))
+                request = min(max(load - pv, 0.0), shed_target - shed)
             else:
-                battery_w = self.battery.dispatch(load, pv, float(self.local_hours[i]), not bool(self.weekend[i]))
+                request = self.battery.choose(load, pv, float(self.local_hours[i]), not bool(self.weekend[i]))
+            if any(c.pv_connected is False for c in active):
+                request = 0.0  # the DER is disconnected: the battery's inverter too
+            battery_w = self.battery.apply(envelope.battery(request, load, pv, self.battery.limits()))
             stored = self.battery.state.soc * self.battery.capacity_wh
+        pv = envelope.export(pv, load, battery_w)  # what the battery could not soak up is curtailed
+        extra_shed = envelope.import_excess(load, pv, battery_w, load * self.curtailable - shed)
+        load -= extra_shed
         net = load - pv - battery_w
         hours = self.step / 3600
         imp, exp = max(net, 0.0) * hours, max(-net, 0.0) * hours

@@ -21,7 +21,9 @@ from requests.adapters import HTTPAdapter
 
 from amiscen.sep.constants import MEDIA_TYPE
 
-FailureClass = Literal["tls", "connect", "timeout", "http_4xx", "http_5xx", "http_429", "protocol"]
+FailureClass = Literal[
+    "tls", "connect", "timeout", "http_4xx", "http_5xx", "http_429", "protocol", "registration", "internal"
+]
 
 FIXES: dict[str, str] = {
     "tls": "certificate or cipher rejected: run `amiscen certs list`, check the gateway trusts certs/ca.pem and "
@@ -31,7 +33,11 @@ FIXES: dict[str, str] = {
     "http_4xx": "the gateway refused the request: see its <Error> body in ieee2030_5.log",
     "http_5xx": "the gateway failed: see its logs; amiscen retries with backoff",
     "http_429": "the gateway asks to slow down: amiscen honours Retry-After",
-    "protocol": "the gateway's answer is not valid 2030.5: see ieee2030_5.log",
+    "protocol": "the gateway's answer is not valid 2030.5 or lacks what the protocol needs (a link, a Location): "
+    "see ieee2030_5.log",
+    "registration": "the server's Registration pIN is not the meter's: set gateway.registration.pin (or the meter's "
+    "pin) to what the head-end issued, or gateway.registration.pin_policy: warn",
+    "internal": "amiscen itself failed (a bug, not the gateway): please report it with ami_simulator.log",
 }
 
 
@@ -51,7 +57,8 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Exchange:
-    """One HTTP exchange as it happened: for logs, the record, and the caller."""
+    """One HTTP exchange as it happened: for logs, the record, and the caller. Header names are kept in lower
+    case: they are case-insensitive (RFC 9110 section 5.1), and servers differ (uvicorn sends ``location``)."""
 
     method: str
     url: str
@@ -63,6 +70,14 @@ class Exchange:
     failure: FailureClass | None = None
     detail: str = ""
     retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        if any(not k.islower() for k in self.headers):
+            object.__setattr__(self, "headers", {k.lower(): v for k, v in self.headers.items()})
+
+    def header(self, name: str) -> str | None:
+        """A response header by name, whatever its case on the wire."""
+        return self.headers.get(name.lower())
 
     @property
     def ok(self) -> bool:

@@ -89,7 +89,25 @@ class Connect(Model):
     connected: bool = Field(description="false disconnects the DER for the event.")
 
 
-DerControlKind = Annotated[Curtail | FixedW | TargetW | Connect, Field(discriminator="type")]
+class Envelope(Model):
+    """A dynamic operating envelope (CSIP-AUS csipaus:opModExpLimW, opModImpLimW, opModGenLimW, opModLoadLimW):
+    limits at the connection point (export, import) and on the DER (generation, load). Meters apply it under
+    gateway.profile csip-aus; others answer 252 (not applicable)."""
+
+    type: Literal["envelope"] = Field(description="Kind of control.")
+    export_kw: float | None = Field(None, ge=0, le=1_000_000, description="Most export at the connection point, kW.")
+    import_kw: float | None = Field(None, ge=0, le=1_000_000, description="Most import at the connection point, kW.")
+    generation_kw: float | None = Field(None, ge=0, le=1_000_000, description="Most the DER generates, kW.")
+    load_kw: float | None = Field(None, ge=0, le=1_000_000, description="Most the DER consumes (charging), kW.")
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> Envelope:
+        if all(v is None for v in (self.export_kw, self.import_kw, self.generation_kw, self.load_kw)):
+            raise ValueError("give at least one of export_kw, import_kw, generation_kw, load_kw")
+        return self
+
+
+DerControlKind = Annotated[Curtail | FixedW | TargetW | Connect | Envelope, Field(discriminator="type")]
 
 
 class DerControlEvent(_Scheduled):

@@ -119,6 +119,18 @@ class Meter(Model):
     floor_area_m2: float | None = Field(None, gt=0, description="Conditioned floor area served, m2.")
     pv: Pv | None = Field(None, description="Rooftop PV; null for none.")
     battery: Battery | None = Field(None, description="Battery; null for none.")
+    pin: int | None = Field(
+        None,
+        ge=0,
+        le=999_999,
+        description="This meter's registration PIN, as on its label (overrides gateway.registration.pin).",
+    )
+    nmi: str | None = Field(
+        None,
+        pattern=r"^[A-Z0-9]{10,11}$",
+        description="CSIP-AUS: the connection point id (NMI) the meter reports in its ConnectionPoint; absent: "
+        "an 11-character NMI derived from the meter id.",
+    )
 
 
 def pattern_fields(pattern: str) -> set[str]:

@@ -85,6 +85,8 @@ class MeterSpec:
     battery: Battery | None
     building_index: int
     meter_index: int
+    pin: int | None = None  # the registration PIN on its label; None: the fleet's, else amiscen's derived one
+    nmi: str | None = None  # CSIP-AUS connection point id; None: derived from the id
 
     @property
     def is_prosumer(self) -> bool:
@@ -114,6 +116,8 @@ def iter_meters(scenario: Scenario) -> Iterator[MeterSpec]:
                     battery=meter.battery if "battery" in given else building.battery,
                     building_index=b_index,
                     meter_index=m_index,
+                    pin=meter.pin,
+                    nmi=meter.nmi,
                 )
         else:
             for m_index in range(building.count or 0):

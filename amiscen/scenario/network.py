@@ -60,6 +60,23 @@ class RetryPolicy(Model):
     jitter: Duration = Field(timedelta(milliseconds=500), description="Random extra wait, up to this much.")
 
 
+class Registration(Model):
+    """The out-of-band registration PIN (2030.5 Registration.pIN) and how a meter treats the server's."""
+
+    pin: int | None = Field(
+        None,
+        ge=0,
+        le=999_999,
+        description="The PIN the head-end issued for the fleet (one static PIN); a meter's own `pin` overrides it. "
+        "Absent: each meter's amiscen PIN, derived from its id (what the embedded head-end issues).",
+    )
+    pin_policy: Literal["verify", "warn", "off"] = Field(
+        "warn",
+        description="What a meter does when the server's Registration pIN is not its own: verify (refuse the "
+        "server: a 'registration' failure), warn (say so once and go on), off (do not read Registration).",
+    )
+
+
 class Gateway(Model):
     """The 2030.5 head-end to play against; without a url, amiscen's embedded head-end."""
 
@@ -68,6 +85,12 @@ class Gateway(Model):
         description="Base https URL of the head-end (API_GATEWAY_URL), e.g. https://gw.example:8443. "
         "Absent: the embedded head-end on loopback.",
     )
+    profile: Literal["sep2018", "csip", "csip-aus"] = Field(
+        "sep2018",
+        description="The flavour of 2030.5 both ends speak: sep2018 (IEEE 2030.5-2018), csip (SunSpec CSIP, "
+        "California Rule 21) or csip-aus (CSIP-AUS: ConnectionPoint, dynamic operating envelopes).",
+    )
+    registration: Registration = Field(default_factory=Registration, description="Registration PIN handling.")
     tls: Tls = Field(default_factory=Tls, description="TLS settings.")
     timeouts: Timeouts = Field(default_factory=Timeouts, description="Request timeouts.")
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retry policy for transient failures.")

@@ -3,13 +3,18 @@ on loopback is given the defect it looks for."""
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from amiscen.gateway.app import EMULATIONS
 from amiscen.gateway.http import Reply
 from amiscen.probe import ProbeCheck, ProbeTarget, probe
+from amiscen.probe.checks import _why
+from amiscen.runner.quantities import mmr_mrid
+from amiscen.runner.quantities import quantities as all_quantities
 from amiscen.runner.transport import Credentials, TlsSettings
 
 from ..cli.test_validate import amiscen
@@ -113,3 +118,28 @@ def test_nothing_listening_fails_the_handshakes(tmp_path: Path, headend: Running
     verdicts = _verdicts(checks)
     assert verdicts["refuses_client_without_certificate"] == "fail"
     assert "device_capability" not in verdicts
+
+
+def test_a_probe_twice_and_a_run_after_it_against_an_envoy_like_headend(headend: Running) -> None:
+    """issue #14: the probe never re-POSTs what it made before (envoy answers 409 to a duplicate EndDevice) and its
+    mirror's MirrorMeterReading mRIDs are its own (servers keep them unique across mirrors)."""
+    headend.app.config = dataclasses.replace(headend.app.config, quirks=EMULATIONS["envoy"])
+    first = {c.name: c for c in probe(_target(headend, T0))}
+    second = {c.name: c for c in probe(_target(headend, T0))}
+    for checks in (first, second):
+        assert {c.result for n, c in checks.items() if n != "schema_valid"} == {"pass"}, checks
+    assert second["create_end_device"].detail.startswith("exists already at /edev/2 (not POSTed again)")
+    assert second["create_mirror_usage_point"].detail.startswith("exists already at /mup/2")
+    declared = [r["mrid"] for r in headend.app.store.all("SELECT mrid FROM mirror_meter_reading")]
+    assert declared  # the probe's own mRIDs: none of them is one the meter itself declares
+    meter = all_quantities(300, False, False)
+    assert not set(declared) & {mmr_mrid(32473, METERS[0], q.key) for q in meter}
+
+
+def test_a_tls_terminator_refusing_with_400_did_refuse() -> None:
+    page = (
+        "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n<html><head><title>400 No required SSL certificate was "
+        "sent</title></head><body><center><h1>400 Bad Request</h1></center><center>No required SSL certificate "
+        "was sent</center></body></html>"
+    )
+    assert _why(page) == "400 No required SSL certificate was sent"

@@ -19,7 +19,7 @@ def _register(h: Running, meter_id: str) -> str:
     x = h.session(meter_id).send(
         "POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))
     )
-    return x.headers["Location"]
+    return x.header("Location")
 
 
 def test_wrong_content_type_is_415(headend: Running) -> None:
@@ -76,7 +76,7 @@ def _mirror(h: Running, meter_id: str) -> tuple[str, str]:
     )
     x = h.session(meter_id).send("POST", "/mup", render_bytes(mup))
     assert x.status == 201
-    return x.headers["Location"], "CD" * 16
+    return x.header("Location"), "CD" * 16
 
 
 def _four_readings(mmr: str) -> bytes:

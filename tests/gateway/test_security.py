@@ -27,7 +27,7 @@ def _register(h: Running, meter_id: str) -> str:
         "POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))
     )
     assert x.status == 201, x.response_body
-    return x.headers["Location"]
+    return x.header("Location")
 
 
 def _raw_handshake(url: str, context: ssl.SSLContext) -> None:

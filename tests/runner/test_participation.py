@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from amiscen.runner.participation import Participation, Policy
-from amiscen.sep.model.common import DateTimeInterval, EventStatus
-from amiscen.sep.model.events import DERControl, DERControlBase, EndDeviceControl, TargetReduction
+from amiscen.runner.physics import in_force
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus
+from amiscen.sep.model.events import (
+    DefaultDERControl,
+    DERControl,
+    DERControlBase,
+    EndDeviceControl,
+    TargetReduction,
+)
 
 T = 1_000_000
 
@@ -86,13 +93,13 @@ def test_der_overlap_resolved_by_primacy() -> None:
             DERControlBase=DERControlBase(opModMaxLimW=limit),
         )
 
-    p = Participation("M1", 1, {}, 100)
+    p = Participation("M1", 1, {}, 100, pv=True)
     p.update("der", [(derc("BB" * 16, 5000), 2), (derc("CC" * 16, 2000), 1)], T)
     (winner,) = p.controls()
     assert winner.pv_limit_share == 0.2
 
 
-def test_a_control_the_meter_cannot_apply_is_answered_invalid() -> None:
+def test_a_control_the_meter_cannot_apply_is_answered_not_applicable() -> None:
     p = Participation("M1", 1, {}, 0)
     control = EndDeviceControl(
         mRID="DD" * 16,
@@ -104,5 +111,71 @@ def test_a_control_the_meter_cannot_apply_is_answered_invalid() -> None:
         replyTo="/rsps/0/rsp",
         responseRequired=3,
     )
-    assert _statuses(p.update("dr", [(control, 0)], T)) == [1, 253]
+    assert _statuses(p.update("dr", [(control, 0)], T)) == [1, 252]
     assert p.controls() == [] and _statuses(p.tick(T + 700)) == []
+
+
+def _derc(base: DERControlBase, status: int = 0, mrid: str = "EE" * 16) -> DERControl:
+    return DERControl(
+        mRID=mrid,
+        description="DOE1",
+        creationTime=T,
+        EventStatus=EventStatus(status, T),
+        interval=DateTimeInterval(3600, T + 600),
+        DERControlBase=base,
+        replyTo="/rsps/1/rsp",
+        responseRequired=3,
+    )
+
+
+EXPORT_LIMIT = DERControlBase(opModExpLimW=ActivePower(3, 5))
+
+
+def test_a_csipaus_limit_is_not_applicable_to_a_meter_without_the_profile() -> None:
+    """issue #14: a sep2018 meter that cannot apply opModExpLimW answers 252, never 2 or 3."""
+    p = Participation("M1", 1, {}, 50, pv=True, doe=False)
+    assert _statuses(p.update("der", [(_derc(EXPORT_LIMIT), 1)], T)) == [1, 252]
+    assert p.controls() == [] and _statuses(p.tick(T + 700)) == [] and _statuses(p.tick(T + 9000)) == []
+
+
+def test_a_csipaus_limit_is_applied_under_the_profile() -> None:
+    p = Participation("M1", 1, {}, 50, pv=True, doe=True)
+    assert _statuses(p.update("der", [(_derc(EXPORT_LIMIT), 1)], T)) == [1]
+    assert _statuses(p.tick(T + 600)) == [2] and _statuses(p.tick(T + 4200)) == [3]
+    (control,) = p.controls()
+    assert control.export_limit_w == 5000
+
+
+def test_a_fixed_w_control_without_a_battery_is_not_applicable() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True)
+    assert _statuses(p.update("der", [(_derc(DERControlBase(opModFixedW=5000)), 1)], T)) == [1, 252]
+
+
+def test_cancelled_mid_flight_is_answered_cancelled_and_not_applied() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True)
+    base = DERControlBase(opModConnect=False)
+    p.update("der", [(_derc(base), 1)], T)
+    assert _statuses(p.tick(T + 700)) == [2]
+    assert _statuses(p.update("der", [(_derc(base, status=2), 1)], T + 1000)) == [6]
+    (control,) = p.controls()
+    assert control.end == T + 1000 and not control.covers(T + 1000)
+    assert _statuses(p.tick(T + 4200)) == []
+
+
+def test_a_control_gone_from_the_list_before_its_end_is_taken_as_cancelled() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True)
+    p.update("der", [(_derc(DERControlBase(opModConnect=False)), 1)], T)
+    p.tick(T + 700)
+    assert _statuses(p.update("der", [], T + 900)) == [6]
+    assert _statuses(p.tick(T + 4200)) == []
+    assert not any(c.covers(T + 1000) for c in p.controls())
+
+
+def test_the_default_control_applies_only_while_no_control_is_active() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True, doe=True)
+    p.take_default(DefaultDERControl(mRID="FF" * 16, DERControlBase=DERControlBase(opModExpLimW=ActivePower(3, 1))))
+    p.update("der", [(_derc(EXPORT_LIMIT), 1)], T)
+    before = in_force(p.controls(), T)
+    during = in_force(p.controls(), T + 700)
+    assert [c.export_limit_w for c in before] == [1000]
+    assert [c.export_limit_w for c in during] == [5000]

@@ -10,6 +10,7 @@ from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.sep.constants import MEDIA_TYPE
 from amiscen.sep.model.common import Link, Resource
 from amiscen.sep.model.der import DER, DERAvailability, DERCapability, DERList, DERSettings, DERStatus
+from amiscen.sep.model.device import ConnectionPoint
 
 if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
@@ -23,6 +24,7 @@ SINGLETONS: dict[str, type] = {
 
 
 def register(app: Headend) -> None:
+    app.router.add("/edev/{e}/cp", GET=get_connection_point, PUT=put_connection_point)
     app.router.add("/edev/{e}/der", GET=der_list)
     app.router.add("/edev/{e}/der/{d}", GET=der)
     for kind in SINGLETONS:
@@ -74,9 +76,34 @@ def put_singleton(app: Headend, req: Request, body: Resource, e: int, d: int, ki
         raise HttpError(404, f"no DER {d}")
     if not isinstance(body, expected):
         raise HttpError(400, f"expected a {expected.__name__} at {req.path}, got {type(body).__name__}")
+    if app.config.quirks.csipaus_elements and isinstance(body, DERCapability) and body.doeModesSupported is None:
+        raise HttpError(400, "CSIP-AUS: DERCapability needs csipaus:doeModesSupported")  # as envoy answers
+    _store(app, req, e, kind)
+    return Reply(204)
+
+
+def _store(app: Headend, req: Request, e: int, kind: str) -> None:
     app.store.execute(
         "INSERT INTO der_resource(edev_id, kind, body, updated) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(edev_id, kind) DO UPDATE SET body = excluded.body, updated = excluded.updated",
         (e, kind, req.body.decode("utf-8"), app.clock.now()),
     )
+
+
+def get_connection_point(app: Headend, req: Request, e: int) -> Reply:
+    app.own_device(req, e)
+    body = app.store.scalar("SELECT body FROM der_resource WHERE edev_id = ? AND kind = 'cp'", (e,))
+    if body is None:
+        raise HttpError(404, f"no ConnectionPoint at {req.path} yet")
+    return Reply(200, body.encode(), {"Content-Type": MEDIA_TYPE})
+
+
+def put_connection_point(app: Headend, req: Request, body: Resource, e: int) -> Reply:
+    """CSIP-AUS: where the device is connected (its NMI)."""
+    app.own_device(req, e)
+    if not isinstance(body, ConnectionPoint) or not body.connectionPointId:
+        raise HttpError(400, "expected a csipaus:ConnectionPoint with a connectionPointId")
+    if len(body.connectionPointId) > 11:
+        raise HttpError(400, "connectionPointId is an NMI: at most 11 characters")  # envoy's limit
+    _store(app, req, e, "cp")
     return Reply(204)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.sep import constants as c
-from amiscen.sep.ids import mrid, registration_pin
+from amiscen.sep.ids import mrid, pin_with_check_digit, registration_pin
 from amiscen.sep.model.common import Link, ListLink, Resource
 from amiscen.sep.model.device import (
     DeviceCapability,
@@ -51,7 +52,11 @@ def device_capability(app: Headend, req: Request) -> Reply:
             DemandResponseProgramListLink=ListLink(
                 "/dr", _count(app, "SELECT count(*) FROM program WHERE kind='dr'", ())
             ),
-            DERProgramListLink=ListLink("/derp", _count(app, "SELECT count(*) FROM program WHERE kind='der'", ())),
+            DERProgramListLink=(
+                ListLink("/derp", _count(app, "SELECT count(*) FROM program WHERE kind='der'", ()))
+                if app.config.quirks.der_programs_in_dcap
+                else None
+            ),
             ResponseSetListLink=ListLink("/rsps", RESPONSE_SETS),
             TimeLink=Link("/tm"),
             UsagePointListLink=ListLink("/upt", _mirrors(app, req)),
@@ -70,7 +75,7 @@ def _mirrors(app: Headend, req: Request) -> int:
 
 
 def time(app: Headend, req: Request) -> Reply:
-    now = app.now()
+    now = app.now() + app.config.quirks.clock_offset
     return Reply.of(
         Time(
             href="/tm",
@@ -104,6 +109,7 @@ def _end_device(app: Headend, row: Any) -> EndDevice:
         FunctionSetAssignmentsListLink=ListLink(f"/edev/{e}/fsa", 1),
         postRate=row["post_rate"],
         RegistrationLink=Link(f"/edev/{e}/rg"),
+        ConnectionPointLink=Link(f"/edev/{e}/cp") if app.config.quirks.csipaus_elements else None,
     )
 
 
@@ -130,11 +136,14 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
     if body.lFDI is not None and body.lFDI.upper() != req.lfdi:
         raise HttpError(403, f"lFDI {body.lFDI} is not the LFDI of the client certificate ({req.lfdi})")
     existing = app.device_row(req.lfdi)
+    quirks = app.config.quirks
     if existing is None:
         edev = app.store.execute(
-            "INSERT INTO end_device(lfdi, sfdi, meter_id, device_category, changed_time, post_rate, registered_time,"
-            " pin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO end_device(id, lfdi, sfdi, meter_id, device_category, changed_time, post_rate, "
+            "registered_time, pin) VALUES ((SELECT max(coalesce(max(id), 0) + 1, ?) FROM end_device), "
+            "?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                quirks.first_id,
                 req.lfdi,
                 req.sfdi,
                 req.meter_id,
@@ -142,16 +151,30 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
                 body.changedTime,
                 body.postRate or app.config.post_rate,
                 app.now(),
-                registration_pin(req.meter_id),
+                _issued_pin(app, req),
             ),
         )
     else:
         edev = existing["id"]
+        if quirks.duplicate_end_device == 409:
+            raise HttpError(409, f"an EndDevice for LFDI {req.lfdi} exists already")
         app.store.execute(
             "UPDATE end_device SET device_category = ?, changed_time = ? WHERE id = ?",
             (body.deviceCategory, body.changedTime, edev),
         )
     return Reply.created(f"/edev/{edev}")
+
+
+def _issued_pin(app: Headend, req: Request) -> int:
+    """The registration PIN this head-end issues a new device: the scenario's label PIN, or as a quirk says."""
+    quirks = app.config.quirks
+    if quirks.pin is not None:
+        return quirks.pin
+    if quirks.random_pin:  # random to the meter: nothing it could derive from its id
+        return pin_with_check_digit(
+            int.from_bytes(hashlib.sha256(b"random-pin" + req.lfdi.encode()).digest()[:4], "big") % 100000
+        )
+    return app.config.pins.get(req.meter_id) or registration_pin(req.meter_id)
 
 
 def end_device(app: Headend, req: Request, e: int) -> Reply:

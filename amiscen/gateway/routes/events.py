@@ -147,6 +147,17 @@ def _base(spec: dict[str, Any]) -> DERControlBase:
         return DERControlBase(opModFixedW=round(control["percent"] * 100))
     if kind == "target_w":
         return DERControlBase(opModTargetW=ActivePower.of_watts(control["kw"] * 1000))
+    if kind == "envelope":
+
+        def limit(key: str) -> ActivePower | None:
+            return None if control.get(key) is None else ActivePower.of_watts(control[key] * 1000)
+
+        return DERControlBase(
+            opModImpLimW=limit("import_kw"),
+            opModExpLimW=limit("export_kw"),
+            opModGenLimW=limit("generation_kw"),
+            opModLoadLimW=limit("load_kw"),
+        )
     return DERControlBase(opModConnect=bool(control["connected"]))
 
 

@@ -127,9 +127,11 @@ def create_mirror(app: Headend, req: Request, body: Resource) -> Reply:
     with app.store.transaction():
         if existing is None:
             mup = app.store.execute(
-                "INSERT INTO mirror_usage_point(edev_id, mrid, description, role_flags, service_kind, status, "
-                "post_rate) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO mirror_usage_point(id, edev_id, mrid, description, role_flags, service_kind, status, "
+                "post_rate) VALUES ((SELECT max(coalesce(max(id), 0) + 1, ?) FROM mirror_usage_point), "
+                "?, ?, ?, ?, ?, ?, ?)",
                 (
+                    app.config.quirks.first_id,
                     device["id"],
                     body.mRID,
                     body.description,
@@ -149,6 +151,8 @@ def create_mirror(app: Headend, req: Request, body: Resource) -> Reply:
             if mmr.ReadingType is None:
                 raise HttpError(400, f"MirrorMeterReading {mmr.mRID} needs a ReadingType when declared")
             _declare(app, mup, mmr)
+    if existing is not None and app.config.quirks.mirror_upsert == 204:
+        return Reply(204, headers={"Location": f"/mup/{mup}"})  # an upsert, as envoy answers it
     return Reply.created(f"/mup/{mup}")
 
 

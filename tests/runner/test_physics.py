@@ -1,0 +1,87 @@
+"""Controls in the physics: a CSIP-AUS dynamic operating envelope holds at the connection point, met by the battery
+first and by curtailing PV after; a disconnect stops PV and battery; no control reproduces the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from amiscen.compile.plan import SiteModel
+from amiscen.runner.physics import Baseline, Control, MeterPhysics
+from amiscen.scenario import load_scenario
+from amiscen.scenario.model import meters
+
+SUNNY_PROSUMER = """\
+schema_version: 1
+name: physics
+time: {start: 2026-03-02T11:00:00+07:00, duration: 2h, reading_interval: 60s, seed: 3}
+buildings:
+  - name: roof
+    type: support
+    peak_kw: 10
+    meters:
+      - {id: PV_ONLY, pv: {kwp: 60}}
+      - {id: PV_AND_BATTERY, pv: {kwp: 60}, battery: {kwh: 200, kw: 20, initial_soc: 0.3}}
+"""
+START = 1_772_424_000  # 2026-03-02T11:00:00+07:00
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> SiteModel:
+    path: Path = tmp_path_factory.mktemp("physics") / "physics.yaml"
+    path.write_text(SUNNY_PROSUMER)
+    return SiteModel(load_scenario(path).scenario)
+
+
+def _play(site: SiteModel, meter_id: str, controls: list[Control]) -> list:  # type: ignore[type-arg]
+    (spec,) = [m for m in meters(site.scenario) if m.id == meter_id]
+    physics = MeterPhysics(Baseline.of(site.meter_plan(spec)), site)
+    return physics.intervals_until(START + 7200, controls)
+
+
+def _export_w(x) -> float:  # type: ignore[no-untyped-def]
+    return x.export_wh / (x.duration / 3600)
+
+
+def test_export_limit_curtails_pv_on_a_meter_without_battery(site: SiteModel) -> None:
+    free = _play(site, "PV_ONLY", [])
+    assert max(_export_w(x) for x in free) > 20_000  # the sun would push out well over the limit
+    limited = _play(site, "PV_ONLY", [Control(START, START + 7200, export_limit_w=5000)])
+    assert max(_export_w(x) for x in limited) == pytest.approx(5000, abs=1)
+    assert all(x.pv_w <= f.pv_w + 1e-6 for x, f in zip(limited, free, strict=True))
+
+
+def test_export_limit_charges_the_battery_before_curtailing(site: SiteModel) -> None:
+    limited = _play(site, "PV_AND_BATTERY", [Control(START, START + 7200, export_limit_w=0)])
+    assert max(_export_w(x) for x in limited) == pytest.approx(0, abs=1)
+    charging = [x for x in limited if x.battery_w < -1]
+    assert charging and min(x.battery_w for x in charging) == pytest.approx(-20_000, abs=1)  # full charge rate
+    # what the battery could not absorb was curtailed: PV is exactly load + charge
+    assert all(x.pv_w == pytest.approx(x.load_w - x.battery_w, abs=1) for x in limited if x.pv_w > 0)
+
+
+def test_generation_limit_caps_pv(site: SiteModel) -> None:
+    limited = _play(site, "PV_ONLY", [Control(START, START + 7200, generation_limit_w=7000)])
+    assert max(x.pv_w for x in limited) == pytest.approx(7000, abs=1)
+
+
+def test_a_default_control_yields_to_an_active_one(site: SiteModel) -> None:
+    default = Control(0, 2**62, export_limit_w=1000, default=True)
+    event = Control(START + 3600, START + 7200, export_limit_w=8000)
+    played = _play(site, "PV_ONLY", [default, event])
+    first, second = played[:60], played[60:]
+    assert max(_export_w(x) for x in first) == pytest.approx(1000, abs=1)
+    assert max(_export_w(x) for x in second) == pytest.approx(8000, abs=1)
+
+
+def test_disconnect_stops_pv_and_battery(site: SiteModel) -> None:
+    off = _play(site, "PV_AND_BATTERY", [Control(START, START + 7200, pv_connected=False)])
+    assert all(x.pv_w == 0 and x.battery_w == 0 for x in off)
+
+
+def test_no_control_is_the_plan(site: SiteModel) -> None:
+    (spec,) = [m for m in meters(site.scenario) if m.id == "PV_AND_BATTERY"]
+    plan = site.meter_plan(spec)
+    played = _play(site, "PV_AND_BATTERY", [])
+    assert [round(x.battery_w, 3) for x in played] == [round(float(w), 3) for w in plan.registers.battery_w]
