@@ -283,7 +283,9 @@ class Meter:
                         items.setdefault(x.mRID, (x, program.primacy))
         if kind == "der":
             self.participation.take_default(self._default_control(programs))
-        self._respond(now, self.participation.update(kind, list(items.values()), now))  # type: ignore[arg-type]
+        # event times are on the server's clock: mapped to this meter's simulated time through its Time offset
+        offset = self.device_time(now) - now
+        self._respond(now, self.participation.update(kind, list(items.values()), now, offset))  # type: ignore[arg-type]
         return int(rate)
 
     def _default_control(self, programs: list[Any]) -> DefaultDERControl | None:

@@ -132,8 +132,12 @@ class Participation:
             return item.TargetReduction is not None or item.Offset is not None
         return self._der(item.DERControlBase, 0, 1) is not None
 
-    def update(self, kind: Kind, items: list[tuple[EndDeviceControl | DERControl, int]], now: float) -> list[Due]:
-        """Take the controls a poll returned (each with its program's primacy); the Responses now owed."""
+    def update(
+        self, kind: Kind, items: list[tuple[EndDeviceControl | DERControl, int]], now: float, offset: float = 0.0
+    ) -> list[Due]:
+        """Take the controls a poll returned (each with its program's primacy); the Responses now owed. Event
+        times are on the server's clock, ``offset`` seconds ahead of ``now``'s: a control starts when the meter's
+        corrected clock reaches its start."""
         due: list[Due] = []
         seen = set()
         for item, primacy in items:
@@ -141,10 +145,9 @@ class Participation:
             k = self.known.get(item.mRID)
             if k is None:
                 event_id = item.description or item.mRID
-                start = item.interval.start + self._offset(event_id, item.randomizeStart)
-                end = (
-                    item.interval.start + item.interval.duration + self._offset(event_id + "/d", item.randomizeDuration)
-                )
+                begin = item.interval.start - round(offset)
+                start = begin + self._offset(event_id, item.randomizeStart)
+                end = begin + item.interval.duration + self._offset(event_id + "/d", item.randomizeDuration)
                 end = max(end, start)
                 mandatory = isinstance(item, EndDeviceControl) and item.drProgramMandatory
                 k = Known(

@@ -157,6 +157,13 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
         reached = _targeted(scenario, event.targets, fleet)
         if isinstance(event, DerControlEvent):
             reached = [m for m in reached if m.is_prosumer]
+            if event.control.type == "envelope" and scenario.gateway.profile != "csip-aus":
+                yield Finding(
+                    (*loc, "control"),
+                    f"an envelope is CSIP-AUS: with gateway.profile {scenario.gateway.profile} the meters answer it "
+                    "252 (not applicable); set gateway.profile: csip-aus",
+                    "warning",
+                )
             if not reached:
                 yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter with PV or a battery", "warning")
         elif not reached:
