@@ -30,7 +30,7 @@ class Quirks:
     random_pin: bool = False  # a random PIN per device (as envoy issues), never the one on the meter's label
     first_id: int = 1  # the first EndDevice and MirrorUsagePoint id (a real server's first mirror was /mup/2)
     der_programs_in_dcap: bool = True  # False: DER programs reachable only through FunctionSetAssignments
-    duplicate_end_device: int = 201  # the status of a POST of an EndDevice that exists (envoy: 409)
+    duplicate_end_device: int = 204  # the status of a POST of an EndDevice that exists: 204 + Location (envoy: 409)
     mirror_upsert: int = 201  # the status of a POST of a MirrorUsagePoint that exists (envoy: 204 + Location)
     clock_offset: int = 0  # seconds the server's Time is ahead of the meters' clock
     csipaus_elements: bool = False  # CSIP-AUS elements in bodies (ConnectionPointLink, doeModes, DOE defaults)
@@ -56,7 +56,7 @@ class HeadendConfig:
     """What the head-end advertises and enforces."""
 
     pen: int = 32473
-    tz_offset: int = 0  # seconds east of UTC, for the Time resource
+    timezone: str = "UTC"  # the site's zone (IANA name): the Time resource's offsets and DST follow its rules
     dcap_poll_rate: int = 900
     dr_poll_rate: int = 60
     der_poll_rate: int = 60

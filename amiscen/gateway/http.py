@@ -69,15 +69,28 @@ class Router:
         self._routes.append((regex, {m.upper(): h for m, h in methods.items()}))
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, int]]:
+        """The handler of METHOD on a path. HEAD is GET without the body (RFC 9110 section 9.3.2: GET and HEAD
+        are supported wherever GET is); OPTIONS answers 204 with Allow; any other method 405 with Allow."""
         for regex, methods in self._routes:
             match = regex.match(path)
             if match:
-                handler = methods.get(method)
+                handler = methods.get("GET" if method == "HEAD" else method)
+                allowed = ", ".join(sorted({*methods, "OPTIONS", *(["HEAD"] if "GET" in methods else [])}))
+                if method == "OPTIONS":
+                    return _options(allowed), {}
                 if handler is None:
-                    allowed = ", ".join(sorted(methods))
-                    raise HttpError(405, f"{method} not allowed on {path} (allowed: {allowed})")
+                    error = HttpError(405, f"{method} not allowed on {path} (allowed: {allowed})")
+                    error.reply.headers["Allow"] = allowed
+                    raise error
                 return handler, {k: int(v) for k, v in match.groupdict().items()}
         raise HttpError(404, f"no resource at {path}")
+
+
+def _options(allowed: str) -> Handler:
+    def answer(*args: Any, **kwargs: Any) -> Reply:
+        return Reply(204, headers={"Allow": allowed})
+
+    return answer
 
 
 @dataclass(frozen=True)

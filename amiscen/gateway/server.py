@@ -110,7 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("internal error on %s %s", self.command, self.path)
             return Reply.error(500, "internal error", ErrorReason.INVALID_REQUEST_FORMAT)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _dispatch
+    # every method goes through the router: an unsupported one gets a 2030.5 <Error> with 405 and Allow, not
+    # http.server's HTML 501
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = do_TRACE = _dispatch
 
 
 class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from amiscen.compile.plan import SiteModel
 from amiscen.gateway.app import HeadendConfig
@@ -112,13 +111,12 @@ def label_pin(s: Scenario, meter: MeterSpec) -> int:
 
 
 def headend_config(scenario: Scenario, simulated: bool = True) -> HeadendConfig:
-    """What the embedded head-end advertises for a scenario: its PEN, the site's UTC offset, and the rates of
+    """What the embedded head-end advertises for a scenario: its PEN, the site's time zone, and the rates of
     the scenario's function sets."""
     fs = scenario.function_sets
-    offset = scenario.time.start.astimezone(ZoneInfo(scenario.site.timezone)).utcoffset()
     return HeadendConfig(
         pen=scenario.network.pen,
-        tz_offset=int(offset.total_seconds()) if offset is not None else 0,
+        timezone=scenario.site.timezone,
         dr_poll_rate=int(fs.demand_response.polling_rate.total_seconds()),
         der_poll_rate=int(fs.der.polling_rate.total_seconds()),
         time_poll_rate=int(fs.time.polling_rate.total_seconds()),

@@ -20,6 +20,9 @@ from amiscen.sep.model.common import ATTRIBUTES, Hex, Resource
 from amiscen.sep.model.registry import resource_class
 
 MAX_BODY_BYTES = 1024 * 1024
+# List.all and List.results: "Required on a response to a GET, ignored otherwise" (sep.xsd). A POSTed list may
+# leave them out (CACTUS's client does); read as 0, and a GET answer without them is one page.
+UNCOUNTED = frozenset({"@all", "@results"})
 R = TypeVar("R", bound=Resource)
 
 
@@ -95,6 +98,9 @@ def _build(cls: type, content: Any, where: str) -> Any:
         if content.get(key, "") is None and _is_record(annotation):
             content = {**content, key: {}}  # an empty element (<DERControlBase/>, as envoy sends) is a record
         if key not in content or content[key] is None:
+            if key in UNCOUNTED and required:
+                values[name] = 0
+                continue
             if required:
                 raise SepParseError(f"<{where}> lacks required {'attribute' if key[0] == '@' else 'element'} {name}")
             continue

@@ -170,3 +170,43 @@ def test_stored_readings_are_found_by_following_links(headend: Running) -> None:
     assert readings_link is not None and readings_link.all == 4
     readings = parse_as(session.send("GET", readings_link.href, params=page).response_body, ReadingList)
     assert [r.value for r in readings.Reading] == [3, 2, 1, 0]  # newest first
+
+
+def test_http_semantics_head_allow_options_and_no_201_for_an_update(headend: Running) -> None:
+    """issue #15: HEAD is GET without the body, 405 names what is allowed, PATCH/OPTIONS/TRACE get a 2030.5
+    answer rather than an HTML 501, and re-POSTing an existing EndDevice creates nothing (204 + Location)."""
+    location = _register(headend, METERS[0])
+    session = headend.session(METERS[0])
+    head = session.send("HEAD", "/dcap")
+    assert head.status == 200 and head.response_body == b""
+    refused = session.send("DELETE", "/dcap")
+    assert refused.status == 405 and refused.header("Allow") == "GET, HEAD, OPTIONS"
+    for method in ("PATCH", "TRACE"):
+        x = session.send(method, "/edev")
+        assert x.status == 405 and b"<Error" in x.response_body and x.header("Allow") == "GET, HEAD, OPTIONS, POST"
+    options = session.send("OPTIONS", "/edev")
+    assert options.status == 204 and options.header("Allow") == "GET, HEAD, OPTIONS, POST"
+    ident = headend.identity(METERS[0])
+    again = session.send("POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0)))
+    assert again.status == 204 and again.header("Location") == location
+
+
+def test_der_singletons_come_back_as_our_document_with_href(headend: Running) -> None:
+    """issue #15: GET of a DER singleton gives a document with its href, never the client's bytes verbatim."""
+    location = _register(headend, METERS[0])
+    session = headend.session(METERS[0])
+    path = f"{location}/der/0/ders"
+    body = (
+        b'<DERStatus xmlns="urn:ieee:std:2030.5:ns" xmlns:x="urn:example:other"><readingTime>5</readingTime>'
+        b"<x:secret>foreign</x:secret></DERStatus>"
+    )
+    assert session.send("PUT", path, body).status == 204
+    got = session.send("GET", path)
+    assert got.status == 200 and f'href="{path}"'.encode() in got.response_body
+    assert b"foreign" not in got.response_body and b"<readingTime>5</readingTime>" in got.response_body
+
+
+def test_response_list_link_carries_all(headend: Running) -> None:
+    _register(headend, METERS[0])
+    got = headend.session(METERS[0]).send("GET", "/rsps/1")
+    assert b'<ResponseListLink href="/rsps/1/rsp" all="0"/>' in got.response_body

@@ -101,3 +101,13 @@ def test_csipaus_elements_are_read_from_their_namespace_only() -> None:
     assert base.opModConnect is True
     assert base.opModExpLimW is not None and base.opModExpLimW.watts == 5000
     assert base.opModImpLimW is None  # a 2030.5-namespace element of that name is not the extension
+
+
+def test_a_posted_list_without_all_and_results_is_read() -> None:
+    """sep.xsd on List.all/results: "Required on a response to a GET, ignored otherwise" (issue #15)."""
+    body = (
+        '<MirrorMeterReadingList xmlns="urn:ieee:std:2030.5:ns"><MirrorMeterReading><mRID>AB</mRID>'
+        "</MirrorMeterReading></MirrorMeterReadingList>"
+    )
+    parsed = parse_document(body)
+    assert len(parsed.MirrorMeterReading) == 1 and parsed.all == 0  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ availability)."""
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from amiscen.sep.constants import MEDIA_TYPE
 from amiscen.sep.model.common import Link, Resource
 from amiscen.sep.model.der import DER, DERAvailability, DERCapability, DERList, DERSettings, DERStatus
 from amiscen.sep.model.device import ConnectionPoint
+from amiscen.sep.render import render
 
 if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
@@ -78,15 +80,18 @@ def put_singleton(app: Headend, req: Request, body: Resource, e: int, d: int, ki
         raise HttpError(400, f"expected a {expected.__name__} at {req.path}, got {type(body).__name__}")
     if app.config.quirks.csipaus_elements and isinstance(body, DERCapability) and body.doeModesSupported is None:
         raise HttpError(400, "CSIP-AUS: DERCapability needs csipaus:doeModesSupported")  # as envoy answers
-    _store(app, req, e, kind)
+    _store(app, req, e, kind, body)
     return Reply(204)
 
 
-def _store(app: Headend, req: Request, e: int, kind: str) -> None:
+def _store(app: Headend, req: Request, e: int, kind: str, body: Resource) -> None:
+    """Keep our own rendering of what was PUT, with its href (required in a response to a GET): never the
+    client's bytes, whose foreign elements a GET would hand back to others."""
+    document = render(dataclasses.replace(body, href=req.path))  # type: ignore[type-var]
     app.store.execute(
         "INSERT INTO der_resource(edev_id, kind, body, updated) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(edev_id, kind) DO UPDATE SET body = excluded.body, updated = excluded.updated",
-        (e, kind, req.body.decode("utf-8"), app.clock.now()),
+        (e, kind, document, app.clock.now()),
     )
 
 
@@ -105,5 +110,5 @@ def put_connection_point(app: Headend, req: Request, body: Resource, e: int) -> 
         raise HttpError(400, "expected a csipaus:ConnectionPoint with a connectionPointId")
     if len(body.connectionPointId) > 11:
         raise HttpError(400, "connectionPointId is an NMI: at most 11 characters")  # envoy's limit
-    _store(app, req, e, "cp")
+    _store(app, req, e, "cp", body)
     return Reply(204)

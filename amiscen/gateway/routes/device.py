@@ -6,6 +6,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
+from amiscen.gateway.zone import zone_time
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid, pin_with_check_digit, registration_pin
 from amiscen.sep.model.common import Link, ListLink, Resource
@@ -76,17 +77,18 @@ def _mirrors(app: Headend, req: Request) -> int:
 
 def time(app: Headend, req: Request) -> Reply:
     now = app.now() + app.config.quirks.clock_offset
+    zone = zone_time(app.config.timezone, now)
     return Reply.of(
         Time(
             href="/tm",
             pollRate=app.config.time_poll_rate,
             currentTime=now,
-            dstEndTime=0,
-            dstOffset=0,
-            dstStartTime=0,
-            localTime=now + app.config.tz_offset,
+            dstEndTime=zone.dst_end,
+            dstOffset=zone.dst_offset,
+            dstStartTime=zone.dst_start,
+            localTime=zone.local_time,
             quality=int(c.TimeQuality.INTENTIONALLY_UNCOORDINATED if app.config.simulated else c.TimeQuality.LEVEL_3),
-            tzOffset=app.config.tz_offset,
+            tzOffset=zone.tz_offset,
         )
     )
 
@@ -162,6 +164,7 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
             "UPDATE end_device SET device_category = ?, changed_time = ? WHERE id = ?",
             (body.deviceCategory, body.changedTime, edev),
         )
+        return Reply(204, headers={"Location": f"/edev/{edev}"})  # updated, nothing created: not 201
     return Reply.created(f"/edev/{edev}")
 
 

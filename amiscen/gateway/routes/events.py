@@ -225,12 +225,18 @@ def default_der_control(app: Headend, req: Request, p: int) -> Reply:
     )
 
 
-def _response_set(s: int) -> ResponseSet:
+def _count_responses(app: Headend, req: Request, s: int) -> int:
+    """What the requester's ResponseList holds (a device sees its own Responses)."""
+    return int(app.store.scalar("SELECT count(*) FROM response WHERE set_id = ? AND lfdi = ?", (s, req.lfdi)) or 0)
+
+
+def _response_set(app: Headend, req: Request, s: int) -> ResponseSet:
+    """A ResponseSet; its ResponseListLink carries ``all``, as 2030.5 requires of a link to a local list."""
     return ResponseSet(
         href=f"/rsps/{s}",
         mRID=mrid(32473, "rsps", str(s)),
         description=SETS[s][1][:32],
-        ResponseListLink=ListLink(f"/rsps/{s}/rsp"),
+        ResponseListLink=ListLink(f"/rsps/{s}/rsp", _count_responses(app, req, s)),
     )
 
 
@@ -242,7 +248,7 @@ def response_set_list(app: Headend, req: Request) -> Reply:
             results=len(items),
             href="/rsps",
             pollRate=app.config.dcap_poll_rate,
-            ResponseSet=[_response_set(s) for s in items],
+            ResponseSet=[_response_set(app, req, s) for s in items],
         )
     )
 
@@ -250,7 +256,7 @@ def response_set_list(app: Headend, req: Request) -> Reply:
 def response_set(app: Headend, req: Request, s: int) -> Reply:
     if s not in SETS:
         raise HttpError(404, f"no ResponseSet {s}")
-    return Reply.of(_response_set(s))
+    return Reply.of(_response_set(app, req, s))
 
 
 def _response(row: Any) -> Response:
