@@ -88,13 +88,24 @@ def generate_command(
     help="Flag certificates expiring within this many days.",
 )
 def list_command(certs_dir: Path, warn_days: int) -> None:
-    """A table of the meters' certificates: LFDI, SFDI, expiry and status."""
-    rows = fleet.list_status(Layout(certs_dir), None, _now(), warn_days)
-    click.echo(f"{'meter':<24} {'LFDI':<40} {'SFDI':>12} {'not after':<10} {'days':>8}  status")
+    """A table of the meters' certificates: LFDI, SFDI, expiry, status and the 2030.5 profile each meets; then the
+    CA's and the head-end's profile."""
+    layout = Layout(certs_dir)
+    rows = fleet.list_status(layout, None, _now(), warn_days)
+    click.echo(f"{'meter':<24} {'LFDI':<40} {'SFDI':>12} {'not after':<10} {'days':>8}  {'status':<8} profile")
     for r in rows:
-        click.echo(f"{r.meter_id:<24} {r.lfdi:<40} {r.sfdi:>12} {r.not_after:<10} {r.days_left:>8}  {r.status}")
-    bad = sum(r.status != "ok" for r in rows)
+        click.echo(
+            f"{r.meter_id:<24} {r.lfdi:<40} {r.sfdi:>12} {r.not_after:<10} {r.days_left:>8}  {r.status:<8} {r.profile}"
+        )
+    infrastructure = fleet.infrastructure_profiles(layout)
+    for role, path, profile in infrastructure:
+        click.echo(f"{role} {path}: {profile}")
+    bad = sum(r.status != "ok" or r.profile != "2030.5" for r in rows)
     click.echo(f"{len(rows):,} certificates, {len(rows) - bad:,} ok, {bad:,} need attention")
+    if any(r.profile not in ("2030.5", "-") for r in rows) or any(p != "2030.5" for _, _, p in infrastructure):
+        click.echo(
+            "certificates made before the 2030.5 profile: `amiscen certs generate SCENARIO --force` remakes them"
+        )
 
 
 @command.command("renew")

@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
 from amiscen.gateway.app import Headend
 from amiscen.gateway.http import Reply, Request
-from amiscen.gateway.tls import RevocationList
+from amiscen.gateway.tls import RevocationList, device_name
 from amiscen.sep.constants import ErrorReason
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
 from amiscen.sep.parse import MAX_BODY_BYTES
@@ -42,8 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
         cert = x509.load_der_x509_certificate(der)
         self.lfdi = lfdi_from_der(der)
         self.sfdi = sfdi_from_lfdi(self.lfdi)
-        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        self.meter_id = str(names[0].value) if names else self.lfdi
+        self.meter_id = device_name(cert) or self.lfdi
         self.serial = cert.serial_number
 
     def log_message(self, format: str, *args: Any) -> None:

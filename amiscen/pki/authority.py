@@ -37,6 +37,19 @@ def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+# the 2030.5 policy tree (IANA PEN 40732) a test CA may issue under: device generic, mobile, post-manufacture,
+# test, self-signed, service provider, bulk-issued
+ALL_POLICIES = tuple(f"1.3.6.1.4.1.40732.{p}" for p in ("1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4"))
+TEST_POLICY = "1.3.6.1.4.1.40732.2.1"
+
+
+def policies(*oids: str) -> x509.CertificatePolicies:
+    """certificatePolicies with the given 2030.5 policies and the test policy (amiscen's certificates are test
+    certificates, never a production PKI's)."""
+    chosen = dict.fromkeys([*oids, TEST_POLICY])
+    return x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(o), None) for o in chosen])
+
+
 def create_authority(layout: Layout, network_id: str, now: dt.datetime) -> Authority:
     key = new_key()
     name = x509.Name(
@@ -69,6 +82,7 @@ def create_authority(layout: Layout, network_id: str, now: dt.datetime) -> Autho
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(policies(*ALL_POLICIES), critical=True)
         .sign(key, hashes.SHA256())
     )
     write_private_key(layout.ca_key, key_pem(key))

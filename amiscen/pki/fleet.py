@@ -29,6 +29,7 @@ from amiscen.pki.authority import (
 from amiscen.pki.files import ensure_dir, read_bytes, write_atomic, write_private_key
 from amiscen.pki.issue import issue_device, issue_server
 from amiscen.pki.layout import Layout
+from amiscen.pki.profile import verdict
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
 
 
@@ -253,6 +254,7 @@ class CertStatus:
     not_after: str
     days_left: str
     status: str  # ok / expiring / expired / revoked / missing key / missing certificate / key mismatch / foreign CA
+    profile: str = "-"  # "2030.5", or what keeps the certificate off the 2030.5 device profile
 
 
 def _status(
@@ -284,7 +286,16 @@ def _status(
         status = f"expiring within {warn_days} days"
     else:
         status = "ok"
-    return CertStatus(*base, status)
+    return CertStatus(*base, status, verdict(cert, "device"))
+
+
+def infrastructure_profiles(layout: Layout) -> list[tuple[str, Path, str]]:
+    """(role, path, verdict) of the CA's and the head-end's certificates, against their 2030.5 profiles."""
+    out: list[tuple[str, Path, str]] = []
+    for role, path, kind in (("CA", layout.ca_cert, "ca"), ("head-end", layout.gateway_cert, "server")):
+        if path.exists():
+            out.append((role, path, verdict(_load_cert(path), kind)))  # type: ignore[arg-type]
+    return out
 
 
 def known_meters(layout: Layout) -> list[str]:

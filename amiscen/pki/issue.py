@@ -1,4 +1,9 @@
-"""Certificates the CA issues: 2030.5 device certificates for meters, a TLS server certificate for the head-end."""
+"""Certificates the CA issues: 2030.5 device certificates for meters, a TLS server certificate for the head-end.
+
+Both follow the 2030.5 certificate profile as peers enforce it (EPRI's client checks every certificate of the
+chain): keyUsage, basicConstraints, subjectAltName and certificatePolicies critical, every other extension not
+critical, no extended key usage. A device certificate has an empty subject: the device is named by the
+subjectAltName's HardwareModuleName (which is why that extension must be critical, RFC 5280 section 4.2.1.6)."""
 
 from __future__ import annotations
 
@@ -8,11 +13,14 @@ import ipaddress
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from amiscen.pki.authority import FOREVER, Authority
+from amiscen.pki.authority import FOREVER, Authority, policies
 
 HARDWARE_MODULE_NAME = ObjectIdentifier("1.3.6.1.5.5.7.8.4")  # RFC 4108 id-on-hardwareModuleName
+# 2030.5 certificate policies (IANA PEN 40732): device generic, and service provider for the head-end
+POLICY_DEVICE_GENERIC = "1.3.6.1.4.1.40732.1.1"
+POLICY_SERVICE_PROVIDER = "1.3.6.1.4.1.40732.2.3"
 AMISCEN_HW_TYPE = "1.3.6.1.4.1.32473.1.1"  # under the documentation PEN (RFC 5612)
 
 _DEVICE_USAGE = x509.KeyUsage(
@@ -67,9 +75,9 @@ def _issue(
     now: dt.datetime,
     days: int | None,
     names: list[x509.GeneralName],
-    purpose: x509.ObjectIdentifier,
+    policy: str,
 ) -> x509.Certificate:
-    """An end-entity certificate: CA=false, digitalSignature + keyAgreement, the given SAN and extended usage."""
+    """An end-entity certificate: CA=false, digitalSignature + keyAgreement, the given SAN and 2030.5 policies."""
     not_before, not_after = _validity(now, days)
     return (
         x509.CertificateBuilder()
@@ -81,8 +89,8 @@ def _issue(
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_DEVICE_USAGE, critical=True)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([purpose]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=True)
+        .add_extension(policies(policy), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(authority.key.public_key()), critical=False)
         .sign(authority.key, hashes.SHA256())
     )
@@ -91,12 +99,10 @@ def _issue(
 def issue_device(
     authority: Authority, meter_id: str, key: ec.EllipticCurvePrivateKey, now: dt.datetime, days: int | None
 ) -> x509.Certificate:
-    """A 2030.5 device certificate: P-256/SHA-256, CA=false, digitalSignature + keyAgreement, the meter id in
-    the subject CN and in the SAN's HardwareModuleName. ``days=None``: notAfter 9999-12-31."""
-    subject = x509.Name(
-        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "amiscen"), x509.NameAttribute(NameOID.COMMON_NAME, meter_id)]
-    )
-    return _issue(authority, subject, key, now, days, [hardware_module_name(meter_id)], ExtendedKeyUsageOID.CLIENT_AUTH)
+    """A 2030.5 device certificate: P-256/SHA-256, CA=false, digitalSignature + keyAgreement, an empty subject,
+    the meter id in the SAN's HardwareModuleName, the device-generic policy. ``days=None``: notAfter 9999-12-31."""
+    names: list[x509.GeneralName] = [hardware_module_name(meter_id)]
+    return _issue(authority, x509.Name([]), key, now, days, names, POLICY_DEVICE_GENERIC)
 
 
 def issue_server(
@@ -115,4 +121,4 @@ def issue_server(
             x509.NameAttribute(NameOID.COMMON_NAME, "amiscen head-end"),
         ]
     )
-    return _issue(authority, subject, key, now, days, names, ExtendedKeyUsageOID.SERVER_AUTH)
+    return _issue(authority, subject, key, now, days, names, POLICY_SERVICE_PROVIDER)

@@ -21,8 +21,9 @@ def test_generate_list_revoke(tmp_path: Path) -> None:
     assert revoked.returncode == 0, revoked.stderr
     listing = amiscen("certs", "list", "--certs", str(certs))
     lines = listing.stdout.splitlines()
-    assert lines[0].split() == ["meter", "LFDI", "SFDI", "not", "after", "days", "status"]
-    assert lines[2].endswith("revoked") and lines[1].endswith("ok")
+    assert lines[0].split() == ["meter", "LFDI", "SFDI", "not", "after", "days", "status", "profile"]
+    assert lines[2].split()[-2:] == ["revoked", "2030.5"] and lines[1].split()[-2:] == ["ok", "2030.5"]
+    assert lines[4:6] == [f"CA {certs}/ca.pem: 2030.5", f"head-end {certs}/gateway/gateway.pem: 2030.5"]
     assert lines[-1] == "3 certificates, 2 ok, 1 need attention"
 
 

@@ -147,3 +147,50 @@ def test_the_2030_5_suite_is_negotiated(headend: Running) -> None:
     ):
         assert tls.version() == "TLSv1.2"
         assert tls.cipher()[0] == "ECDHE-ECDSA-AES128-CCM8"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
+def test_a_handshake_with_a_client_that_enforces_the_2030_5_profile(headend: Running) -> None:
+    """issue #15: `openssl s_client` in strict mode with an explicit 2030.5 policy (as EPRI's client checks the
+    chain) accepts the head-end's certificate, and the head-end accepts the meter's empty-subject device
+    certificate and names the meter from its HardwareModuleName."""
+    import subprocess
+    from urllib.parse import urlsplit
+
+    lay = headend.layout
+    url = urlsplit(headend.server.url)
+    request = f"GET /edev HTTP/1.1\r\nHost: {url.hostname}\r\nAccept: application/sep+xml\r\nConnection: close\r\n\r\n"
+    result = subprocess.run(
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"{url.hostname}:{url.port}",
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0",
+            "-CAfile",
+            str(lay.ca_cert),
+            "-cert",
+            str(lay.meter_cert(METERS[0])),
+            "-key",
+            str(lay.meter_key(METERS[0])),
+            "-verify_return_error",
+            "-x509_strict",
+            "-policy",
+            "1.3.6.1.4.1.40732.2.3",
+            "-explicit_policy",
+            "-purpose",
+            "sslserver",
+            "-quiet",
+        ],
+        input=request,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang, not a slow machine: the answer comes in well under a second
+        check=False,
+    )
+    assert "HTTP/1.1 200" in result.stdout, result.stdout + result.stderr
+    assert "<EndDeviceList" in result.stdout
+    _register(headend, METERS[0])
+    assert headend.app.store.scalar("SELECT meter_id FROM end_device") == METERS[0]

@@ -13,9 +13,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from amiscen.errors import UsageError
+from amiscen.gateway.tls import device_name
 from amiscen.pki import fleet
 from amiscen.pki.issue import HARDWARE_MODULE_NAME
 from amiscen.pki.layout import Layout
+from amiscen.pki.profile import deviations
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
@@ -40,10 +42,70 @@ def test_device_certificates_follow_the_2030_5_profile(tmp_path: Path) -> None:
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.key_agreement and not usage.key_cert_sign
-    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "AMI_METER_T_001"
-    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    (other,) = san.get_values_for_type(x509.OtherName)
-    assert other.type_id == HARDWARE_MODULE_NAME and b"AMI_METER_T_001" in other.value
+    assert len(cert.subject) == 0  # an empty subject: the device is named by its HardwareModuleName
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    (other,) = san.value.get_values_for_type(x509.OtherName)
+    assert san.critical and other.type_id == HARDWARE_MODULE_NAME and b"AMI_METER_T_001" in other.value
+    assert device_name(cert) == "AMI_METER_T_001"  # how the head-end names the meter
+
+
+def test_every_certificate_meets_its_profile_extension_by_extension(tmp_path: Path) -> None:
+    """issue #15: what EPRI's client checks on every certificate of a chain, and the 2030.5 device profile."""
+    _generate(tmp_path)
+    layout = Layout(tmp_path)
+    certs = [("ca", layout.ca_cert), ("server", layout.gateway_cert)] + [("device", layout.meter_cert(i)) for i in IDS]
+    must_be_critical = {
+        x509.oid.ExtensionOID.KEY_USAGE,
+        x509.oid.ExtensionOID.BASIC_CONSTRAINTS,
+        x509.oid.ExtensionOID.CERTIFICATE_POLICIES,
+        x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+    }
+    for role, path in certs:
+        cert = _cert(path)
+        for ext in cert.extensions:
+            assert ext.critical == (ext.oid in must_be_critical), (path, ext.oid)
+        oids = {e.oid for e in cert.extensions}
+        assert x509.oid.ExtensionOID.EXTENDED_KEY_USAGE not in oids, path
+        assert x509.oid.ExtensionOID.POLICY_MAPPINGS not in oids and x509.oid.ExtensionOID.NAME_CONSTRAINTS not in oids
+        policies = {
+            p.policy_identifier.dotted_string
+            for p in cert.extensions.get_extension_for_class(x509.CertificatePolicies).value
+        }
+        wanted = {"ca": "1.3.6.1.4.1.40732.1.1", "server": "1.3.6.1.4.1.40732.2.3", "device": "1.3.6.1.4.1.40732.1.1"}
+        assert {wanted[role], "1.3.6.1.4.1.40732.2.1"} <= policies, path
+        assert (x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME in oids) == (role != "ca"), path
+        assert deviations(cert, role) == [], path  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
+def test_openssl_verifies_the_chain_strictly_with_the_2030_5_policies(tmp_path: Path) -> None:
+    """OpenSSL, not our code, as the judge: RFC 5280 strict mode (an empty subject needs a critical SAN) and an
+    explicit 2030.5 policy through the chain."""
+    _generate(tmp_path)
+    layout = Layout(tmp_path)
+    for path, policy, purpose in [
+        (layout.meter_cert(IDS[0]), "1.3.6.1.4.1.40732.1.1", "sslclient"),
+        (layout.gateway_cert, "1.3.6.1.4.1.40732.2.3", "sslserver"),
+    ]:
+        result = subprocess.run(
+            [
+                "openssl",
+                "verify",
+                "-x509_strict",
+                "-policy",
+                policy,
+                "-explicit_policy",
+                "-purpose",
+                purpose,
+                "-CAfile",
+                str(layout.ca_cert),
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0 and result.stdout.strip().endswith(": OK"), result.stdout + result.stderr
 
 
 def test_layout_permissions_and_index(tmp_path: Path) -> None:
