@@ -80,9 +80,11 @@ def _interval(i: int) -> Interval:
     )
 
 
-def _bodies(meter_id: str, posts: int, offset: int) -> list[bytes]:
+def _bodies(meter_id: str, lfdi: str, posts: int, offset: int) -> list[bytes]:
     return [
-        render_bytes(messages.readings(32473, meter_id, QUANTITIES, [_interval(offset + 4 * p + k) for k in range(4)]))
+        render_bytes(
+            messages.readings(32473, meter_id, lfdi, QUANTITIES, [_interval(offset + 4 * p + k) for k in range(4)])
+        )
         for p in range(posts)
     ]
 
@@ -103,7 +105,7 @@ def _setup(layout: Layout, url: str, meters: list[str]) -> dict[str, tuple[Meter
                 messages.mirror_usage_point(32473, m, ident.lfdi, QUANTITIES, 60, int(c.ROLE_REVENUE_PREMISES))
             ),
         )
-        sessions[m] = (s, x.headers.get("Location", "/mup/1"))
+        sessions[m] = (s, x.header("Location") or "/mup/1")
     return sessions
 
 
@@ -133,7 +135,8 @@ def ceiling(tmp: Path, clients: int = 8, posts: int = 100) -> float:
     server = NoWorkServer(server_context(layout), layout.crl).start()
     try:
         sessions = _setup(layout, server.url, meters)
-        seconds, _ = _round(sessions, {m: _bodies(m, posts, 0) for m in meters})
+        index = fleet.read_index(layout)
+        seconds, _ = _round(sessions, {m: _bodies(m, index[m].lfdi, posts, 0) for m in meters})
     finally:
         server.stop()
     return clients * posts / seconds
@@ -156,8 +159,9 @@ def main() -> None:
         ours_sessions = _setup(layout, ours_server.url, meters)
         floor_sessions = _setup(layout, floor_server.url, meters)
         ours, floor = [], []
+        index = fleet.read_index(layout)
         for r in range(args.rounds):
-            bodies = {m: _bodies(m, args.posts, r * args.posts * 4) for m in meters}
+            bodies = {m: _bodies(m, index[m].lfdi, args.posts, r * args.posts * 4) for m in meters}
             seconds, failed = _round(ours_sessions, bodies)
             assert failed == 0, f"{failed} POSTs to the head-end failed"
             ours.append(seconds)

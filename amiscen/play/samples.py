@@ -50,7 +50,7 @@ def sample_messages(scenario: Scenario) -> list[tuple[str, Resource]]:
                     int(c.ROLE_REVENUE_PREMISES),
                 ),
             ),
-            (f"MirrorMeterReadingList ({tag})", messages.readings(s.network.pen, meter.id, qs, intervals)),
+            (f"MirrorMeterReadingList ({tag})", messages.readings(s.network.pen, meter.id, lfdi, qs, intervals)),
             (f"Response ({tag})", messages.response(lfdi, "00" * 16, int(c.ResponseStatus.EVENT_COMPLETED), t)),
         ]
         if meter.is_prosumer:

@@ -311,7 +311,7 @@ def _probe_mirror(pen: int, client: _Client) -> MirrorUsagePoint:
     )
     return replace(
         mup,
-        mRID=mrid(pen, "mup-probe", client.meter_id),
+        mRID=mrid(pen, "mup-probe", client.meter_id, client.lfdi),
         description="amiscen test probe",
         MirrorMeterReading=[
             replace(m, mRID=mrid(pen, "mmr-probe", client.meter_id, m.mRID)) for m in mup.MirrorMeterReading

@@ -37,7 +37,7 @@ def mirror_usage_point(
     pen: int, meter_id: str, lfdi: str, quantities: list[Quantity], post_rate: int, role_flags: int
 ) -> MirrorUsagePoint:
     return MirrorUsagePoint(
-        mRID=mup_mrid(pen, meter_id),
+        mRID=mup_mrid(pen, meter_id, lfdi),
         description=meter_id[:32],
         roleFlags=role_flags,
         serviceCategoryKind=int(c.ServiceKind.ELECTRICITY),
@@ -46,14 +46,16 @@ def mirror_usage_point(
         postRate=post_rate,
         MirrorMeterReading=[
             MirrorMeterReading(
-                mRID=mmr_mrid(pen, meter_id, q.key), description=q.description, ReadingType=q.reading_type
+                mRID=mmr_mrid(pen, meter_id, lfdi, q.key), description=q.description, ReadingType=q.reading_type
             )
             for q in quantities
         ],
     )
 
 
-def readings(pen: int, meter_id: str, quantities: list[Quantity], intervals: list[Interval]) -> MirrorMeterReadingList:
+def readings(
+    pen: int, meter_id: str, lfdi: str, quantities: list[Quantity], intervals: list[Interval]
+) -> MirrorMeterReadingList:
     """One MirrorMeterReading per quantity, each with one MirrorReadingSet covering the intervals."""
     first, last = intervals[0], intervals[-1]
     period = DateTimeInterval(last.start + last.duration - first.start, first.start)
@@ -70,7 +72,7 @@ def readings(pen: int, meter_id: str, quantities: list[Quantity], intervals: lis
         set_id = mrid(pen, "mrs", meter_id, q.key, str(first.start))
         items.append(
             MirrorMeterReading(
-                mRID=mmr_mrid(pen, meter_id, q.key),
+                mRID=mmr_mrid(pen, meter_id, lfdi, q.key),
                 MirrorReadingSet=[MirrorReadingSet(mRID=set_id, timePeriod=period, Reading=values)],
             )
         )

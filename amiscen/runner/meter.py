@@ -195,7 +195,9 @@ class Meter:
         intervals = self.physics.intervals_until(now, self.participation.controls())
         if intervals:
             self.emit(Generated(self.id, tuple(intervals), len(self.quantities)))
-            body = render_bytes(messages.readings(self.config.pen, self.id, self.quantities, intervals))
+            body = render_bytes(
+                messages.readings(self.config.pen, self.id, self.client.id.lfdi, self.quantities, intervals)
+            )
             self.outbox.add_with_state(
                 self.id, "readings", None, body, len(intervals) * len(self.quantities), now, self.snapshot()
             )

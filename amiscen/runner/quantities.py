@@ -126,9 +126,14 @@ def quantities(interval_s: int, has_pv: bool, has_battery: bool) -> list[Quantit
     return items
 
 
-def mmr_mrid(pen: int, meter_id: str, key: str) -> str:
-    return mrid(pen, "mmr", meter_id, key)
+# A mirror's mRIDs name the device, not only the meter: a meter given a new certificate is a new device to a
+# server (a new LFDI), and servers keep mRIDs unique across devices (envoy answers 404 "owned by a different
+# EndDevice" when a re-certified meter reuses its old mirror's mRIDs).
 
 
-def mup_mrid(pen: int, meter_id: str) -> str:
-    return mrid(pen, "mup", meter_id)
+def mmr_mrid(pen: int, meter_id: str, lfdi: str, key: str) -> str:
+    return mrid(pen, "mmr", meter_id, lfdi, key)
+
+
+def mup_mrid(pen: int, meter_id: str, lfdi: str) -> str:
+    return mrid(pen, "mup", meter_id, lfdi)

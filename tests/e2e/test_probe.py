@@ -133,7 +133,8 @@ def test_a_probe_twice_and_a_run_after_it_against_an_envoy_like_headend(headend:
     declared = [r["mrid"] for r in headend.app.store.all("SELECT mrid FROM mirror_meter_reading")]
     assert declared  # the probe's own mRIDs: none of them is one the meter itself declares
     meter = all_quantities(300, False, False)
-    assert not set(declared) & {mmr_mrid(32473, METERS[0], q.key) for q in meter}
+    lfdi = headend.identity(METERS[0]).lfdi
+    assert not set(declared) & {mmr_mrid(32473, METERS[0], lfdi, q.key) for q in meter}
 
 
 def test_a_tls_terminator_refusing_with_400_did_refuse() -> None:

@@ -179,3 +179,14 @@ def test_the_default_control_applies_only_while_no_control_is_active() -> None:
     during = in_force(p.controls(), T + 700)
     assert [c.export_limit_w for c in before] == [1000]
     assert [c.export_limit_w for c in during] == [5000]
+
+
+def test_superseded_mid_flight_is_answered_superseded_and_ends() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True)
+    base = DERControlBase(opModConnect=False)
+    p.update("der", [(_derc(base), 1)], T)
+    assert _statuses(p.tick(T + 700)) == [2]
+    assert _statuses(p.update("der", [(_derc(base, status=4), 1)], T + 1200)) == [7]
+    (control,) = p.controls()
+    assert control.covers(T + 1100) and not control.covers(T + 1200)  # in force until superseded, not after
+    assert _statuses(p.tick(T + 4200)) == []
