@@ -83,7 +83,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self) -> Reply:
         if self.server.revocations.revoked(self.serial):
             return Reply.error(403, f"certificate of {self.meter_id} is revoked")
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():  # "-1" would read to the end of the stream, past every limit (issue #17)
+            self.close_connection = True
+            return Reply.error(
+                400, f"Content-Length {declared[:20]!r} is not a length", ErrorReason.INVALID_REQUEST_FORMAT
+            )
+        length = int(declared)
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             return Reply.error(413, f"body of {length:,} bytes is over the limit", ErrorReason.RESOURCE_LIMIT_REACHED)

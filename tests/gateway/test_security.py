@@ -13,7 +13,7 @@ from cryptography import x509
 
 from amiscen.pki import fleet
 from amiscen.pki.layout import Layout
-from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
+from amiscen.runner.transport import Credentials, MeterSession, TlsSettings, client_context
 from amiscen.sep.model.device import EndDevice
 from amiscen.sep.model.misc import Response
 from amiscen.sep.render import render_bytes
@@ -194,3 +194,22 @@ def test_a_handshake_with_a_client_that_enforces_the_2030_5_profile(headend: Run
     assert "<EndDeviceList" in result.stdout
     _register(headend, METERS[0])
     assert headend.app.store.scalar("SELECT meter_id FROM end_device") == METERS[0]
+
+
+@pytest.mark.parametrize("length", ["-1", "12abc", "1e9"])
+def test_a_content_length_that_is_not_a_length_is_refused(headend: Running, length: str) -> None:
+    """issue #17: Content-Length -1 made the head-end read to the end of the stream, past the 1 MiB limit."""
+    lay = headend.layout
+    creds = Credentials(lay.meter_cert(METERS[0]), lay.meter_key(METERS[0]), lay.ca_cert)
+    context = client_context(creds, TlsSettings())
+    context.check_hostname = False
+    host, port = headend.server.url.removeprefix("https://").split(":")
+    with socket.create_connection((host, int(port))) as raw, context.wrap_socket(raw) as tls:
+        tls.sendall(
+            f"POST /edev HTTP/1.1\r\nHost: x\r\nContent-Type: application/sep+xml\r\nContent-Length: {length}\r\n\r\n"
+            "<EndDevice/>".encode()
+        )
+        answer = b""
+        while chunk := tls.recv(4096):  # the head-end closes the connection after refusing
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and b"<Error" in answer
