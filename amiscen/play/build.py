@@ -19,7 +19,7 @@ from amiscen.runner.meter import Meter, MeterConfig, OneOff
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Participation, Policy
 from amiscen.runner.physics import Baseline
-from amiscen.runner.quantities import quantities
+from amiscen.runner.quantities import der_quantities, quantities
 from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, Session, TlsSettings
 from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReservation, MeterOffline, Tamper
 from amiscen.scenario.model import MeterSpec, Scenario
@@ -152,6 +152,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
                 retry=retry,
                 config=config,
                 quantities=quantities(interval, spec.pv is not None, spec.battery is not None),
+                der_quantities=der_quantities(interval) if config.profile.der_mirror and spec.is_prosumer else [],
                 participation=Participation(
                     spec.id,
                     s.time.seed,

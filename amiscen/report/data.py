@@ -342,10 +342,13 @@ def _run_file(run_dir: Path) -> dict[str, Any]:
 
 
 def _headend_readings(store: Store) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
-    """(meter id, quantity, interval starts, Wh per interval) per MirrorMeterReading the head-end stored."""
+    """(meter id, quantity, interval starts, Wh per interval) per MirrorMeterReading the head-end stored, from the
+    sites' mirrors (a DER's mirror, under CSIP and CSIP-AUS, reports what the site's already holds)."""
     rows = store.all(
         "SELECT mmr.id, mmr.reading_type, ed.meter_id FROM mirror_meter_reading mmr "
-        "JOIN mirror_usage_point mup ON mup.id = mmr.mup_id JOIN end_device ed ON ed.id = mup.edev_id"
+        "JOIN mirror_usage_point mup ON mup.id = mmr.mup_id JOIN end_device ed ON ed.id = mup.edev_id "
+        "WHERE mup.role_flags & ? = 0",
+        (int(c.RoleFlags.IS_DER),),
     )
     for mmr_id, reading_type, meter_id in rows:
         rt = json.loads(reading_type)
@@ -385,6 +388,8 @@ def _record_readings(path: Path) -> Iterator[tuple[str, str, np.ndarray, np.ndar
                 found = list(doc.MirrorMeterReading)
             elif isinstance(doc, MirrorMeterReading):
                 found = [doc]
+            if isinstance(doc, MirrorUsagePoint) and doc.roleFlags & c.RoleFlags.IS_DER:
+                continue  # a DER's mirror (CSIP, CSIP-AUS): its readings repeat the site's
             for mmr in found:
                 if mmr.ReadingType is not None:
                     rt = {k: v for k, v in vars(mmr.ReadingType).items() if v is not None}

@@ -78,6 +78,7 @@ class Discovered:
     der_programs: list[str] = field(default_factory=list)
     mirror_list: str | None = None
     mirror: str | None = None
+    der_mirror: str | None = None  # CSIP, CSIP-AUS: the DER's own MirrorUsagePoint
     post_rate: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -253,9 +254,12 @@ class MeterClient:
 
     # -- metering ------------------------------------------------------------------------------------
     def ensure_mirror(self, quantities: list[Quantity], post_rate: int, role_flags: int) -> str:
-        """Create (or update) this meter's MirrorUsagePoint with one MirrorMeterReading per quantity."""
-        if self.links.mirror:
-            return self.links.mirror
+        """Create (or update) this meter's MirrorUsagePoint with one MirrorMeterReading per quantity: the site's,
+        or the DER's when ``role_flags`` say isDER."""
+        der = bool(role_flags & c.RoleFlags.IS_DER)
+        known = self.links.der_mirror if der else self.links.mirror
+        if known:
+            return known
         if not self.links.mirror_list:
             raise RequestFailed(None, "the gateway offers no MirrorUsagePointListLink")
         mup = messages.mirror_usage_point(
@@ -265,5 +269,8 @@ class MeterClient:
         location = x.header("Location")
         if not location:
             raise RequestFailed(x, f"POST {self.links.mirror_list} returned no Location")
-        self.links.mirror = location
+        if der:
+            self.links.der_mirror = location
+        else:
+            self.links.mirror = location
         return location

@@ -36,9 +36,11 @@ def end_device(lfdi: str, sfdi: int, device_category: int) -> EndDevice:
 def mirror_usage_point(
     pen: int, meter_id: str, lfdi: str, quantities: list[Quantity], post_rate: int, role_flags: int
 ) -> MirrorUsagePoint:
+    """The site's mirror, or the DER's when ``role_flags`` say isDER (CSIP, CSIP-AUS)."""
+    der = bool(role_flags & c.RoleFlags.IS_DER)
     return MirrorUsagePoint(
-        mRID=mup_mrid(pen, meter_id, lfdi),
-        description=meter_id[:32],
+        mRID=mup_mrid(pen, meter_id, lfdi, der),
+        description=(meter_id[:28] + " DER") if der else meter_id[:32],
         roleFlags=role_flags,
         serviceCategoryKind=int(c.ServiceKind.ELECTRICITY),
         status=1,

@@ -29,10 +29,11 @@ from amiscen.sep.model.events import (
     EndDeviceControlList,
 )
 from amiscen.sep.model.misc import FlowReservationResponseList
-from amiscen.sep.profile import PROFILES, Profile
+from amiscen.sep.profile import DER_MIRROR, PROFILES, Profile
 from amiscen.sep.render import render_bytes
 
 NEVER = 1e300
+DER_TARGET = "der-mirror:"  # an outbox item for the DER mirror, wherever the server put it
 Task = tuple[float, str]
 
 
@@ -81,6 +82,7 @@ class Meter:
     connected: bool = False
     connect_attempts: int = 0
     polling: set[str] = field(default_factory=set)  # the poll tasks scheduled now (poll_dr, poll_der)
+    der_quantities: list[Quantity] = field(default_factory=list)  # CSIP, CSIP-AUS: what the DER mirror reports
 
     def __post_init__(self) -> None:
         self.physics = MeterPhysics(self.plan, self.site)
@@ -150,6 +152,8 @@ class Meter:
         try:
             self.client.discover(self.own_time(now))
             self.client.ensure_mirror(self.quantities, self.config.post_rate, self.role_flags)
+            if self.der_quantities:
+                self.client.ensure_mirror(self.der_quantities, self.config.post_rate, DER_MIRROR)
         except RequestFailed as exc:
             self.connect_attempts += 1
             delay = self.retry.delay(self.connect_attempts, exc.retry_after)
@@ -194,10 +198,16 @@ class Meter:
     def _post(self, now: float, task: str) -> list[Task]:
         intervals = self.physics.intervals_until(now, self.participation.controls())
         if intervals:
-            self.emit(Generated(self.id, tuple(intervals), len(self.quantities)))
-            body = render_bytes(
-                messages.readings(self.config.pen, self.id, self.client.id.lfdi, self.quantities, intervals)
-            )
+            self.emit(Generated(self.id, tuple(intervals), len(self.quantities) + len(self.der_quantities)))
+            lfdi = self.client.id.lfdi
+            body = render_bytes(messages.readings(self.config.pen, self.id, lfdi, self.quantities, intervals))
+            if self.der_quantities:  # queued first, so the checkpoint below covers both posts
+                der_body = render_bytes(
+                    messages.readings(self.config.pen, self.id, lfdi, self.der_quantities, intervals)
+                )
+                self.outbox.add(
+                    self.id, "readings", DER_TARGET, der_body, len(intervals) * len(self.der_quantities), now
+                )
             self.outbox.add_with_state(
                 self.id, "readings", None, body, len(intervals) * len(self.quantities), now, self.snapshot()
             )
@@ -224,7 +234,7 @@ class Meter:
         if not self.connected:
             return []
         for item in self.outbox.due(self.id, now):
-            target = item.target or self.client.links.mirror or ""
+            target = self._target(item.target)
             x = self.client.exchange("PUT" if item.kind == "der" else "POST", target, item.body)
             if x.ok:
                 self.outbox.delivered(item.id, now)
@@ -248,6 +258,13 @@ class Meter:
                 )
             )
         return []
+
+    def _target(self, target: str | None) -> str:
+        """Where an outbox item goes: its own link, or this meter's site or DER mirror as discovered now (mirror
+        links may change between runs; the outbox names the mirror, not its href)."""
+        if target == DER_TARGET:
+            return self.client.links.der_mirror or ""
+        return target or self.client.links.mirror or ""
 
     def _respond(self, now: float, due: list[Due]) -> None:
         for d in due:

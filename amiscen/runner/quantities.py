@@ -126,6 +126,27 @@ def quantities(interval_s: int, has_pv: bool, has_battery: bool) -> list[Quantit
     return items
 
 
+def der_quantities(interval_s: int) -> list[Quantity]:
+    """What a DER MirrorUsagePoint reports (CSIP and CSIP-AUS DER monitoring): the DER's active power (PV plus
+    battery, + generating) and the voltage at its terminals. Reactive power and frequency are not modelled, so
+    they are not reported."""
+    p, inst, a, none = c.Kind.POWER, c.Accumulation.INSTANTANEOUS, c.DataQualifier.AVERAGE, c.FlowDirection.NONE
+    return [
+        Quantity(
+            "der_w",
+            "DER active power (+ generating)",
+            _rt(c.Uom.W, p, none, inst, interval_s, 0, a),
+            lambda x: round(x.pv_w + x.battery_w),
+        ),
+        Quantity(
+            "der_v",
+            "DER voltage (0.1 V)",
+            _rt(c.Uom.V, p, none, inst, interval_s, -1, a),
+            lambda x: round(x.voltage_v * 10),
+        ),
+    ]
+
+
 # A mirror's mRIDs name the device, not only the meter: a meter given a new certificate is a new device to a
 # server (a new LFDI), and servers keep mRIDs unique across devices (envoy answers 404 "owned by a different
 # EndDevice" when a re-certified meter reuses its old mirror's mRIDs).
@@ -135,5 +156,6 @@ def mmr_mrid(pen: int, meter_id: str, lfdi: str, key: str) -> str:
     return mrid(pen, "mmr", meter_id, lfdi, key)
 
 
-def mup_mrid(pen: int, meter_id: str, lfdi: str) -> str:
-    return mrid(pen, "mup", meter_id, lfdi)
+def mup_mrid(pen: int, meter_id: str, lfdi: str, der: bool = False) -> str:
+    """The site mirror's mRID, or (``der``) the DER mirror's."""
+    return mrid(pen, "mup-der" if der else "mup", meter_id, lfdi)

@@ -34,6 +34,7 @@ class Profile:
     site_role_flags: int  # the meter's own (site) MirrorUsagePoint
     doe_modes: int  # the DOE limits a meter understands and declares; 0: none (no csipaus elements sent)
     connection_point: bool  # PUT a csipaus:ConnectionPoint when the EndDevice links one
+    der_mirror: bool  # a prosumer also mirrors its DER (roleFlags 49: isMirror, isDER, isSubmeter)
 
     @property
     def applies_doe(self) -> bool:
@@ -42,11 +43,12 @@ class Profile:
 
 REVENUE_SITE = int(RoleFlags.IS_MIRROR | RoleFlags.IS_PREMISES_AGGREGATION_POINT | RoleFlags.IS_REVENUE_QUALITY)
 CSIPAUS_SITE = int(RoleFlags.IS_MIRROR | RoleFlags.IS_PREMISES_AGGREGATION_POINT)  # 03
+DER_MIRROR = int(RoleFlags.IS_MIRROR | RoleFlags.IS_DER | RoleFlags.IS_SUBMETER)  # 49
 
 PROFILES: dict[str, Profile] = {
-    "sep2018": Profile("sep2018", "IEEE 2030.5-2018", REVENUE_SITE, 0, False),
-    "csip": Profile("csip", "SunSpec CSIP (IEEE 2030.5, California Rule 21)", REVENUE_SITE, 0, False),
-    "csip-aus": Profile("csip-aus", "CSIP-AUS v1.2", CSIPAUS_SITE, int(ALL_DOE_MODES), True),
+    "sep2018": Profile("sep2018", "IEEE 2030.5-2018", REVENUE_SITE, 0, False, False),
+    "csip": Profile("csip", "SunSpec CSIP (IEEE 2030.5, California Rule 21)", REVENUE_SITE, 0, False, True),
+    "csip-aus": Profile("csip-aus", "CSIP-AUS v1.2", CSIPAUS_SITE, int(ALL_DOE_MODES), True, True),
 }
 
 

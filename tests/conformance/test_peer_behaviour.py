@@ -216,7 +216,15 @@ def test_csipaus_server_with_a_csipaus_meter(tmp_path: Path, certs: Path) -> Non
     assert responses(outcome, "EXPORT_LIMIT") == [1, 2, 3]
     with sqlite3.connect(outcome.run_dir / "headend.db") as db:
         kinds = {r[0] for r in db.execute("SELECT kind FROM der_resource")}
+        mirrors = dict(db.execute("SELECT description, role_flags FROM mirror_usage_point"))
+        der_readings = db.execute(
+            "SELECT count(*) FROM reading r JOIN mirror_meter_reading m ON m.id = r.mmr_id "
+            "JOIN mirror_usage_point u ON u.id = m.mup_id WHERE u.role_flags = 73"
+        ).fetchone()[0]
     assert {"cp", "dercap", "derg"} <= kinds
+    # the site mirrors roleFlags 03, the prosumer's DER its own mirror with 49 (W and V every interval)
+    assert mirrors == {"PEER_PROSUMER": 0x03, "PEER_PLAIN": 0x03, "PEER_PROSUMER DER": 0x49}
+    assert der_readings == 2 * 40
 
 
 def test_a_csipaus_control_is_not_applicable_to_a_sep2018_meter(tmp_path: Path, certs: Path) -> None:
