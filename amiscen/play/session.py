@@ -159,6 +159,13 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             base_url = server.url
     else:
         base_url = s.gateway.url
+        apart = abs(s.time.start.timestamp() - time.time())
+        if options.pace.factor == 1 and apart > 3600 and not options.resume:
+            notes.append(
+                f"time.start {s.time.start.isoformat()} is {apart / 86400:,.1f} days from now: the readings carry "
+                f"timestamps that far from {base_url}'s clock, and its controls fall outside the simulated window; "
+                "give time.start the moment the run begins"
+            )
         if options.pace.factor != 1:
             notes.append(
                 f"pace {options.pace} against {base_url}: readings carry simulated timestamps from "
