@@ -148,6 +148,30 @@ def event_cancel(db: Path, event_id: str, at: int | None) -> None:
     click.echo(f"cancelled {event_id}")
 
 
+def _der_base(der: dict[str, float | bool | None]) -> dict[str, object]:
+    """The DERControlBase fields the DER options ask for, in 2030.5's units (hundredths of a percent, W,
+    hundredths of a second)."""
+    scale: dict[str, tuple[str, float | None]] = {
+        "connect": ("opModConnect", None),
+        "energize": ("opModEnergize", None),
+        "max_w_percent": ("opModMaxLimW", 100),
+        "fixed_w_percent": ("opModFixedW", 100),
+        "target_kw": ("opModTargetW", 1000),
+        "ramp_s": ("rampTms", 100),
+        "export_kw": ("opModExpLimW", 1000),
+        "import_kw": ("opModImpLimW", 1000),
+        "generation_kw": ("opModGenLimW", 1000),
+        "load_kw": ("opModLoadLimW", 1000),
+    }
+    out: dict[str, object] = {}
+    for option, value in der.items():
+        if value is None:
+            continue
+        name, factor = scale[option]
+        out[name] = value if factor is None else round(float(value) * factor)
+    return out
+
+
 @event_command.command("add")
 @DB_OPTION
 @click.argument("event_id")
@@ -155,13 +179,36 @@ def event_cancel(db: Path, event_id: str, at: int | None) -> None:
 @click.option("--duration", required=True, help="e.g. 1h.")
 @click.option("--kw", type=float, help="DR: reduction per meter, kW.")
 @click.option("--percent", type=float, help="DR: reduction of each meter's demand, %.")
-@click.option("--program", default="campus_dr", show_default=True)
+@click.option("--connect/--disconnect", default=None, help="DER: opModConnect.")
+@click.option("--energize/--deenergize", default=None, help="DER: opModEnergize.")
+@click.option("--max-w-percent", type=click.FloatRange(0, 100), help="DER: opModMaxLimW, % of setMaxW.")
+@click.option("--fixed-w-percent", type=click.FloatRange(-100, 100), help="DER: opModFixedW, % (- charges).")
+@click.option("--target-kw", type=float, help="DER: opModTargetW, kW (- charges).")
+@click.option("--ramp-s", type=click.FloatRange(0), help="DER: rampTms, seconds.")
+@click.option("--export-kw", type=click.FloatRange(0), help="DER: csipaus:opModExpLimW, kW.")
+@click.option("--import-kw", type=click.FloatRange(0), help="DER: csipaus:opModImpLimW, kW.")
+@click.option("--generation-kw", type=click.FloatRange(0), help="DER: csipaus:opModGenLimW, kW.")
+@click.option("--load-kw", type=click.FloatRange(0), help="DER: csipaus:opModLoadLimW, kW.")
+@click.option("--program", default=None, help="Program name  [default: campus_dr, or campus_der for DER]")
+@click.option("--primacy", type=click.IntRange(0, 255), default=1, show_default=True, help="DER program primacy.")
 def event_add(
-    db: Path, event_id: str, start: str, duration: str, kw: float | None, percent: float | None, program: str
+    db: Path,
+    event_id: str,
+    start: str,
+    duration: str,
+    kw: float | None,
+    percent: float | None,
+    program: str | None,
+    primacy: int,
+    **der: float | bool | None,
 ) -> None:
-    """Add a demand-response event for every meter."""
-    if (kw is None) == (percent is None):
-        raise UsageError("give exactly one of --kw or --percent")
+    """Add an event for every meter: demand response (--kw or --percent), or a DERControl with any of the
+    DER options (several combine into one control)."""
+    base = _der_base(der)
+    if base and (kw is not None or percent is not None):
+        raise UsageError("a DR reduction (--kw, --percent) and DER options do not mix in one event")
+    if not base and (kw is None) == (percent is None):
+        raise UsageError("give exactly one of --kw or --percent, or DER options (--disconnect, --export-kw, ...)")
     try:
         when = parse_time_ref(start)
         length = parse_duration(duration)
@@ -171,15 +218,19 @@ def event_add(
         raise UsageError("--start must be an absolute time here")
     store = Store(db)
     devices = [r["meter_id"] for r in store.all("SELECT meter_id FROM end_device")]
-    spec: dict[str, object] = {"shares": {d: kw for d in devices}} if kw is not None else {"percent": percent}
+    spec: dict[str, object]
+    if base:
+        spec = {"control": {"type": "base", **base}}
+    else:
+        spec = {"shares": {d: kw for d in devices}} if kw is not None else {"percent": percent}
     added = publish(
         store,
         [
             UtilityEvent(
-                kind="dr",
+                kind="der" if base else "dr",
                 event_id=event_id,
-                program=program,
-                primacy=0,
+                program=program or ("campus_der" if base else "campus_dr"),
+                primacy=primacy if base else 0,
                 start=int(when.timestamp()),
                 duration=int(length.total_seconds()),
                 spec=spec,

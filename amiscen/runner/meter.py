@@ -296,10 +296,11 @@ class Meter:
                     ):
                         items.setdefault(x.mRID, (x, program.primacy))
                 continue
-            for link in (program.DERControlListLink, program.ActiveDERControlListLink):
-                if link is not None:
-                    for x in client.get_list(link.href, DERControlList, "DERControl"):
-                        items.setdefault(x.mRID, (x, program.primacy))
+            # the ActiveDERControlList is a part of the DERControlList: read only where a program links no other
+            link = program.DERControlListLink or program.ActiveDERControlListLink
+            if link is not None:
+                for x in client.get_list(link.href, DERControlList, "DERControl"):
+                    items.setdefault(x.mRID, (x, program.primacy))
         if kind == "der":
             self.participation.take_default(self._default_control(programs))
         # event times are on the server's clock: mapped to this meter's simulated time through its Time offset

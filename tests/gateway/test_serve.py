@@ -9,12 +9,12 @@ from pathlib import Path
 from amiscen.pki.layout import Layout
 from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
 from amiscen.sep.model.device import EndDevice
-from amiscen.sep.model.events import DemandResponseProgramList, EndDeviceControlList
+from amiscen.sep.model.events import DemandResponseProgramList, DERControlList, DERProgramList, EndDeviceControlList
 from amiscen.sep.parse import parse_as
 from amiscen.sep.render import render_bytes
 
 from ..cli.test_validate import amiscen
-from ..fixtures import start_serve
+from ..fixtures import METERS, T0, Running, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,3 +76,61 @@ def test_serve_event_admin_and_graceful_stop(tmp_path: Path) -> None:
             process.kill()
     status = amiscen("serve", "--status", "--db", str(db))
     assert status.returncode == 0 and "devices registered: 1" in status.stdout
+
+
+def test_an_operator_publishes_any_der_control_fields(headend: Running) -> None:
+    """issue #15: `amiscen event add` publishes a DERControl with any DERControlBase fields, CSIP-AUS limits
+    included, in 2030.5's units; meters see it at their next poll."""
+    meter = METERS[0]
+    ident = headend.identity(meter)
+    session = headend.session(meter)
+    assert session.send("POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))).ok
+    added = amiscen(
+        "event",
+        "add",
+        "OPERATOR_DER",
+        "--db",
+        str(headend.app.store.path),
+        "--start",
+        "2026-03-02T10:30:00+07:00",
+        "--duration",
+        "15m",
+        "--disconnect",
+        "--max-w-percent",
+        "40",
+        "--ramp-s",
+        "2.5",
+        "--export-kw",
+        "5",
+        "--generation-kw",
+        "12.5",
+    )
+    assert added.returncode == 0 and added.stdout == "added OPERATOR_DER\n", added.stderr
+    headend.clock.advance_to(T0 + 10 * 3600)  # 10:00, when the control is listed (it was created an hour ahead)
+    programs = parse_as(session.send("GET", "/derp", params={"s": 0, "l": 10}).response_body, DERProgramList)
+    (program,) = programs.DERProgram
+    assert program.DERControlListLink is not None and program.primacy == 1
+    controls = parse_as(
+        session.send("GET", program.DERControlListLink.href, params={"s": 0, "l": 10}).response_body, DERControlList
+    )
+    (control,) = controls.DERControl
+    base = control.DERControlBase
+    assert (base.opModConnect, base.opModMaxLimW, base.rampTms) == (False, 4000, 250)
+    assert base.opModExpLimW is not None and base.opModExpLimW.watts == 5000
+    assert base.opModGenLimW is not None and base.opModGenLimW.watts == 12500
+    mixed = amiscen(
+        "event",
+        "add",
+        "X",
+        "--db",
+        str(headend.app.store.path),
+        "--start",
+        "2026-03-02T10:30:00+07:00",
+        "--duration",
+        "15m",
+        "--kw",
+        "5",
+        "--disconnect",
+    )
+    assert mixed.returncode == 2
+    assert mixed.stderr.startswith("a DR reduction (--kw, --percent) and DER options do not mix in one event")

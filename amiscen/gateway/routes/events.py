@@ -147,6 +147,23 @@ def _base(spec: dict[str, Any]) -> DERControlBase:
         return DERControlBase(opModFixedW=round(control["percent"] * 100))
     if kind == "target_w":
         return DERControlBase(opModTargetW=ActivePower.of_watts(control["kw"] * 1000))
+    if kind == "base":  # any DERControlBase fields, in 2030.5's own units (`amiscen event add` builds these)
+
+        def watts(key: str) -> ActivePower | None:
+            return None if control.get(key) is None else ActivePower.of_watts(control[key])
+
+        return DERControlBase(
+            opModConnect=control.get("opModConnect"),
+            opModEnergize=control.get("opModEnergize"),
+            opModFixedW=control.get("opModFixedW"),
+            opModMaxLimW=control.get("opModMaxLimW"),
+            opModTargetW=watts("opModTargetW"),
+            rampTms=control.get("rampTms"),
+            opModImpLimW=watts("opModImpLimW"),
+            opModExpLimW=watts("opModExpLimW"),
+            opModGenLimW=watts("opModGenLimW"),
+            opModLoadLimW=watts("opModLoadLimW"),
+        )
     if kind == "envelope":
 
         def limit(key: str) -> ActivePower | None:
