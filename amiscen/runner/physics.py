@@ -52,6 +52,26 @@ class Control:
         return self.start <= t < self.end
 
     @property
+    def binding(self) -> bool:
+        """Whether it can change anything: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot."""
+        return (
+            any(
+                v is not None
+                for v in (
+                    self.reduce_w,
+                    self.reduce_share,
+                    self.battery_w,
+                    self.export_limit_w,
+                    self.import_limit_w,
+                    self.generation_limit_w,
+                    self.load_limit_w,
+                )
+            )
+            or (self.pv_limit_share is not None and self.pv_limit_share < 1)
+            or self.pv_connected is False
+        )
+
+    @property
     def is_der(self) -> bool:
         return any(
             v is not None
@@ -226,7 +246,7 @@ class MeterPhysics:
         pv = envelope.generation(pv)
         battery_w = 0.0
         stored = None
-        if self.battery is not None and not active and not self.diverged:
+        if self.battery is not None and not any(c.binding for c in active) and not self.diverged:
             # no control has touched this meter yet: exactly the compiled plan
             battery_w = float(regs.battery_w[i])
             self.battery.state.soc = float(regs.soc[i])

@@ -85,3 +85,12 @@ def test_no_control_is_the_plan(site: SiteModel) -> None:
     plan = site.meter_plan(spec)
     played = _play(site, "PV_AND_BATTERY", [])
     assert [round(x.battery_w, 3) for x in played] == [round(float(w), 3) for w in plan.registers.battery_w]
+
+
+def test_a_default_control_that_limits_nothing_is_the_plan(site: SiteModel) -> None:
+    """The embedded head-end's DefaultDERControl says "connected, up to 100 %": the readings stay the plan's."""
+    (spec,) = [m for m in meters(site.scenario) if m.id == "PV_AND_BATTERY"]
+    plan = site.meter_plan(spec)
+    default = Control(0, 2**62, pv_limit_share=1.0, pv_connected=True, default=True)
+    played = _play(site, "PV_AND_BATTERY", [default])
+    assert [round(x.battery_w, 3) for x in played] == [round(float(w), 3) for w in plan.registers.battery_w]
