@@ -30,7 +30,6 @@ ALL_DOE_MODES = DoeModes.EXPORT_LIMIT_W | DoeModes.IMPORT_LIMIT_W | DoeModes.GEN
 @dataclass(frozen=True)
 class Profile:
     name: str
-    title: str
     site_role_flags: int  # the meter's own (site) MirrorUsagePoint
     doe_modes: int  # the DOE limits a meter understands and declares; 0: none (no csipaus elements sent)
     connection_point: bool  # PUT a csipaus:ConnectionPoint when the EndDevice links one
@@ -46,9 +45,9 @@ CSIPAUS_SITE = int(RoleFlags.IS_MIRROR | RoleFlags.IS_PREMISES_AGGREGATION_POINT
 DER_MIRROR = int(RoleFlags.IS_MIRROR | RoleFlags.IS_DER | RoleFlags.IS_SUBMETER)  # 49
 
 PROFILES: dict[str, Profile] = {
-    "sep2018": Profile("sep2018", "IEEE 2030.5-2018", REVENUE_SITE, 0, False, False),
-    "csip": Profile("csip", "SunSpec CSIP (IEEE 2030.5, California Rule 21)", REVENUE_SITE, 0, False, True),
-    "csip-aus": Profile("csip-aus", "CSIP-AUS v1.2", CSIPAUS_SITE, int(ALL_DOE_MODES), True, True),
+    "sep2018": Profile("sep2018", REVENUE_SITE, 0, False, False),  # IEEE 2030.5-2018
+    "csip": Profile("csip", REVENUE_SITE, 0, False, True),  # SunSpec CSIP (California Rule 21)
+    "csip-aus": Profile("csip-aus", CSIPAUS_SITE, int(ALL_DOE_MODES), True, True),  # CSIP-AUS v1.2
 }
 
 
