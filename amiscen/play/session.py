@@ -164,7 +164,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             notes.append(
                 f"time.start {s.time.start.isoformat()} is {apart / 86400:,.1f} days from now: the readings carry "
                 f"timestamps that far from {base_url}'s clock, and its controls fall outside the simulated window; "
-                "give time.start the moment the run begins"
+                "give time.start: now"
             )
         if options.pace.factor != 1:
             notes.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, field_validator
@@ -86,7 +86,10 @@ class Site(Model):
 class TimeWindow(Model):
     """The simulated period."""
 
-    start: AwareDatetime = Field(description="Start of the simulation, ISO 8601 with offset.")
+    start: AwareDatetime = Field(
+        description="Start of the simulation, ISO 8601 with offset; or `now` (the second the scenario is loaded), "
+        "for a realtime run against a head-end on its own clock."
+    )
     duration: Duration = Field(timedelta(days=1), description="Length of the simulation, e.g. 1d.")
     reading_interval: Duration = Field(
         timedelta(seconds=15),
@@ -98,6 +101,13 @@ class TimeWindow(Model):
         description="Meters boot spread over this long (each at a phase fixed by its id); default: one post period. "
         "Large fleets boot over minutes, as real ones do after an outage.",
     )
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _now(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "now":
+            return datetime.now(timezone.utc).replace(microsecond=0)
+        return value
 
     @field_validator("ramp_up")
     @classmethod

@@ -75,3 +75,17 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path.write_text("schema_version: 1\n")
     path.chmod(0)
     assert _message(path) == f"{path}: cannot be read (permission denied)"
+
+
+def test_start_now_is_the_moment_of_loading(tmp_path: Path) -> None:
+    """`time.start: now` for realtime runs against a head-end on its own clock (issue #14)."""
+    import datetime as dt
+
+    path = tmp_path / "now.yaml"
+    path.write_text(
+        "schema_version: 1\ntime: {start: now, duration: 1h}\nbuildings:\n  - {name: b, type: support, count: 1}\n"
+    )
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    start = load_scenario(path).scenario.time.start
+    after = dt.datetime.now(dt.timezone.utc)
+    assert before <= start <= after and start.microsecond == 0
