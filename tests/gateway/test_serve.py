@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from pathlib import Path
 
 from amiscen.pki.layout import Layout
@@ -85,16 +86,13 @@ def test_an_operator_publishes_any_der_control_fields(headend: Running) -> None:
     ident = headend.identity(meter)
     session = headend.session(meter)
     assert session.send("POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0))).ok
-    added = amiscen(
-        "event",
-        "add",
+
+    def add(event_id: str, *options: str) -> subprocess.CompletedProcess[str]:
+        at = ["--start", "2026-03-02T10:30:00+07:00", "--duration", "15m"]
+        return amiscen("event", "add", event_id, "--db", str(headend.app.store.path), *at, *options)
+
+    added = add(
         "OPERATOR_DER",
-        "--db",
-        str(headend.app.store.path),
-        "--start",
-        "2026-03-02T10:30:00+07:00",
-        "--duration",
-        "15m",
         "--disconnect",
         "--max-w-percent",
         "40",
@@ -118,19 +116,6 @@ def test_an_operator_publishes_any_der_control_fields(headend: Running) -> None:
     assert (base.opModConnect, base.opModMaxLimW, base.rampTms) == (False, 4000, 250)
     assert base.opModExpLimW is not None and base.opModExpLimW.watts == 5000
     assert base.opModGenLimW is not None and base.opModGenLimW.watts == 12500
-    mixed = amiscen(
-        "event",
-        "add",
-        "X",
-        "--db",
-        str(headend.app.store.path),
-        "--start",
-        "2026-03-02T10:30:00+07:00",
-        "--duration",
-        "15m",
-        "--kw",
-        "5",
-        "--disconnect",
-    )
+    mixed = add("X", "--kw", "5", "--disconnect")
     assert mixed.returncode == 2
     assert mixed.stderr.startswith("a DR reduction (--kw, --percent) and DER options do not mix in one event")
