@@ -52,39 +52,25 @@ class Control:
         return self.start <= t < self.end
 
     @property
-    def binding(self) -> bool:
-        """Whether it can change anything: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot."""
-        return (
-            any(
-                v is not None
-                for v in (
-                    self.reduce_w,
-                    self.reduce_share,
-                    self.battery_w,
-                    self.export_limit_w,
-                    self.import_limit_w,
-                    self.generation_limit_w,
-                    self.load_limit_w,
-                )
-            )
-            or (self.pv_limit_share is not None and self.pv_limit_share < 1)
-            or self.pv_connected is False
+    def _steers(self) -> bool:
+        """Sets the battery or an envelope limit."""
+        return _given(
+            self.battery_w, self.export_limit_w, self.import_limit_w, self.generation_limit_w, self.load_limit_w
         )
 
     @property
+    def binding(self) -> bool:
+        """Whether it can change anything: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot."""
+        curtails = self.pv_limit_share is not None and self.pv_limit_share < 1
+        return self._steers or _given(self.reduce_w, self.reduce_share) or curtails or self.pv_connected is False
+
+    @property
     def is_der(self) -> bool:
-        return any(
-            v is not None
-            for v in (
-                self.pv_limit_share,
-                self.pv_connected,
-                self.battery_w,
-                self.export_limit_w,
-                self.import_limit_w,
-                self.generation_limit_w,
-                self.load_limit_w,
-            )
-        )
+        return self._steers or _given(self.pv_limit_share, self.pv_connected)
+
+
+def _given(*values: object) -> bool:
+    return any(v is not None for v in values)
 
 
 def _least(values: list[float | None]) -> float | None:
@@ -113,6 +99,8 @@ class Envelope:
 
     @classmethod
     def of(cls, active: list[Control]) -> Envelope:
+        if not active:  # most intervals: no control at all (this runs once per interval of every meter)
+            return NO_ENVELOPE
         return cls(
             _least([c.export_limit_w for c in active]),
             _least([c.import_limit_w for c in active]),
@@ -147,6 +135,9 @@ class Envelope:
         if self.import_w is None:
             return 0.0
         return max(0.0, min(load - pv - battery_w - self.import_w, max(sheddable, 0.0)))
+
+
+NO_ENVELOPE = Envelope()
 
 
 @dataclass(frozen=True)
