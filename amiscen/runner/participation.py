@@ -127,11 +127,12 @@ class Participation:
         """The DefaultDERControl of the program in force (None: there is none)."""
         self.default = None if default is None else self._der(default.DERControlBase, 0, FOREVER, default=True)
 
-    def _applicable(self, item: EndDeviceControl | DERControl) -> bool:
+    @staticmethod
+    def _applicable(item: EndDeviceControl | DERControl, control: Control) -> bool:
+        """Whether the meter can do anything of ``item``, given the control it made of it."""
         if isinstance(item, EndDeviceControl):
             return item.TargetReduction is not None or item.Offset is not None
-        return self._der(item.DERControlBase, 0, 1) is not None
-
+        return control.is_der
     def update(
         self, kind: Kind, items: list[tuple[EndDeviceControl | DERControl, int]], now: float, offset: float = 0.0
     ) -> list[Due]:
@@ -168,7 +169,7 @@ class Participation:
                     due += self._post(k, ResponseStatus.EXPIRED)
                     continue
                 due += self._post(k, ResponseStatus.EVENT_RECEIVED)
-                if not self._applicable(item):
+                if not self._applicable(item, k.control):
                     k.opted_out = True  # nothing this meter can do: never claim it started or completed
                     due += self._post(k, ResponseStatus.NOT_APPLICABLE)
                     continue
