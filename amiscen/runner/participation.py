@@ -133,6 +133,7 @@ class Participation:
         if isinstance(item, EndDeviceControl):
             return item.TargetReduction is not None or item.Offset is not None
         return control.is_der
+
     def update(
         self, kind: Kind, items: list[tuple[EndDeviceControl | DERControl, int]], now: float, offset: float = 0.0
     ) -> list[Due]:

@@ -147,35 +147,29 @@ def _base(spec: dict[str, Any]) -> DERControlBase:
         return DERControlBase(opModFixedW=round(control["percent"] * 100))
     if kind == "target_w":
         return DERControlBase(opModTargetW=ActivePower.of_watts(control["kw"] * 1000))
+    if kind == "envelope":  # the scenario's kW limits, as the same fields in W
+        fields = {name: control[key] * 1000 for key, name in ENVELOPE_FIELDS.items() if control.get(key) is not None}
+        return _fields_base(fields)
     if kind == "base":  # any DERControlBase fields, in 2030.5's own units (`amiscen event add` builds these)
-
-        def watts(key: str) -> ActivePower | None:
-            return None if control.get(key) is None else ActivePower.of_watts(control[key])
-
-        return DERControlBase(
-            opModConnect=control.get("opModConnect"),
-            opModEnergize=control.get("opModEnergize"),
-            opModFixedW=control.get("opModFixedW"),
-            opModMaxLimW=control.get("opModMaxLimW"),
-            opModTargetW=watts("opModTargetW"),
-            rampTms=control.get("rampTms"),
-            opModImpLimW=watts("opModImpLimW"),
-            opModExpLimW=watts("opModExpLimW"),
-            opModGenLimW=watts("opModGenLimW"),
-            opModLoadLimW=watts("opModLoadLimW"),
-        )
-    if kind == "envelope":
-
-        def limit(key: str) -> ActivePower | None:
-            return None if control.get(key) is None else ActivePower.of_watts(control[key] * 1000)
-
-        return DERControlBase(
-            opModImpLimW=limit("import_kw"),
-            opModExpLimW=limit("export_kw"),
-            opModGenLimW=limit("generation_kw"),
-            opModLoadLimW=limit("load_kw"),
-        )
+        return _fields_base({k: v for k, v in control.items() if k != "type"})
     return DERControlBase(opModConnect=bool(control["connected"]))
+
+
+ENVELOPE_FIELDS = {
+    "import_kw": "opModImpLimW",
+    "export_kw": "opModExpLimW",
+    "generation_kw": "opModGenLimW",
+    "load_kw": "opModLoadLimW",
+}
+WATT_FIELDS = {"opModTargetW", *ENVELOPE_FIELDS.values()}
+
+
+def _fields_base(fields: dict[str, Any]) -> DERControlBase:
+    """A DERControlBase from field values in 2030.5's units, powers in W."""
+    values: dict[str, Any] = {
+        k: ActivePower.of_watts(v) if k in WATT_FIELDS else v for k, v in fields.items() if v is not None
+    }
+    return DERControlBase(**values)
 
 
 def _control(app: Headend, req: Request, e: UtilityEvent, p: int) -> EndDeviceControl | DERControl:
