@@ -217,12 +217,13 @@ def event_add(
     if not isinstance(when, dt.datetime):
         raise UsageError("--start must be an absolute time here")
     store = Store(db)
-    devices = [r["meter_id"] for r in store.all("SELECT meter_id FROM end_device")]
     spec: dict[str, object]
     if base:
         spec = {"control": {"type": "base", **base}}
+    elif kw is not None:
+        spec = {"shares": {r["meter_id"]: kw for r in store.all("SELECT meter_id FROM end_device")}}
     else:
-        spec = {"shares": {d: kw for d in devices}} if kw is not None else {"percent": percent}
+        spec = {"percent": percent}
     added = publish(
         store,
         [
