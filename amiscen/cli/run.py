@@ -93,6 +93,7 @@ def command(
         junit=junit,
         xsd=schema_path(xsd),
         progress=None if quiet else default_progress(),
+        notices=sys.stderr,
         workers=workers,
         wire_bodies=wire_bodies,
         dry_run=dry_run,

@@ -203,6 +203,18 @@ class RunLogs:
                 handle.close()
 
 
+class Notices:
+    """Run-wide warnings (what the run says of itself, not of a meter) on a stream as they come: the user reads
+    them when the run starts, not only in the log afterwards."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def __call__(self, event: RunEvent) -> None:
+        if isinstance(event, Note) and event.meter is None and event.level != "info":
+            print(f"note: {event.message}", file=self.stream, flush=True)
+
+
 class ProgressLine:
     """One live line on a terminal: simulated time, meters connected, readings sent and queued, retries."""
 

@@ -21,7 +21,7 @@ from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.embedded import ensure_certificates, new_headend, serve
 from amiscen.play.expect import Check, check, measured_reduction_kw, write_junit
-from amiscen.play.observe import Dispatcher, Metrics, ProgressLine, RunLogs
+from amiscen.play.observe import Dispatcher, Metrics, Notices, ProgressLine, RunLogs
 from amiscen.play.schedule import fault_windows, played_site, utility_events
 from amiscen.play.shard import Shard
 from amiscen.play.summary import summary_text
@@ -43,6 +43,7 @@ class RunOptions:
     junit: Path | None = None
     xsd: Path | None = None
     progress: IO[str] | None = None
+    notices: IO[str] | None = None  # where run-wide warnings are told as they come (the CLI: stderr)
     workers: int = 16
     wire_bodies: bool = False
     dry_run: bool = False
@@ -187,7 +188,9 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         if options.progress
         else None
     )
-    dispatcher = Dispatcher([metrics, logs, *([progress] if progress else [])])
+    dispatcher = Dispatcher(
+        [metrics, logs, *([progress] if progress else []), *([Notices(options.notices)] if options.notices else [])]
+    )
     setup = FleetSetup(
         base_url, layout, index, outbox, dispatcher, dispatcher.record, headend if options.dry_run else None
     )
@@ -204,7 +207,6 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         )
     for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
-        print(f"note: {note}", file=options.progress or sys.stderr, flush=True)  # said at the start, not only logged
     started = time.perf_counter()
     clock.anchor(resume_at)  # building the meters took a while; the first ones are not late for it
     try:
