@@ -19,7 +19,8 @@ from cryptography import x509
 
 from amiscen.gateway.app import Headend
 from amiscen.gateway.http import Reply, Request
-from amiscen.gateway.tls import RevocationList, device_name
+from amiscen.gateway.tls import RevocationList
+from amiscen.pki.issue import device_name
 from amiscen.sep.constants import ErrorReason
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
 from amiscen.sep.parse import MAX_BODY_BYTES

@@ -63,6 +63,38 @@ def hardware_module_name(serial: str) -> x509.OtherName:
     return x509.OtherName(HARDWARE_MODULE_NAME, b"\x30" + _der_length(len(inner)) + inner)
 
 
+def _der_item(data: bytes, at: int) -> tuple[int, bytes, int]:
+    """(tag, content, next offset) of the DER item at ``at``."""
+    tag, length, at = data[at], data[at + 1], at + 2
+    if length & 0x80:
+        size = length & 0x7F
+        length, at = int.from_bytes(data[at : at + size], "big"), at + size
+    return tag, data[at : at + length], at + length
+
+
+def device_name(cert: x509.Certificate) -> str | None:
+    """The name a client certificate gives its device: the subject CN, or (2030.5 device certificates have an empty
+    subject) the hwSerialNum of the subjectAltName's HardwareModuleName; None when it gives neither."""
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    if names:
+        return str(names[0].value)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    for other in san.get_values_for_type(x509.OtherName):
+        if other.type_id != HARDWARE_MODULE_NAME:
+            continue
+        try:
+            _, inner, _ = _der_item(other.value, 0)  # SEQUENCE { hwType OID, hwSerialNum OCTET STRING }
+            _, _, after_type = _der_item(inner, 0)
+            _, serial, _ = _der_item(inner, after_type)
+            return serial.decode("utf-8")
+        except (IndexError, UnicodeDecodeError):
+            return None
+    return None
+
+
 def _validity(now: dt.datetime, days: int | None) -> tuple[dt.datetime, dt.datetime]:
     start = now - dt.timedelta(hours=1)
     return start, (FOREVER if days is None else now + dt.timedelta(days=days))

@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID
 
+from amiscen.pki.issue import HARDWARE_MODULE_NAME
+
 Role = Literal["ca", "device", "server"]
 POLICY_ARC = "1.3.6.1.4.1.40732."
-HARDWARE_MODULE_NAME = x509.ObjectIdentifier("1.3.6.1.5.5.7.8.4")
 FOREVER = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
 MUST_BE_CRITICAL = {
     ExtensionOID.KEY_USAGE: "keyUsage",

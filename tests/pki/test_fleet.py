@@ -13,9 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from amiscen.errors import UsageError
-from amiscen.gateway.tls import device_name
 from amiscen.pki import fleet
-from amiscen.pki.issue import HARDWARE_MODULE_NAME
+from amiscen.pki.issue import HARDWARE_MODULE_NAME, device_name
 from amiscen.pki.layout import Layout
 from amiscen.pki.profile import deviations
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
