@@ -76,15 +76,15 @@ def parse_as(body: bytes | str, cls: type[R]) -> R:
 
 
 @cache
-def _fields(cls: type) -> tuple[tuple[str, str, Any, bool], ...]:
-    """(field name, key in xmltodict's dict, type, required) of a resource dataclass."""
+def _fields(cls: type) -> tuple[tuple[str, str, Any, bool, bool], ...]:
+    """(field name, key in xmltodict's dict, type, required, a record) of a resource dataclass, once per class."""
     hints = typing.get_type_hints(cls, include_extras=True)
     out = []
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         ns = f.metadata.get("ns")
         key = f"{ns}:{f.name}" if ns else f"@{f.name}" if f.name in ATTRIBUTES else f.name
-        out.append((f.name, key, hints[f.name], required))
+        out.append((f.name, key, hints[f.name], required, _is_record(hints[f.name])))
     return tuple(out)
 
 
@@ -94,24 +94,23 @@ def _build(cls: type, content: Any, where: str) -> Any:
     if not isinstance(content, dict):
         raise SepParseError(f"<{where}> must contain elements, not text")
     values: dict[str, Any] = {}
-    for name, key, annotation, required in _fields(cls):
-        if content.get(key, "") is None and _is_record(annotation):
-            content = {**content, key: {}}  # an empty element (<DERControlBase/>, as envoy sends) is a record
-        if key not in content or content[key] is None:
+    for name, key, annotation, required, record in _fields(cls):
+        value = content.get(key)
+        # an empty element is a record with nothing set (envoy sends <DERControlBase/>), not a missing one
+        if value is None and not (record and key in content):
             if key in UNCOUNTED and required:
                 values[name] = 0
                 continue
             if required:
                 raise SepParseError(f"<{where}> lacks required {'attribute' if key[0] == '@' else 'element'} {name}")
             continue
-        values[name] = _convert(annotation, content[key], f"{where}/{name}")
+        values[name] = _convert(annotation, value, f"{where}/{name}")
     try:
         return cls(**values)
     except TypeError as exc:  # pragma: no cover - guarded by the required check above
         raise SepParseError(f"<{where}>: {exc}") from None
 
 
-@cache
 def _is_record(annotation: Any) -> bool:
     """Whether a field holds a nested element with children (a dataclass), not a simple value."""
     origin = typing.get_origin(annotation)
