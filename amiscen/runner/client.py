@@ -180,11 +180,7 @@ class MeterClient:
         return tm
 
     def _find_or_register(self, edev_list: str) -> None:
-        mine = [
-            d
-            for d in self.get_list(edev_list, EndDeviceList, "EndDevice")
-            if d.sFDI == self.id.sfdi or (d.lFDI or "").upper() == self.id.lfdi
-        ]
+        mine = [d for d in self.get_list(edev_list, EndDeviceList, "EndDevice") if self._is_mine(d)]
         if mine and mine[0].href:
             href = mine[0].href
         else:
@@ -204,9 +200,12 @@ class MeterClient:
     def _registered(self, edev_list: str, refused: Exchange) -> str:
         """The href of this meter's EndDevice after a 409 to its POST: the list, or the Location if given."""
         for d in self.get_list(edev_list, EndDeviceList, "EndDevice"):
-            if (d.sFDI == self.id.sfdi or (d.lFDI or "").upper() == self.id.lfdi) and d.href:
+            if self._is_mine(d) and d.href:
                 return str(d.href)
         return refused.header("Location") or ""
+
+    def _is_mine(self, device: EndDevice) -> bool:
+        return device.sFDI == self.id.sfdi or (device.lFDI or "").upper() == self.id.lfdi
 
     def _read_end_device(self, href: str) -> None:
         device = self.get(href, EndDevice)
