@@ -393,15 +393,17 @@ class Meter:
         if rate is None:  # the server took the program list away: a DeviceCapability refresh may bring it back
             self.polling.discard(task)
             return self._flush(now, task)
-        tasks: list[Task] = [(now + rate, task), *self._flush(now, task)]
+        return [(now + rate, task), *self._flush(now, task), *self._next_tick(now)]
+
+    def _next_tick(self, now: float) -> list[Task]:
+        """A tick at the next start or end of a known control (a Response falls due then)."""
         nxt = self.participation.next_transition(now)
-        if nxt is not None:
-            tasks.append((float(nxt), "tick"))
-        return tasks
+        return [] if nxt is None else [(float(nxt), "tick")]
 
     def _tick(self, now: float, task: str) -> list[Task]:
+        """Responses due now; and the tick after, so a control starting between two polls is answered on time."""
         self._respond(now, self.participation.tick(now))
-        return self._flush(now, task)
+        return [*self._flush(now, task), *self._next_tick(now)]
 
     def _poll_time(self, now: float, task: str) -> list[Task]:
         try:

@@ -237,3 +237,19 @@ def test_every_envoy_behaviour_at_once(tmp_path: Path, certs: Path) -> None:
     outcome = run(tmp_path, certs, dataclasses.replace(EMULATIONS["envoy"], clock_offset=30), profile="csip-aus")
     assert_healthy(outcome)
     assert responses(outcome, "DISCONNECT") == [1, 2, 3]
+
+
+BACK_TO_BACK = """\
+  - {type: der_control, id: FIRST, start: +10m, duration: 2m, control: {type: connect, connected: false}}
+  - {type: der_control, id: SECOND, start: +12m30s, duration: 2m, control: {type: connect, connected: false}}
+"""
+
+
+def test_a_control_starting_between_two_polls_is_answered_at_its_start(tmp_path: Path, certs: Path) -> None:
+    """The meter polls each minute; SECOND starts 30 s after FIRST ends, between two polls: "started" is posted at
+    its start (the tick at FIRST's end schedules the next), not at the next poll, 9 s later."""
+    outcome = run(tmp_path, certs, Quirks(), events=BACK_TO_BACK)
+    assert_healthy(outcome)
+    with sqlite3.connect(outcome.run_dir / "headend.db") as db:
+        times = sorted(db.execute("SELECT status, created - 1772424000 FROM response WHERE status IN (2, 3)"))
+    assert times == [(2, 600), (2, 750), (3, 720), (3, 870)]
