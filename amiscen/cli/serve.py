@@ -17,6 +17,7 @@ from amiscen.cli.options import ScenarioSource, certs_option, emulate_option
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import EMULATIONS, Headend, HeadendConfig
+from amiscen.gateway.operator_api import OperatorServer
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
@@ -48,6 +49,19 @@ DB_OPTION = click.option(
 @click.option("--xsd", type=click.Path(path_type=Path, dir_okay=False), help="Validate bodies against sep.xsd.")
 @click.option("--pace", default="realtime", show_default=True, help="Clock pace (simulated time from the scenario).")
 @click.option("--status", "show_status", is_flag=True, help="Print what the database holds and exit.")
+@click.option(
+    "--operator-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Also serve the operator API (JSON over HTTP, no authentication) on 127.0.0.1 at this port (0: any free).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["sep2018", "csip", "csip-aus"]),
+    default=None,
+    help="The 2030.5 profile served (default: the scenario's gateway.profile, else sep2018). csip-aus adds "
+    "ConnectionPoint and the csipaus: elements (DOE limits, doeModes).",
+)
 @emulate_option
 def command(
     scenario: Path | None,
@@ -60,8 +74,13 @@ def command(
     pace: str,
     show_status: bool,
     emulate: str,
+    operator_port: int | None,
+    profile: str | None,
 ) -> None:
-    """Serve the 2030.5 head-end on HOST:PORT with mutual TLS. With SCENARIO: its CA, events and clock."""
+    """Serve the 2030.5 head-end on HOST:PORT with mutual TLS. With SCENARIO: its CA, events and clock.
+
+    With --operator-port, the utility's operator API runs beside it on loopback: register devices, publish
+    DERControls and DefaultDERControls, change poll and post rates (amiscen/gateway/operator_api.py)."""
     if show_status:
         if not db.exists():
             raise UsageError(f"{db}: no such head-end database")
@@ -93,7 +112,7 @@ def command(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     path = schema_path(xsd)
-    config = dataclasses.replace(config, quirks=EMULATIONS[emulate])
+    config = dataclasses.replace(config, quirks=EMULATIONS[emulate], profile=profile or config.profile)
     app = Headend(Store(db), clock, config, SchemaValidator(path) if path else None)
     if scenario is not None:
         publish(app.store, utility_events(s, fleet))
@@ -108,11 +127,21 @@ def command(
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
+    operator = None
+    if operator_port is not None:
+        try:
+            operator = OperatorServer(app, operator_port).start()
+        except OSError as exc:
+            raise UsageError(f"cannot listen on 127.0.0.1:{operator_port} ({exc.strerror or exc})") from None
     server.start()
     click.echo(f"amiscen head-end at {server.url}/dcap (database {db}); Ctrl-C stops", err=True)
+    if operator is not None:
+        click.echo(f"operator API at {operator.url}", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     server.stop()
+    if operator is not None:
+        operator.stop()
     click.echo(status_text(app.store), nl=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class HeadendConfig:
     flow_capacity_w: int = 200_000  # campus P2P capacity per interval, shared first come first served
     simulated: bool = True  # Time.quality 7 (intentionally uncoordinated) when not on the wall clock
     pins: Mapping[str, int] = field(default_factory=dict)  # registration PINs by meter id (the scenario's labels)
+    profile: str = "sep2018"  # sep2018 | csip | csip-aus: csip-aus adds ConnectionPoint and the csipaus elements
     quirks: Quirks = field(default_factory=Quirks)
 
 
@@ -91,12 +93,35 @@ class Headend:
         routes.register(self)
         store.set_meta("pen", str(config.pen))
         self.schema_invalid = 0
+        self.csipaus = config.profile == "csip-aus" or config.quirks.csipaus_elements
+        self.poll_rates: dict[str, int] = json.loads(store.meta("poll_rates") or "{}")
+        self.revoked = {r[0] for r in store.all("SELECT lfdi FROM client_access WHERE granted = 0")}
 
     def now(self) -> int:
         return int(self.clock.now())
 
+    def poll_rate(self, resource: str) -> int:
+        """The pollRate a list or resource advertises: the operator's setting (`set_poll_rate`), else the
+        configured default for its function set."""
+        if resource in self.poll_rates:
+            return self.poll_rates[resource]
+        c = self.config
+        defaults = {
+            "Time": c.time_poll_rate,
+            "DemandResponseProgramList": c.dr_poll_rate,
+            "FlowReservationResponseList": c.dr_poll_rate,
+            "DERProgramList": c.der_poll_rate,
+            "DERList": c.der_poll_rate,
+            "MirrorUsagePointList": c.post_rate,
+            "UsagePointList": c.post_rate,
+            "Registration": 86400,
+        }
+        return defaults.get(resource, c.dcap_poll_rate)
+
     # -- request processing --------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
+        if req.lfdi in self.revoked:
+            return self._finish(req, Reply.error(403, f"access of {req.meter_id} was revoked by the operator"))
         fault = self.faults.error(self.clock.now())
         if fault is not None:
             reply = Reply.error(
@@ -113,6 +138,10 @@ class Headend:
             reply = exc.reply
         except SepParseError as exc:
             reply = Reply.error(400, f"invalid body: {exc}", ErrorReason.INVALID_REQUEST_FORMAT)
+        return self._finish(req, reply)
+
+    def _finish(self, req: Request, reply: Reply) -> Reply:
+        """Log a refusal (status >= 400), note the contact, shape the headers as the emulated server does."""
         if reply.status >= 400:
             self.store.execute(
                 "INSERT INTO rejection(at, lfdi, method, path, status, reason) VALUES (?,?,?,?,?,?)",

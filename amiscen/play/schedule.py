@@ -122,6 +122,7 @@ def headend_config(scenario: Scenario, simulated: bool = True) -> HeadendConfig:
         time_poll_rate=int(fs.time.polling_rate.total_seconds()),
         post_rate=int(fs.mirror_usage_point.post_rate.total_seconds()),
         simulated=simulated,
+        profile=scenario.gateway.profile,
         pins={  # the PINs on the meters' labels, where the scenario gives them
             m.id: label_pin(scenario, m)
             for m in meters(scenario)

@@ -52,7 +52,7 @@ def der_list(app: Headend, req: Request, e: int) -> Reply:
     app.own_device(req, e)
     items, total = window([_der(e)], page(req.query, app.config.default_list_limit))
     return Reply.of(
-        DERList(all=total, results=len(items), href=f"/edev/{e}/der", pollRate=app.config.der_poll_rate, DER=items)
+        DERList(all=total, results=len(items), href=f"/edev/{e}/der", pollRate=app.poll_rate("DERList"), DER=items)
     )
 
 
@@ -78,7 +78,7 @@ def put_singleton(app: Headend, req: Request, body: Resource, e: int, d: int, ki
         raise HttpError(404, f"no DER {d}")
     if not isinstance(body, expected):
         raise HttpError(400, f"expected a {expected.__name__} at {req.path}, got {type(body).__name__}")
-    if app.config.quirks.csipaus_elements and isinstance(body, DERCapability) and body.doeModesSupported is None:
+    if app.csipaus and isinstance(body, DERCapability) and body.doeModesSupported is None:
         raise HttpError(400, "CSIP-AUS: DERCapability needs csipaus:doeModesSupported")  # as envoy answers
     _store(app, req, e, kind, body)
     return Reply(204)

@@ -49,7 +49,7 @@ def device_capability(app: Headend, req: Request) -> Reply:
     return Reply.of(
         DeviceCapability(
             href="/dcap",
-            pollRate=app.config.dcap_poll_rate,
+            pollRate=app.poll_rate("DeviceCapability"),
             DemandResponseProgramListLink=ListLink(
                 "/dr", _count(app, "SELECT count(*) FROM program WHERE kind='dr'", ())
             ),
@@ -81,7 +81,7 @@ def time(app: Headend, req: Request) -> Reply:
     return Reply.of(
         Time(
             href="/tm",
-            pollRate=app.config.time_poll_rate,
+            pollRate=app.poll_rate("Time"),
             currentTime=now,
             dstEndTime=zone.dst_end,
             dstOffset=zone.dst_offset,
@@ -111,7 +111,7 @@ def _end_device(app: Headend, row: Any) -> EndDevice:
         FunctionSetAssignmentsListLink=ListLink(f"/edev/{e}/fsa", 1),
         postRate=row["post_rate"],
         RegistrationLink=Link(f"/edev/{e}/rg"),
-        ConnectionPointLink=Link(f"/edev/{e}/cp") if app.config.quirks.csipaus_elements else None,
+        ConnectionPointLink=Link(f"/edev/{e}/cp") if app.csipaus else None,
     )
 
 
@@ -124,7 +124,7 @@ def end_device_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/edev",
-            pollRate=app.config.dcap_poll_rate,
+            pollRate=app.poll_rate("EndDeviceList"),
             EndDevice=[_end_device(app, r) for r in items],
         )
     )
@@ -187,7 +187,12 @@ def end_device(app: Headend, req: Request, e: int) -> Reply:
 def registration(app: Headend, req: Request, e: int) -> Reply:
     row = app.own_device(req, e)
     return Reply.of(
-        Registration(href=f"/edev/{e}/rg", dateTimeRegistered=row["registered_time"], pIN=row["pin"], pollRate=86400)
+        Registration(
+            href=f"/edev/{e}/rg",
+            dateTimeRegistered=row["registered_time"],
+            pIN=row["pin"],
+            pollRate=app.poll_rate("Registration"),
+        )
     )
 
 
@@ -214,7 +219,7 @@ def fsa_list(app: Headend, req: Request, e: int) -> Reply:
             all=total,
             results=len(items),
             href=f"/edev/{e}/fsa",
-            pollRate=app.config.dcap_poll_rate,
+            pollRate=app.poll_rate("FunctionSetAssignmentsList"),
             FunctionSetAssignments=[_fsa(app, r) for r in items],
         )
     )

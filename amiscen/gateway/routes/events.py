@@ -3,6 +3,7 @@ ResponseSets meters reply to. Every list is scoped to the requesting device: eac
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
@@ -111,7 +112,7 @@ def dr_program_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/dr",
-            pollRate=app.config.dr_poll_rate,
+            pollRate=app.poll_rate("DemandResponseProgramList"),
             DemandResponseProgram=[_dr_program(app, req, r) for r in items],
         )
     )
@@ -128,7 +129,7 @@ def der_program_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/derp",
-            pollRate=app.config.der_poll_rate,
+            pollRate=app.poll_rate("DERProgramList"),
             DERProgram=[_der_program(app, req, r) for r in items],
         )
     )
@@ -225,13 +226,28 @@ def control(app: Headend, req: Request, kind: str, p: int, n: int) -> Reply:
 
 
 def default_der_control(app: Headend, req: Request, p: int) -> Reply:
+    """The program's DefaultDERControl: what the operator set (`Operator.set_default_der_control`), else no
+    curtailment."""
     row = _program(app, "der", p)
+    stored = app.store.one("SELECT fields, changed FROM default_control WHERE program_id = ?", (p,))
+    if stored is None:
+        return Reply.of(
+            DefaultDERControl(
+                href=f"/derp/{p}/dderc",
+                mRID=mrid(app.config.pen, "dderc", row["name"]),
+                description="no curtailment",
+                DERControlBase=DERControlBase(opModConnect=True, opModMaxLimW=10000),
+            )
+        )
+    fields = json.loads(stored["fields"])
+    grad = fields.pop("setGradW", None)
     return Reply.of(
         DefaultDERControl(
             href=f"/derp/{p}/dderc",
-            mRID=mrid(app.config.pen, "dderc", row["name"]),
-            description="no curtailment",
-            DERControlBase=DERControlBase(opModConnect=True, opModMaxLimW=10000),
+            mRID=mrid(app.config.pen, "dderc", row["name"], str(stored["changed"])),
+            description="operator default",
+            DERControlBase=_fields_base(fields),
+            setGradW=grad,
         )
     )
 
@@ -258,7 +274,7 @@ def response_set_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/rsps",
-            pollRate=app.config.dcap_poll_rate,
+            pollRate=app.poll_rate("ResponseSetList"),
             ResponseSet=[_response_set(app, req, s) for s in items],
         )
     )

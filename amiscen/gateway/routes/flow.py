@@ -134,7 +134,7 @@ def response_list(app: Headend, req: Request, e: int) -> Reply:
             all=total,
             results=len(items),
             href=f"/edev/{e}/frp",
-            pollRate=app.config.dr_poll_rate,
+            pollRate=app.poll_rate("FlowReservationResponseList"),
             FlowReservationResponse=[_response(app, r, e) for r in items],
         )
     )

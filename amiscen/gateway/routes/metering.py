@@ -95,7 +95,7 @@ def mirror_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/mup",
-            pollRate=app.config.post_rate,
+            pollRate=app.poll_rate("MirrorUsagePointList"),
             MirrorUsagePoint=[_mirror(app, r) for r in items],
         )
     )
@@ -211,7 +211,7 @@ def usage_point_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/upt",
-            pollRate=app.config.post_rate,
+            pollRate=app.poll_rate("UsagePointList"),
             UsagePoint=[_usage_point(r, len(_readings_of(app, r["id"]))) for r in items],
         )
     )

@@ -1,0 +1,293 @@
+"""What the utility's operator does to a running head-end: register a device out of band, publish or cancel a
+DERControl, set a DefaultDERControl, change poll and post rates, grant or revoke a client's access.
+
+The operator API (operator_api.py) serves these over loopback HTTP, so test harnesses (the CACTUS admin plugin
+in conformance/) and scripts drive the head-end while meters talk to it. Names follow 2030.5's resources."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from amiscen.gateway.utility import UtilityEvent, cancel, ensure_program, events, publish
+from amiscen.sep.ids import registration_pin, sfdi_from_lfdi
+
+if TYPE_CHECKING:
+    from amiscen.gateway.app import Headend
+
+# DERControlBase fields an operator may publish, in 2030.5's units (powers in W, percentages in hundredths)
+CONTROL_FIELDS = {
+    "opModConnect": bool,
+    "opModEnergize": bool,
+    "opModFixedW": int,
+    "opModMaxLimW": int,
+    "opModTargetW": float,
+    "opModExpLimW": float,
+    "opModImpLimW": float,
+    "opModGenLimW": float,
+    "opModLoadLimW": float,
+    "rampTms": int,
+}
+DEFAULT_CONTROL_FIELDS = {**CONTROL_FIELDS, "setGradW": int}  # setGradW: DefaultDERControl's own
+# the resources whose pollRate an operator can set
+POLLED = (
+    "DeviceCapability",
+    "EndDeviceList",
+    "FunctionSetAssignmentsList",
+    "DERProgramList",
+    "DERList",
+    "MirrorUsagePointList",
+    "UsagePointList",
+    "DemandResponseProgramList",
+    "ResponseSetList",
+    "Time",
+    "Registration",
+)
+OPERATOR_PROGRAM = "operator"  # the DERProgram controls go to when none is named
+
+
+class OperatorError(ValueError):
+    """A request the operator API cannot carry out (answered 400 with this text)."""
+
+
+@dataclass(frozen=True)
+class Published:
+    event_id: str
+    program: str
+    start: int
+    duration: int
+
+
+class Operator:
+    """The operator's actions on one head-end (its store, clock and settings)."""
+
+    def __init__(self, app: Headend) -> None:
+        self.app = app
+        self.store = app.store
+
+    # -- devices ------------------------------------------------------------------------------------------------
+    def ensure_end_device(
+        self, lfdi: str, registered: bool = True, sfdi: int | None = None, pin: int | None = None, name: str = ""
+    ) -> dict[str, Any]:
+        """Register a device out of band (as a utility does before it ships), or remove it and what it owns."""
+        lfdi = _lfdi(lfdi)
+        row = self.app.device_row(lfdi)
+        if not registered:
+            if row is not None:
+                self._remove_device(int(row["id"]))
+            return {"lfdi": lfdi, "registered": False}
+        if row is None:
+            meter_id = name or lfdi
+            self.store.execute(
+                "INSERT INTO end_device(id, lfdi, sfdi, meter_id, device_category, changed_time, post_rate, "
+                "registered_time, pin) VALUES ((SELECT max(coalesce(max(id), 0) + 1, ?) FROM end_device), "
+                "?, ?, ?, NULL, ?, ?, ?, ?)",
+                (
+                    self.app.config.quirks.first_id,
+                    lfdi,
+                    sfdi if sfdi is not None else sfdi_from_lfdi(lfdi),
+                    meter_id,
+                    self.app.now(),
+                    self.app.config.post_rate,
+                    self.app.now(),
+                    pin if pin is not None else registration_pin(meter_id),
+                ),
+            )
+            row = self.app.device_row(lfdi)
+        elif pin is not None:
+            self.store.execute("UPDATE end_device SET pin = ? WHERE id = ?", (pin, row["id"]))
+        assert row is not None
+        return {"lfdi": lfdi, "registered": True, "href": f"/edev/{row['id']}"}
+
+    def _remove_device(self, edev: int) -> None:
+        with self.store.transaction() as db:
+            mups = [r[0] for r in db.execute("SELECT id FROM mirror_usage_point WHERE edev_id = ?", (edev,))]
+            for mup in mups:
+                db.execute(
+                    "DELETE FROM reading WHERE mmr_id IN (SELECT id FROM mirror_meter_reading WHERE mup_id = ?)",
+                    (mup,),
+                )
+                db.execute("DELETE FROM mirror_meter_reading WHERE mup_id = ?", (mup,))
+            db.execute("DELETE FROM mirror_usage_point WHERE edev_id = ?", (edev,))
+            for table in ("der_resource", "log_event", "flow_request"):
+                db.execute(f"DELETE FROM {table} WHERE edev_id = ?", (edev,))
+            db.execute("DELETE FROM end_device WHERE id = ?", (edev,))
+
+    def remove_mirrors(self, lfdi: str) -> int:
+        """Empty a device's MirrorUsagePointList (and the readings under it); how many were removed."""
+        row = self.app.device_row(_lfdi(lfdi))
+        if row is None:
+            return 0
+        mups = self.store.all("SELECT id FROM mirror_usage_point WHERE edev_id = ?", (row["id"],))
+        with self.store.transaction() as db:
+            for (mup,) in mups:
+                db.execute(
+                    "DELETE FROM reading WHERE mmr_id IN (SELECT id FROM mirror_meter_reading WHERE mup_id = ?)",
+                    (mup,),
+                )
+                db.execute("DELETE FROM mirror_meter_reading WHERE mup_id = ?", (mup,))
+                db.execute("DELETE FROM mirror_usage_point WHERE id = ?", (mup,))
+        return len(mups)
+
+    def set_client_access(self, lfdi: str, granted: bool) -> None:
+        """Revoke (or grant again) a client's access: a revoked certificate's every request is answered 403."""
+        lfdi = _lfdi(lfdi)
+        self.store.execute(
+            "INSERT INTO client_access(lfdi, granted) VALUES (?, ?) "
+            "ON CONFLICT(lfdi) DO UPDATE SET granted = excluded.granted",
+            (lfdi, int(granted)),
+        )
+        if granted:
+            self.app.revoked.discard(lfdi)
+        else:
+            self.app.revoked.add(lfdi)
+
+    # -- programs and controls -------------------------------------------------------------------------------
+    def ensure_der_program(self, name: str = OPERATOR_PROGRAM, primacy: int = 1) -> dict[str, Any]:
+        program = ensure_program(self.store, "der", name, primacy)
+        self.store.execute("UPDATE program SET primacy = ? WHERE id = ?", (primacy, program))
+        return {"program": name, "href": f"/derp/{program}", "primacy": primacy}
+
+    def publish_der_control(
+        self,
+        fields: dict[str, Any],
+        *,
+        program: str | None = None,
+        start: int | None = None,
+        duration: int = 3600,
+        randomize_start: int = 0,
+        primacy: int | None = None,
+        targets: list[str] | None = None,
+        event_id: str | None = None,
+    ) -> Published:
+        """A DERControl from DERControlBase fields (2030.5 units), for every device or the devices named by
+        LFDI. ``start`` defaults to now (active at once)."""
+        base = _fields(fields, CONTROL_FIELDS)
+        if not base:
+            raise OperatorError(f"a DERControl needs at least one of {', '.join(CONTROL_FIELDS)}")
+        if duration <= 0:
+            raise OperatorError("duration must be positive")
+        name = program or self._latest_program()
+        if primacy is not None:
+            self.ensure_der_program(name, primacy)
+        row = self.store.one("SELECT primacy FROM program WHERE kind = 'der' AND name = ?", (name,))
+        now = self.app.now()
+        when = now if start is None else int(start)
+        event_id = event_id or f"OP-{len(events(self.store, 'der')) + 1:04d}-{now}"
+        meter_ids = None if targets is None else [self._meter_id(t) for t in targets]
+        added = publish(
+            self.store,
+            [
+                UtilityEvent(
+                    kind="der",
+                    event_id=event_id,
+                    program=name,
+                    primacy=int(row["primacy"]) if row is not None else (primacy or 1),
+                    start=when,
+                    duration=int(duration),
+                    spec={"control": {"type": "base", **base}},
+                    targets=meter_ids,
+                    randomize_start=int(randomize_start),
+                    created=min(now, when),
+                )
+            ],
+        )
+        if not added:
+            raise OperatorError(f"a control '{event_id}' exists already")
+        return Published(event_id, name, when, int(duration))
+
+    def latest_end(self) -> int:
+        """When the last scheduled DERControl ends (now if none lies ahead): where the next one is stacked."""
+        now = self.app.now()
+        ends = [e.end for e in events(self.store, "der") if e.cancelled_at is None and e.end > now]
+        return max(ends, default=now)
+
+    def cancel_der_controls(self, all_controls: bool = True) -> list[str]:
+        """Cancel the controls not yet over: all, or only the most recently created one."""
+        now = self.app.now()
+        live = [e for e in events(self.store, "der") if e.cancelled_at is None and e.end > now]
+        live.sort(key=lambda e: (e.created, e.row_id))
+        chosen = live if all_controls else live[-1:]
+        for e in chosen:
+            cancel(self.store, e.event_id, now)
+        return [e.event_id for e in chosen]
+
+    def set_default_der_control(self, fields: dict[str, Any], program: str | None = None) -> dict[str, Any]:
+        """Replace a program's DefaultDERControl: what devices do when no DERControl is active."""
+        base = _fields(fields, DEFAULT_CONTROL_FIELDS)
+        name = program or self._latest_program()
+        program_id = ensure_program(self.store, "der", name, 1)
+        self.store.execute(
+            "INSERT INTO default_control(program_id, fields, changed) VALUES (?, ?, ?) "
+            "ON CONFLICT(program_id) DO UPDATE SET fields = excluded.fields, changed = excluded.changed",
+            (program_id, json.dumps(base), self.app.now()),
+        )
+        return {"program": name, "href": f"/derp/{program_id}/dderc", "fields": base}
+
+    def _latest_program(self) -> str:
+        row = self.store.one("SELECT name FROM program WHERE kind = 'der' ORDER BY id DESC LIMIT 1")
+        if row is not None:
+            return str(row["name"])
+        ensure_program(self.store, "der", OPERATOR_PROGRAM, 1)
+        return OPERATOR_PROGRAM
+
+    def _meter_id(self, lfdi: str) -> str:
+        row = self.app.device_row(_lfdi(lfdi))
+        if row is None:
+            raise OperatorError(f"no EndDevice with LFDI {lfdi}")
+        return str(row["meter_id"])
+
+    # -- rates ---------------------------------------------------------------------------------------------
+    def set_poll_rate(self, resource: str, seconds: int) -> None:
+        if resource not in POLLED:
+            raise OperatorError(f"pollRate of {resource!r} cannot be set (one of: {', '.join(POLLED)})")
+        if seconds <= 0:
+            raise OperatorError("a pollRate is a positive number of seconds")
+        self.app.poll_rates[resource] = int(seconds)
+        self.store.set_meta("poll_rates", self.app.poll_rates)
+
+    def set_post_rate(self, seconds: int, lfdi: str | None = None) -> int:
+        """The postRate of MirrorUsagePoints (one device's, or all); how many changed."""
+        if seconds <= 0:
+            raise OperatorError("a postRate is a positive number of seconds")
+        if lfdi is None:
+            return self.store.update("UPDATE mirror_usage_point SET post_rate = ?", (int(seconds),))
+        return self.store.update(
+            "UPDATE mirror_usage_point SET post_rate = ? WHERE edev_id IN (SELECT id FROM end_device WHERE lfdi = ?)",
+            (int(seconds), _lfdi(lfdi)),
+        )
+
+    def reset(self) -> None:
+        """Forget every device, reading, program, control and setting: a fresh head-end (a test's set-up)."""
+        with self.store.transaction() as db:
+            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                if table != "meta":
+                    db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM meta WHERE key = 'poll_rates'")
+        self.app.poll_rates.clear()
+        self.app.revoked.clear()
+
+
+def _lfdi(value: str) -> str:
+    text = str(value).strip().upper()
+    if len(text) != 40 or any(ch not in "0123456789ABCDEF" for ch in text):
+        raise OperatorError(f"an LFDI is 40 hex digits (got {value!r})")
+    return text
+
+
+def _fields(values: dict[str, Any], allowed: dict[str, type]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise OperatorError(f"unknown control field(s) {', '.join(unknown)} (known: {', '.join(allowed)})")
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        kind = allowed[key]
+        try:
+            out[key] = bool(value) if kind is bool else kind(value)
+        except (TypeError, ValueError):
+            raise OperatorError(f"{key} must be a {kind.__name__} (got {value!r})") from None
+    return out

@@ -1,0 +1,139 @@
+"""CACTUS admin plugin for amiscen's embedded head-end.
+
+cactus-client (the CSIP-AUS server test harness) asks an admin plugin to put the server under test into the
+state each step needs ("a DERControl with opModExpLimW 30 % of setMaxW is active"). This plugin does that only
+through amiscen's operator API (`amiscen serve --operator-port N`, JSON on loopback), whose address it reads from
+$AMISCEN_OPERATOR_URL. It runs in cactus-client's own environment (Python >= 3.12) and imports nothing of amiscen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+from cactus_client.admin.plugins import hookimpl
+from cactus_client.model.context import AdminContext
+from cactus_client.model.execution import ActionResult, StepExecution
+from cactus_client.model.parameter import resolve_variable_expressions_from_parameters
+from cactus_test_definitions.server.admin_instructions import AdminInstruction
+from cactus_test_definitions.server.admin_instructions import AdminInstructionType as T
+
+CONTROL_FIELDS = (
+    "opModExpLimW",
+    "opModImpLimW",
+    "opModGenLimW",
+    "opModLoadLimW",
+    "opModConnect",
+    "opModEnergize",
+    "opModFixedW",
+    "rampTms",
+)
+DEFAULT_FIELDS = ("opModExpLimW", "opModImpLimW", "opModGenLimW", "opModLoadLimW", "setGradW")
+ACTIVE_SINCE = 60  # an "active" control started this many seconds ago
+
+
+class OperatorApiError(RuntimeError):
+    pass
+
+
+def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    base = os.environ.get("AMISCEN_OPERATOR_URL", "http://127.0.0.1:8081").rstrip("/")
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        raise OperatorApiError(f"{method} {path}: {exc.code} {exc.read().decode(errors='replace')}") from None
+
+
+class AmiscenAdmin:
+    """Maps each admin instruction type to operator API calls. One instance per cactus run."""
+
+    def __init__(self) -> None:
+        self.programs: dict[str, str] = {}  # FSA annotation -> DERProgram name
+
+    @hookimpl
+    async def admin_setup(self, context: AdminContext) -> ActionResult:
+        _call("POST", "/reset")  # every procedure starts from a fresh head-end
+        self.programs.clear()
+        return ActionResult.done()
+
+    @hookimpl
+    async def admin_teardown(self, context: AdminContext) -> ActionResult:
+        return ActionResult.done()
+
+    @hookimpl
+    async def admin_instruction(
+        self, instruction: AdminInstruction, step: StepExecution, context: AdminContext
+    ) -> ActionResult | None:
+        client = context.client_config_for(instruction.client)
+        p = await resolve_variable_expressions_from_parameters(client, dict(instruction.parameters or {}))
+        try:
+            self._apply(instruction.type, p, client)
+        except OperatorApiError as exc:
+            return ActionResult.failed(str(exc))
+        return ActionResult.done()
+
+    def _apply(self, kind: T, p: dict[str, Any], client: Any) -> None:
+        lfdi = client.lfdi
+        if kind == T.ENSURE_END_DEVICE:
+            _call(
+                "PUT",
+                "/EndDevice",
+                {
+                    "lfdi": lfdi,
+                    "sfdi": client.sfdi,
+                    "pin": client.pin,
+                    "registered": bool(p["registered"]),
+                    "name": client.id,
+                    "aggregator": str(getattr(client.type, "value", client.type)).lower() == "aggregator",
+                },
+            )
+        elif kind == T.ENSURE_MUP_LIST_EMPTY:
+            _call("DELETE", f"/MirrorUsagePointList?lfdi={lfdi}")
+        elif kind == T.ENSURE_FSA:
+            # amiscen gives every EndDevice its FunctionSetAssignments; an annotation names the programs in it
+            annotation = p.get("annotation") or "fsa"
+            self.programs.setdefault(annotation, f"{annotation}-program-{len(self.programs) + 1}")
+        elif kind == T.ENSURE_DER_PROGRAM:
+            annotation = p.get("fsa_annotation") or "fsa"
+            name = self.programs.setdefault(annotation, f"{annotation}-program-{len(self.programs) + 1}")
+            _call("PUT", "/DERProgram", {"program": name, "primacy": int(p.get("primacy") or 1)})
+        elif kind == T.ENSURE_DER_CONTROL_LIST:
+            if not self.programs:
+                self.programs["fsa"] = "fsa-program-1"
+            _call("PUT", "/DERProgram", {"program": list(self.programs.values())[-1], "primacy": 1})
+        elif kind == T.CREATE_DER_CONTROL:
+            fields = {k: p[k] for k in CONTROL_FIELDS if p.get(k) is not None}
+            offset = p.get("start_offset_seconds")
+            if p["status"] == "scheduled":
+                timing: dict[str, Any] = {"start_in": int(offset)} if offset is not None else {"after_last": True}
+            else:
+                timing = {"start_in": int(offset) if offset is not None else -ACTIVE_SINCE}
+            body: dict[str, Any] = {
+                "fields": fields,
+                "duration": int(p.get("duration_seconds") or 3600),
+                "randomize_start": int(p.get("randomizeStart_seconds") or 0),
+                **timing,
+            }
+            if p.get("primacy") is not None:
+                body["primacy"] = int(p["primacy"])
+            _call("POST", "/DERControl", body)
+        elif kind == T.CREATE_DEFAULT_DER_CONTROL:
+            fields = {k: p[k] for k in DEFAULT_FIELDS if p.get(k) is not None}
+            _call("PUT", "/DefaultDERControl", {"fields": fields})
+        elif kind == T.CLEAR_DER_CONTROLS:
+            _call("POST", "/DERControl/cancel", {"all": bool(p.get("all", True))})
+        elif kind == T.SET_POLL_RATE:
+            _call("PUT", "/pollRate", {"resource": str(p["resource"]), "seconds": int(p["rate_seconds"])})
+        elif kind == T.SET_POST_RATE:
+            _call("PUT", "/postRate", {"seconds": int(p["rate_seconds"]), "lfdi": lfdi})
+        elif kind == T.SET_CLIENT_ACCESS:
+            _call("PUT", "/access", {"lfdi": lfdi, "granted": bool(p["granted"])})
+        else:
+            raise OperatorApiError(f"no operator action for {kind}")
