@@ -17,11 +17,12 @@ from amiscen.cli.options import ScenarioSource, certs_option, emulate_option
 from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import EMULATIONS, Headend, HeadendConfig
+from amiscen.gateway.notify import Notifier
 from amiscen.gateway.operator_api import OperatorServer
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
-from amiscen.gateway.tls import server_context
+from amiscen.gateway.tls import notification_context, server_context
 from amiscen.gateway.utility import UtilityEvent, cancel, events, publish
 from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
@@ -127,6 +128,7 @@ def command(
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
+    notifier = Notifier(app, notification_context(layout)).start()
     operator = None
     if operator_port is not None:
         try:
@@ -140,6 +142,7 @@ def command(
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     server.stop()
+    notifier.stop()
     if operator is not None:
         operator.stop()
     click.echo(status_text(app.store), nl=False)

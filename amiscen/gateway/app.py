@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ class Quirks:
     pin: int | None = None  # one static registration PIN for every device; None: each meter's amiscen PIN
     random_pin: bool = False  # a random PIN per device (as envoy issues), never the one on the meter's label
     first_id: int = 1  # the first EndDevice and MirrorUsagePoint id (a real server's first mirror was /mup/2)
-    der_programs_in_dcap: bool = True  # False: DER programs reachable only through FunctionSetAssignments
+    der_programs_in_dcap: bool = False  # True: DeviceCapability also links the programs at /derp (unscoped)
     duplicate_end_device: int = 204  # the status of a POST of an EndDevice that exists: 204 + Location (envoy: 409)
     mirror_upsert: int = 201  # the status of a POST of a MirrorUsagePoint that exists (envoy: 204 + Location)
     clock_offset: int = 0  # seconds the server's Time is ahead of the meters' clock
@@ -96,6 +97,9 @@ class Headend:
         self.csipaus = config.profile == "csip-aus" or config.quirks.csipaus_elements
         self.poll_rates: dict[str, int] = json.loads(store.meta("poll_rates") or "{}")
         self.revoked = {r[0] for r in store.all("SELECT lfdi FROM client_access WHERE granted = 0")}
+        # certificates of aggregators (CSIP): they register and act for the site devices they own
+        self.aggregators = {r[0] for r in store.all("SELECT lfdi FROM aggregator")}
+        self.changed: Callable[[], None] | None = None  # told of every accepted write (the notifier's wake-up)
 
     def now(self) -> int:
         return int(self.clock.now())
@@ -138,7 +142,19 @@ class Headend:
             reply = exc.reply
         except SepParseError as exc:
             reply = Reply.error(400, f"invalid body: {exc}", ErrorReason.INVALID_REQUEST_FORMAT)
+        if req.method in ("POST", "PUT", "DELETE") and reply.status < 300 and self.changed is not None:
+            self.changed()  # a subscribed resource may have changed: the notifier looks now, not at its next tick
         return self._finish(req, reply)
+
+    def view(self, req: Request, path: str, query: dict[str, str] | None = None) -> Reply:
+        """GET ``path`` as the requester would, with no side effects (no rejection log, no last contact): what a
+        subscription compares and a Notification carries."""
+        get = dataclasses.replace(req, method="GET", path=path, query=query or {}, body=b"", content_type=None)
+        try:
+            handler, params = self.router.resolve("GET", path)
+            return handler(self, get, **params)
+        except HttpError as exc:
+            return exc.reply
 
     def _finish(self, req: Request, reply: Reply) -> Reply:
         """Log a refusal (status >= 400), note the contact, shape the headers as the emulated server does."""
@@ -178,12 +194,23 @@ class Headend:
     def device_row(self, lfdi: str) -> Any:
         return self.store.one("SELECT * FROM end_device WHERE lfdi = ?", (lfdi,))
 
+    def acts_for(self, req: Request) -> list[str]:
+        """The LFDIs whose resources the requester may use: its own, and an aggregator's site devices."""
+        if req.lfdi not in self.aggregators:
+            return [req.lfdi]
+        owned = self.store.all(
+            "SELECT d.lfdi FROM end_device d JOIN edev_owner o ON o.edev_id = d.id WHERE o.owner = ? ORDER BY d.id",
+            (req.lfdi,),
+        )
+        return [req.lfdi, *(r[0] for r in owned)]
+
     def own_device(self, req: Request, edev_id: int) -> Any:
-        """The EndDevice at /edev/{edev_id}, only if it is the requester's own (403 otherwise)."""
+        """The EndDevice at /edev/{edev_id}, only if it is the requester's own or (for an aggregator) one it
+        registered (403 otherwise)."""
         row = self.store.one("SELECT * FROM end_device WHERE id = ?", (edev_id,))
         if row is None:
             raise HttpError(404, f"no EndDevice {edev_id}")
-        if row["lfdi"] != req.lfdi:
+        if row["lfdi"] != req.lfdi and row["lfdi"] not in self.acts_for(req):
             raise HttpError(403, f"{req.meter_id} may not access EndDevice {edev_id} of {row['meter_id']}")
         return row
 

@@ -68,10 +68,20 @@ class Operator:
 
     # -- devices ------------------------------------------------------------------------------------------------
     def ensure_end_device(
-        self, lfdi: str, registered: bool = True, sfdi: int | None = None, pin: int | None = None, name: str = ""
+        self,
+        lfdi: str,
+        registered: bool = True,
+        sfdi: int | None = None,
+        pin: int | None = None,
+        name: str = "",
+        aggregator: str | None = None,
     ) -> dict[str, Any]:
-        """Register a device out of band (as a utility does before it ships), or remove it and what it owns."""
+        """Register a device out of band (as a utility does before it ships), or remove it and what it owns.
+        ``aggregator``: the LFDI of the aggregator certificate that acts for it (registered as one first)."""
         lfdi = _lfdi(lfdi)
+        owner = None if aggregator is None else _lfdi(aggregator)
+        if owner is not None and owner not in self.app.aggregators:
+            self.register_aggregator(owner)
         row = self.app.device_row(lfdi)
         if not registered:
             if row is not None:
@@ -95,10 +105,21 @@ class Operator:
                 ),
             )
             row = self.app.device_row(lfdi)
+            assert row is not None
+            if owner is not None:
+                self.store.execute("INSERT INTO edev_owner(edev_id, owner) VALUES (?, ?)", (row["id"], owner))
         elif pin is not None:
             self.store.execute("UPDATE end_device SET pin = ? WHERE id = ?", (pin, row["id"]))
         assert row is not None
         return {"lfdi": lfdi, "registered": True, "href": f"/edev/{row['id']}"}
+
+    def register_aggregator(self, lfdi: str) -> dict[str, Any]:
+        """A certificate that acts for site devices (CSIP aggregator): it gets its own EndDevice and may register
+        and use EndDevices under their own LFDIs."""
+        lfdi = _lfdi(lfdi)
+        self.store.execute("INSERT OR IGNORE INTO aggregator(lfdi) VALUES (?)", (lfdi,))
+        self.app.aggregators.add(lfdi)
+        return self.ensure_end_device(lfdi, name=f"aggregator {lfdi[:8]}")
 
     def _remove_device(self, edev: int) -> None:
         with self.store.transaction() as db:
@@ -112,6 +133,7 @@ class Operator:
             db.execute("DELETE FROM mirror_usage_point WHERE edev_id = ?", (edev,))
             for table in ("der_resource", "log_event", "flow_request"):
                 db.execute(f"DELETE FROM {table} WHERE edev_id = ?", (edev,))
+            db.execute("DELETE FROM edev_owner WHERE edev_id = ?", (edev,))
             db.execute("DELETE FROM end_device WHERE id = ?", (edev,))
 
     def remove_mirrors(self, lfdi: str) -> int:
@@ -144,10 +166,44 @@ class Operator:
             self.app.revoked.add(lfdi)
 
     # -- programs and controls -------------------------------------------------------------------------------
-    def ensure_der_program(self, name: str = OPERATOR_PROGRAM, primacy: int = 1) -> dict[str, Any]:
+    def ensure_fsa(self, name: str) -> dict[str, Any]:
+        """A FunctionSetAssignments every EndDevice is given, by name. The first one replaces the built-in
+        assignment: the DER programs it held move into it (none is left unreachable)."""
+        if not name:
+            raise OperatorError("a FunctionSetAssignments needs a name")
+        first = self.store.scalar("SELECT count(*) FROM fsa") == 0
+        self.store.execute("INSERT OR IGNORE INTO fsa(name, created) VALUES (?, ?)", (name, self.app.now()))
+        fsa = int(self.store.scalar("SELECT id FROM fsa WHERE name = ?", (name,)))
+        if first:
+            self.store.execute(
+                "INSERT OR IGNORE INTO program_fsa(program_id, fsa_id) SELECT id, ? FROM program WHERE kind = 'der'",
+                (fsa,),
+            )
+        return {"fsa": name, "id": fsa}
+
+    def ensure_der_program(
+        self, name: str = OPERATOR_PROGRAM, primacy: int = 1, fsa: str | None = None
+    ) -> dict[str, Any]:
+        """A DERProgram by name, in the FunctionSetAssignments named (else the latest the operator made, if any)."""
         program = ensure_program(self.store, "der", name, primacy)
         self.store.execute("UPDATE program SET primacy = ? WHERE id = ?", (primacy, program))
+        self._assign(program, fsa)
         return {"program": name, "href": f"/derp/{program}", "primacy": primacy}
+
+    def _assign(self, program: int, fsa: str | None) -> None:
+        if fsa is not None:
+            target = self.ensure_fsa(fsa)["id"]
+        elif self.store.scalar("SELECT count(*) FROM program_fsa WHERE program_id = ?", (program,)):
+            return
+        else:
+            target = self.store.scalar("SELECT max(id) FROM fsa")
+            if target is None:
+                return
+        self.store.execute(
+            "INSERT INTO program_fsa(program_id, fsa_id) VALUES (?, ?) "
+            "ON CONFLICT(program_id) DO UPDATE SET fsa_id = excluded.fsa_id",
+            (program, target),
+        )
 
     def publish_der_control(
         self,
@@ -218,6 +274,7 @@ class Operator:
         base = _fields(fields, DEFAULT_CONTROL_FIELDS)
         name = program or self._latest_program()
         program_id = ensure_program(self.store, "der", name, 1)
+        self._assign(program_id, None)
         self.store.execute(
             "INSERT INTO default_control(program_id, fields, changed) VALUES (?, ?, ?) "
             "ON CONFLICT(program_id) DO UPDATE SET fields = excluded.fields, changed = excluded.changed",
@@ -229,7 +286,7 @@ class Operator:
         row = self.store.one("SELECT name FROM program WHERE kind = 'der' ORDER BY id DESC LIMIT 1")
         if row is not None:
             return str(row["name"])
-        ensure_program(self.store, "der", OPERATOR_PROGRAM, 1)
+        self.ensure_der_program(OPERATOR_PROGRAM, 1)
         return OPERATOR_PROGRAM
 
     def _meter_id(self, lfdi: str) -> str:
@@ -268,6 +325,7 @@ class Operator:
             db.execute("DELETE FROM meta WHERE key = 'poll_rates'")
         self.app.poll_rates.clear()
         self.app.revoked.clear()
+        self.app.aggregators.clear()
 
 
 def _lfdi(value: str) -> str:

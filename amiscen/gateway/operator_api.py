@@ -4,10 +4,12 @@ It has no authentication, so it listens on 127.0.0.1 only. Every route is one `O
 
     GET    /status                    devices, programs, controls, poll rates
     POST   /reset                     forget everything (a test's fresh head-end)
-    PUT    /EndDevice                 {"lfdi", "registered", "sfdi"?, "pin"?, "name"?}
+    PUT    /EndDevice                 {"lfdi", "registered", "sfdi"?, "pin"?, "name"?, "aggregator"?: lfdi}
+    PUT    /aggregator                {"lfdi"}  (a certificate that registers and acts for site devices)
     DELETE /MirrorUsagePointList      ?lfdi=...  (empty a device's mirrors)
     PUT    /access                    {"lfdi", "granted"}
-    PUT    /DERProgram                {"program"?, "primacy"?}
+    PUT    /FunctionSetAssignments    {"name"}  (every EndDevice is given it; DER programs go in it)
+    PUT    /DERProgram                {"program"?, "primacy"?, "fsa"?: name}
     POST   /DERControl                {"fields": {...}, "program"?, "start"? | "start_in"? | "after_last"?,
                                        "duration"?, "randomize_start"?, "primacy"?, "targets"?: [lfdi]}
     POST   /DERControl/cancel         {"all"?: true}
@@ -64,6 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
             query = dict(parse_qsl(parts.query))
             with self.server.lock:
                 status, answer = route(self.server.operator, self.command, parts.path.rstrip("/"), payload, query)
+            changed = self.server.operator.app.changed
+            if self.command != "GET" and changed is not None:
+                changed()  # subscribers hear of what the operator changed now
         except (OperatorError, json.JSONDecodeError, TypeError) as exc:
             status, answer = 400, {"error": str(exc)}
         except Exception:
@@ -89,14 +94,21 @@ def route(op: Operator, method: str, path: str, body: dict[str, Any], query: dic
             sfdi=body.get("sfdi"),
             pin=body.get("pin"),
             name=str(body.get("name") or ""),
+            aggregator=body.get("aggregator"),
         )
+    if key == ("PUT", "/aggregator"):
+        return 200, op.register_aggregator(_required(body, "lfdi"))
     if key == ("DELETE", "/MirrorUsagePointList"):
         return 200, {"removed": op.remove_mirrors(_required(query, "lfdi"))}
     if key == ("PUT", "/access"):
         op.set_client_access(_required(body, "lfdi"), bool(_required(body, "granted")))
         return 200, {"lfdi": body["lfdi"], "granted": bool(body["granted"])}
+    if key == ("PUT", "/FunctionSetAssignments"):
+        return 200, op.ensure_fsa(str(_required(body, "name")))
     if key == ("PUT", "/DERProgram"):
-        return 200, op.ensure_der_program(str(body.get("program") or "operator"), int(body.get("primacy", 1)))
+        return 200, op.ensure_der_program(
+            str(body.get("program") or "operator"), int(body.get("primacy", 1)), body.get("fsa")
+        )
     if key == ("POST", "/DERControl"):
         start = body.get("start")
         if body.get("start_in") is not None:

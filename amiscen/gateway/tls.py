@@ -35,6 +35,20 @@ def server_context(layout: Layout, version: str = "1.2", ciphers: list[str] | No
     return ctx
 
 
+def notification_context(layout: Layout) -> ssl.SSLContext:
+    """The head-end as a TLS client, POSTing notifications to a subscriber's https notificationURI: its own
+    certificate, TLS 1.2+, the 2030.5 suite first, the subscriber's chain checked against the CA. No host name
+    check: a device's certificate names no host (2030.5 identifies by certificate, not by name)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_cert_chain(str(layout.gateway_cert), str(layout.gateway_key))
+    ctx.load_verify_locations(cafile=str(layout.ca_cert))
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(f"{SEP2_CIPHER}:ECDHE-ECDSA-AES128-GCM-SHA256:@SECLEVEL=0")
+    return ctx
+
+
 class RevocationList:
     """Serial numbers in certs/crl.pem, re-read when the file changes, so a revocation made while the head-end
     runs refuses that meter's next request (the handshake check only sees the CRL loaded at start)."""

@@ -166,18 +166,20 @@ def test_a_duplicate_end_device_answered_409_is_found_again(headend: Running) ->
 
 
 def test_links_that_change_while_meters_run(headend: Running) -> None:
-    """DeviceCapability stops linking the DER programs (only the FSA does): a refresh keeps them known; when the
-    server's answer fails, the links found before are kept."""
+    """DeviceCapability stops linking the unscoped DER programs (only the FSA links them, as each device sees
+    them): a refresh drops the link that went; when the server's answer fails, the links found before are kept."""
+    headend.app.config = dataclasses.replace(headend.app.config, quirks=Quirks(der_programs_in_dcap=True))
     client = _client(headend, METERS[2])
     client.discover(T0)
-    assert client.links.der_programs == ["/derp"]
+    scoped = f"{client.links.end_device}/derp"
+    assert sorted(client.links.der_programs) == sorted(["/derp", scoped])
     headend.app.config = dataclasses.replace(headend.app.config, quirks=Quirks(der_programs_in_dcap=False))
     client.refresh()
-    assert client.links.der_programs == ["/derp"]  # through the FunctionSetAssignments
+    assert client.links.der_programs == [scoped]  # through the FunctionSetAssignments
     headend.server.stop()
     with pytest.raises(RequestFailed):
         client.refresh()
-    assert client.links.der_programs == ["/derp"] and client.links.end_device
+    assert client.links.der_programs == [scoped] and client.links.end_device
 
 
 def test_a_control_cancelled_mid_flight(tmp_path: Path, certs: Path) -> None:

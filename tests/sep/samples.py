@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
 from amiscen.sep.model.common import (
@@ -80,6 +82,7 @@ from amiscen.sep.model.misc import (
     ResponseSet,
     ResponseSetList,
 )
+from amiscen.sep.model.pubsub import Notification, Subscription, SubscriptionList
 
 PEN = 32473
 LFDI = "3E4F45AB31EDFE5B67E343E5E4562E31984E23E5"
@@ -146,6 +149,7 @@ EDEV = EndDevice(
     FunctionSetAssignmentsListLink=ListLink("/edev/1/fsa", 1),
     postRate=60,
     RegistrationLink=Link("/edev/1/rg"),
+    SubscriptionListLink=ListLink("/edev/1/sub", 0),
 )
 EDEV_MINIMAL = EndDevice(sFDI=0, changedTime=0)
 STATUS = EventStatus(currentStatus=c.EventStatusCode.ACTIVE, dateTime=T0, potentiallySuperseded=False)
@@ -346,6 +350,16 @@ AVAIL = DERAvailability(
 )
 
 
+SUB = Subscription(
+    href="/edev/1/sub/1",
+    subscribedResource="/edev/1/derp/1/derc",
+    encoding=0,
+    level="+S1",
+    limit=100,
+    notificationURI="https://meter.example/notify?x=1&y=2",
+)
+
+
 def samples() -> dict[str, list[Resource]]:
     """Each resource type's samples; the first is the golden one."""
     return {
@@ -365,7 +379,7 @@ def samples() -> dict[str, list[Resource]]:
         ],
         "EndDevice": [EDEV, EDEV_MINIMAL, EndDevice(sFDI=1, changedTime=0, ConnectionPointLink=Link("/edev/1/cp"))],
         "EndDeviceList": [
-            EndDeviceList(all=2, results=2, href="/edev", pollRate=900, EndDevice=[EDEV, EDEV_MINIMAL]),
+            EndDeviceList(all=2, results=2, href="/edev", subscribable=1, pollRate=900, EndDevice=[EDEV, EDEV_MINIMAL]),
             EndDeviceList(all=0, results=0),
         ],
         "Registration": [Registration(href="/edev/1/rg", dateTimeRegistered=T0, pIN=111115, pollRate=86400)],
@@ -417,7 +431,15 @@ def samples() -> dict[str, list[Resource]]:
         "DERProgramList": [DERProgramList(all=1, results=1, href="/derp", pollRate=60, DERProgram=[DERP])],
         "DERControl": [DERC, DERC_ALL, DERC_DOE],
         "DERControlList": [DERControlList(all=2, results=2, href="/derp/1/derc", DERControl=[DERC, DERC_ALL])],
-        "DefaultDERControl": [DDERC],
+        "DefaultDERControl": [DDERC, dataclasses.replace(DDERC, subscribable=1)],
+        "Subscription": [SUB],
+        "SubscriptionList": [
+            SubscriptionList(all=1, results=1, href="/edev/1/sub", pollRate=900, Subscription=[SUB]),
+            SubscriptionList(all=0, results=0),
+        ],
+        "Notification": [  # one with the changed Resource inside is in tests/gateway/test_notify.py
+            Notification(subscribedResource="/edev/1/derp/1/derc", status=1, subscriptionURI="/edev/1/sub/1")
+        ],
         "DER": [DER_RES],
         "DERList": [DERList(all=1, results=1, href="/edev/1/der", pollRate=900, DER=[DER_RES])],
         "DERCapability": [

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(app: Headend) -> None:
-    from amiscen.gateway.routes import der, device, events, flow, metering
+    from amiscen.gateway.routes import der, device, events, flow, metering, pubsub
 
-    for module in (device, der, metering, events, flow):
+    for module in (device, der, metering, events, flow, pubsub):
         module.register(app)

@@ -87,7 +87,10 @@ def put_singleton(app: Headend, req: Request, body: Resource, e: int, d: int, ki
 def _store(app: Headend, req: Request, e: int, kind: str, body: Resource) -> None:
     """Keep our own rendering of what was PUT, with its href (required in a response to a GET): never the
     client's bytes, whose foreign elements a GET would hand back to others."""
-    document = render(dataclasses.replace(body, href=req.path))  # type: ignore[type-var]
+    stored = dataclasses.replace(body, href=req.path)  # type: ignore[type-var]
+    if hasattr(stored, "subscribable"):
+        stored = dataclasses.replace(stored, subscribable=1)  # type: ignore[type-var]
+    document = render(stored)
     app.store.execute(
         "INSERT INTO der_resource(edev_id, kind, body, updated) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(edev_id, kind) DO UPDATE SET body = excluded.body, updated = excluded.updated",

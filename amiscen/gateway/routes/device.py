@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.gateway.zone import zone_time
 from amiscen.sep import constants as c
-from amiscen.sep.ids import mrid, pin_with_check_digit, registration_pin
+from amiscen.sep.ids import mrid, pin_with_check_digit, registration_pin, sfdi_from_lfdi
 from amiscen.sep.model.common import Link, ListLink, Resource
 from amiscen.sep.model.device import (
     DeviceCapability,
@@ -45,7 +45,6 @@ def _count(app: Headend, sql: str, args: tuple[Any, ...]) -> int:
 
 
 def device_capability(app: Headend, req: Request) -> Reply:
-    mine = app.device_row(req.lfdi)
     return Reply.of(
         DeviceCapability(
             href="/dcap",
@@ -61,17 +60,27 @@ def device_capability(app: Headend, req: Request) -> Reply:
             ResponseSetListLink=ListLink("/rsps", RESPONSE_SETS),
             TimeLink=Link("/tm"),
             UsagePointListLink=ListLink("/upt", _mirrors(app, req)),
-            EndDeviceListLink=ListLink("/edev", 1 if mine else 0),
+            EndDeviceListLink=ListLink("/edev", len(_my_devices(app, req))),
             MirrorUsagePointListLink=ListLink("/mup", _mirrors(app, req)),
         )
     )
 
 
 def _mirrors(app: Headend, req: Request) -> int:
+    lfdis = app.acts_for(req)
     return _count(
         app,
-        "SELECT count(*) FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id WHERE d.lfdi = ?",
-        (req.lfdi,),
+        "SELECT count(*) FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id "
+        f"WHERE d.lfdi IN ({','.join('?' * len(lfdis))})",
+        tuple(lfdis),
+    )
+
+
+def _my_devices(app: Headend, req: Request) -> list[Any]:
+    """The EndDevices a client sees: its own; an aggregator also the site devices it registered."""
+    lfdis = app.acts_for(req)
+    return app.store.all(
+        f"SELECT * FROM end_device WHERE lfdi IN ({','.join('?' * len(lfdis))}) ORDER BY id", tuple(lfdis)
     )
 
 
@@ -93,8 +102,22 @@ def time(app: Headend, req: Request) -> Reply:
     )
 
 
-def _end_device(app: Headend, row: Any) -> EndDevice:
+def _end_device(app: Headend, req: Request, row: Any) -> EndDevice:
+    """An EndDevice as the requester sees it: its own carries the SubscriptionListLink (an aggregator's site
+    devices do not: its subscriptions live under its own EndDevice, as envoy has them)."""
     e = row["id"]
+    own = row["lfdi"] == req.lfdi
+    subs = _count(app, "SELECT count(*) FROM subscription WHERE edev_id = ?", (e,)) if own else 0
+    if row["lfdi"] in app.aggregators:  # an aggregator's own EndDevice has no DER or programs: only its
+        return EndDevice(  # subscriptions (envoy's "virtual" EndDevice)
+            href=f"/edev/{e}",
+            sFDI=row["sfdi"],
+            changedTime=row["changed_time"],
+            lFDI=row["lfdi"],
+            enabled=True,
+            SubscriptionListLink=ListLink(f"/edev/{e}/sub", subs) if own else None,
+            subscribable=0,
+        )
     lel = _count(app, "SELECT count(*) FROM log_event WHERE edev_id = ?", (e,))
     frq = _count(app, "SELECT count(*) FROM flow_request WHERE edev_id = ?", (e,))
     return EndDevice(
@@ -108,36 +131,52 @@ def _end_device(app: Headend, row: Any) -> EndDevice:
         enabled=True,
         FlowReservationRequestListLink=ListLink(f"/edev/{e}/frq", frq),
         FlowReservationResponseListLink=ListLink(f"/edev/{e}/frp", frq),
-        FunctionSetAssignmentsListLink=ListLink(f"/edev/{e}/fsa", 1),
+        FunctionSetAssignmentsListLink=ListLink(f"/edev/{e}/fsa", len(_assignments(app))),
         postRate=row["post_rate"],
         RegistrationLink=Link(f"/edev/{e}/rg"),
+        SubscriptionListLink=ListLink(f"/edev/{e}/sub", subs) if own else None,
+        subscribable=1,
         ConnectionPointLink=Link(f"/edev/{e}/cp") if app.csipaus else None,
     )
 
 
 def end_device_list(app: Headend, req: Request) -> Reply:
-    """A device sees only itself (the list is scoped by the client certificate)."""
-    mine = app.device_row(req.lfdi)
-    items, total = window([mine] if mine else [], page(req.query, app.config.default_list_limit))
+    """A device sees only itself, an aggregator itself and its site devices (scoped by the client certificate)."""
+    items, total = window(_my_devices(app, req), page(req.query, app.config.default_list_limit))
     return Reply.of(
         EndDeviceList(
             all=total,
             results=len(items),
             href="/edev",
+            subscribable=1,
             pollRate=app.poll_rate("EndDeviceList"),
-            EndDevice=[_end_device(app, r) for r in items],
+            EndDevice=[_end_device(app, req, r) for r in items],
         )
     )
 
 
 def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
+    """A device registers itself (its certificate's LFDI and SFDI); an aggregator registers the site devices it
+    acts for, under their own LFDI and SFDI (CSIP)."""
     if not isinstance(body, EndDevice):
         raise HttpError(400, f"expected an EndDevice, got {type(body).__name__}")
-    if body.sFDI != req.sfdi:
-        raise HttpError(403, f"sFDI {body.sFDI} is not the SFDI of the client certificate ({req.sfdi})")
-    if body.lFDI is not None and body.lFDI.upper() != req.lfdi:
-        raise HttpError(403, f"lFDI {body.lFDI} is not the LFDI of the client certificate ({req.lfdi})")
-    existing = app.device_row(req.lfdi)
+    aggregator = req.lfdi in app.aggregators
+    lfdi, sfdi = (body.lFDI or "").upper(), body.sFDI
+    if aggregator:
+        if not lfdi:
+            raise HttpError(400, "an aggregator registers a site device with its lFDI")
+        if sfdi != sfdi_from_lfdi(lfdi):
+            raise HttpError(400, f"sFDI {sfdi} is not the SFDI of lFDI {lfdi}")
+        taken = app.device_row(lfdi)
+        if taken is not None and lfdi not in app.acts_for(req):
+            raise HttpError(403, f"EndDevice {lfdi} is registered to another client")
+    else:
+        if sfdi != req.sfdi:
+            raise HttpError(403, f"sFDI {sfdi} is not the SFDI of the client certificate ({req.sfdi})")
+        if lfdi and lfdi != req.lfdi:
+            raise HttpError(403, f"lFDI {body.lFDI} is not the LFDI of the client certificate ({req.lfdi})")
+        lfdi = req.lfdi
+    existing = app.device_row(lfdi)
     quirks = app.config.quirks
     if existing is None:
         edev = app.store.execute(
@@ -146,9 +185,9 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
             "?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 quirks.first_id,
-                req.lfdi,
-                req.sfdi,
-                req.meter_id,
+                lfdi,
+                sfdi,
+                lfdi if aggregator else req.meter_id,
                 body.deviceCategory,
                 body.changedTime,
                 body.postRate or app.config.post_rate,
@@ -156,10 +195,12 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
                 _issued_pin(app, req),
             ),
         )
+        if aggregator:
+            app.store.execute("INSERT INTO edev_owner(edev_id, owner) VALUES (?, ?)", (edev, req.lfdi))
     else:
         edev = existing["id"]
         if quirks.duplicate_end_device == 409:
-            raise HttpError(409, f"an EndDevice for LFDI {req.lfdi} exists already")
+            raise HttpError(409, f"an EndDevice for LFDI {lfdi} exists already")
         app.store.execute(
             "UPDATE end_device SET device_category = ?, changed_time = ? WHERE id = ?",
             (body.deviceCategory, body.changedTime, edev),
@@ -181,7 +222,7 @@ def _issued_pin(app: Headend, req: Request) -> int:
 
 
 def end_device(app: Headend, req: Request, e: int) -> Reply:
-    return Reply.of(_end_device(app, app.own_device(req, e)))
+    return Reply.of(_end_device(app, req, app.own_device(req, e)))
 
 
 def registration(app: Headend, req: Request, e: int) -> Reply:
@@ -196,16 +237,34 @@ def registration(app: Headend, req: Request, e: int) -> Reply:
     )
 
 
-def _fsa(app: Headend, row: Any) -> FunctionSetAssignments:
+def _assignments(app: Headend) -> list[Any]:
+    """The FunctionSetAssignments every EndDevice is given: those the operator made (each with its own DER
+    programs), else one (id 0) with all the programs, DR, responses and time."""
+    made = app.store.all("SELECT * FROM fsa ORDER BY id")
+    return list(made) if made else [None]
+
+
+def _fsa(app: Headend, row: Any, assignment: Any) -> FunctionSetAssignments:
     e = row["id"]
-    dr = _count(app, "SELECT count(*) FROM program WHERE kind='dr'", ())
-    der = _count(app, "SELECT count(*) FROM program WHERE kind='der'", ())
+    if assignment is None:
+        dr = _count(app, "SELECT count(*) FROM program WHERE kind='dr'", ())
+        der = _count(app, "SELECT count(*) FROM program WHERE kind='der'", ())
+        return FunctionSetAssignments(
+            href=f"/edev/{e}/fsa/0",
+            mRID=mrid(app.config.pen, "fsa", row["lfdi"]),
+            description="campus",
+            DemandResponseProgramListLink=ListLink("/dr", dr),
+            DERProgramListLink=ListLink(f"/edev/{e}/derp", der),  # the programs as this device sees them
+            ResponseSetListLink=ListLink("/rsps", RESPONSE_SETS),
+            TimeLink=Link("/tm"),
+        )
+    f = assignment["id"]
+    der = _count(app, "SELECT count(*) FROM program_fsa WHERE fsa_id = ?", (f,))
     return FunctionSetAssignments(
-        href=f"/edev/{e}/fsa/0",
-        mRID=mrid(app.config.pen, "fsa", row["lfdi"]),
-        description="campus",
-        DemandResponseProgramListLink=ListLink("/dr", dr),
-        DERProgramListLink=ListLink("/derp", der),
+        href=f"/edev/{e}/fsa/{f}",
+        mRID=mrid(app.config.pen, "fsa", assignment["name"], row["lfdi"]),
+        description=assignment["name"][:32],
+        DERProgramListLink=ListLink(f"/edev/{e}/fsa/{f}/derp", der),
         ResponseSetListLink=ListLink("/rsps", RESPONSE_SETS),
         TimeLink=Link("/tm"),
     )
@@ -213,23 +272,27 @@ def _fsa(app: Headend, row: Any) -> FunctionSetAssignments:
 
 def fsa_list(app: Headend, req: Request, e: int) -> Reply:
     row = app.own_device(req, e)
-    items, total = window([row], page(req.query, app.config.default_list_limit))
+    if row["lfdi"] in app.aggregators:
+        raise HttpError(404, f"an aggregator's EndDevice has no FunctionSetAssignments (/edev/{e}/fsa)")
+    items, total = window(_assignments(app), page(req.query, app.config.default_list_limit))
     return Reply.of(
         FunctionSetAssignmentsList(
             all=total,
             results=len(items),
             href=f"/edev/{e}/fsa",
+            subscribable=1,
             pollRate=app.poll_rate("FunctionSetAssignmentsList"),
-            FunctionSetAssignments=[_fsa(app, r) for r in items],
+            FunctionSetAssignments=[_fsa(app, row, a) for a in items],
         )
     )
 
 
 def fsa(app: Headend, req: Request, e: int, f: int) -> Reply:
     row = app.own_device(req, e)
-    if f != 0:
+    assignments = {0 if a is None else a["id"]: a for a in _assignments(app)}
+    if f not in assignments:
         raise HttpError(404, f"no FunctionSetAssignments {f}")
-    return Reply.of(_fsa(app, row))
+    return Reply.of(_fsa(app, row, assignments[f]))
 
 
 def _log_event(row: Any, e: int) -> LogEvent:

@@ -3,7 +3,9 @@ ResponseSets meters reply to. Every list is scoped to the requesting device: eac
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
@@ -48,10 +50,31 @@ def register(app: Headend) -> None:
     r.add("/derp/{p}/actderc", GET=lambda a, q, p: control_list(a, q, "der", p, True))
     r.add("/derp/{p}/derc/{n}", GET=lambda a, q, p, n: control(a, q, "der", p, n))
     r.add("/derp/{p}/dderc", GET=default_der_control)
+    # the same DER programs as each EndDevice sees them, under its own URL (its FunctionSetAssignments link
+    # here): another client's controls are then another client's resources, refused with 403 (CSIP-AUS)
+    r.add("/edev/{e}/derp", GET=_scoped(der_program_list))
+    r.add("/edev/{e}/fsa/{f}/derp", GET=_scoped(der_program_list))
+    r.add("/edev/{e}/derp/{p}", GET=_scoped(der_program))
+    r.add("/edev/{e}/derp/{p}/derc", GET=_scoped(lambda a, q, p, base: control_list(a, q, "der", p, False, base)))
+    r.add("/edev/{e}/derp/{p}/actderc", GET=_scoped(lambda a, q, p, base: control_list(a, q, "der", p, True, base)))
+    r.add("/edev/{e}/derp/{p}/derc/{n}", GET=_scoped(lambda a, q, p, n, base: control(a, q, "der", p, n, base)))
+    r.add("/edev/{e}/derp/{p}/dderc", GET=_scoped(default_der_control))
     r.add("/rsps", GET=response_set_list)
     r.add("/rsps/{s}", GET=response_set)
     r.add("/rsps/{s}/rsp", GET=response_list, POST=create_response)
     r.add("/rsps/{s}/rsp/{n}", GET=response)
+
+
+def _scoped(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+    """A handler answered for EndDevice {e}, as that device sees it, under /edev/{e} (403 unless the requester
+    is that device or its aggregator)."""
+
+    def scoped(app: Headend, req: Request, e: int, **params: int) -> Reply:
+        row = app.own_device(req, e)
+        device = dataclasses.replace(req, lfdi=row["lfdi"], meter_id=row["meter_id"])
+        return handler(app, device, base=f"/edev/{e}", **params)
+
+    return scoped
 
 
 def _programs(app: Headend, kind: str) -> list[Any]:
@@ -91,17 +114,17 @@ def _dr_program(app: Headend, req: Request, row: Any) -> DemandResponseProgram:
     )
 
 
-def _der_program(app: Headend, req: Request, row: Any) -> DERProgram:
+def _der_program(app: Headend, req: Request, row: Any, base: str = "") -> DERProgram:
     p = row["id"]
     total, active = _counts(app, req, "der", row["name"])
     return DERProgram(
-        href=f"/derp/{p}",
+        href=f"{base}/derp/{p}",
         mRID=mrid(app.config.pen, "derp", row["name"]),
         description=row["name"][:32],
         primacy=row["primacy"],
-        ActiveDERControlListLink=ListLink(f"/derp/{p}/actderc", active),
-        DefaultDERControlLink=Link(f"/derp/{p}/dderc"),
-        DERControlListLink=ListLink(f"/derp/{p}/derc", total),
+        ActiveDERControlListLink=ListLink(f"{base}/derp/{p}/actderc", active),
+        DefaultDERControlLink=Link(f"{base}/derp/{p}/dderc"),
+        DERControlListLink=ListLink(f"{base}/derp/{p}/derc", total),
     )
 
 
@@ -112,6 +135,7 @@ def dr_program_list(app: Headend, req: Request) -> Reply:
             all=total,
             results=len(items),
             href="/dr",
+            subscribable=1,
             pollRate=app.poll_rate("DemandResponseProgramList"),
             DemandResponseProgram=[_dr_program(app, req, r) for r in items],
         )
@@ -122,21 +146,29 @@ def dr_program(app: Headend, req: Request, p: int) -> Reply:
     return Reply.of(_dr_program(app, req, _program(app, "dr", p)))
 
 
-def der_program_list(app: Headend, req: Request) -> Reply:
-    items, total = window(_programs(app, "der"), page(req.query, app.config.default_list_limit))
+def der_program_list(app: Headend, req: Request, base: str = "", f: int | None = None) -> Reply:
+    """The DER programs: all of them, or those of FunctionSetAssignments ``f``."""
+    programs = _programs(app, "der")
+    if f is not None:
+        mine = {r[0] for r in app.store.all("SELECT program_id FROM program_fsa WHERE fsa_id = ?", (f,))}
+        if app.store.one("SELECT id FROM fsa WHERE id = ?", (f,)) is None:
+            raise HttpError(404, f"no FunctionSetAssignments {f}")
+        programs = [p for p in programs if p["id"] in mine]
+    items, total = window(programs, page(req.query, app.config.default_list_limit))
     return Reply.of(
         DERProgramList(
             all=total,
             results=len(items),
-            href="/derp",
+            href=f"{base}/derp" if f is None else f"{base}/fsa/{f}/derp",
+            subscribable=1,
             pollRate=app.poll_rate("DERProgramList"),
-            DERProgram=[_der_program(app, req, r) for r in items],
+            DERProgram=[_der_program(app, req, r, base) for r in items],
         )
     )
 
 
-def der_program(app: Headend, req: Request, p: int) -> Reply:
-    return Reply.of(_der_program(app, req, _program(app, "der", p)))
+def der_program(app: Headend, req: Request, p: int, base: str = "") -> Reply:
+    return Reply.of(_der_program(app, req, _program(app, "der", p), base))
 
 
 def _base(spec: dict[str, Any]) -> DERControlBase:
@@ -173,7 +205,7 @@ def _fields_base(fields: dict[str, Any]) -> DERControlBase:
     return DERControlBase(**values)
 
 
-def _control(app: Headend, req: Request, e: UtilityEvent, p: int) -> EndDeviceControl | DERControl:
+def _control(app: Headend, req: Request, e: UtilityEvent, p: int, base: str = "") -> EndDeviceControl | DERControl:
     now = app.clock.now()
     common: dict[str, Any] = {
         "mRID": e.device_mrid(app.config.pen, req.lfdi),
@@ -187,7 +219,7 @@ def _control(app: Headend, req: Request, e: UtilityEvent, p: int) -> EndDeviceCo
         "responseRequired": REQUIRED if e.response_required else 0,
     }
     if e.kind == "der":
-        return DERControl(href=f"/derp/{p}/derc/{e.row_id}", DERControlBase=_base(e.spec), **common)
+        return DERControl(href=f"{base}/derp/{p}/derc/{e.row_id}", DERControlBase=_base(e.spec), **common)
     share = e.spec.get("shares", {}).get(req.meter_id)
     return EndDeviceControl(
         href=f"/dr/{p}/edc/{e.row_id}",
@@ -200,32 +232,34 @@ def _control(app: Headend, req: Request, e: UtilityEvent, p: int) -> EndDeviceCo
     )
 
 
-def control_list(app: Headend, req: Request, kind: str, p: int, active_only: bool) -> Reply:
+def control_list(app: Headend, req: Request, kind: str, p: int, active_only: bool, base: str = "") -> Reply:
     row = _program(app, kind, p)
     app.requester_device(req)
     items, total = window(
         _mine(app, req, kind, row["name"], active_only), page(req.query, app.config.default_list_limit)
     )
-    controls = [_control(app, req, e, p) for e in items]
+    controls = [_control(app, req, e, p, base) for e in items]
     if kind == "dr":
         edcs = [x for x in controls if isinstance(x, EndDeviceControl)]
         href = f"/dr/{p}/{'actedc' if active_only else 'edc'}"
-        return Reply.of(EndDeviceControlList(all=total, results=len(items), href=href, EndDeviceControl=edcs))
+        return Reply.of(
+            EndDeviceControlList(all=total, results=len(items), href=href, subscribable=1, EndDeviceControl=edcs)
+        )
     dercs = [x for x in controls if isinstance(x, DERControl)]
-    href = f"/derp/{p}/{'actderc' if active_only else 'derc'}"
-    return Reply.of(DERControlList(all=total, results=len(items), href=href, DERControl=dercs))
+    href = f"{base}/derp/{p}/{'actderc' if active_only else 'derc'}"
+    return Reply.of(DERControlList(all=total, results=len(items), href=href, subscribable=1, DERControl=dercs))
 
 
-def control(app: Headend, req: Request, kind: str, p: int, n: int) -> Reply:
+def control(app: Headend, req: Request, kind: str, p: int, n: int, base: str = "") -> Reply:
     row = _program(app, kind, p)
     app.requester_device(req)
     for e in _mine(app, req, kind, row["name"], False):
         if e.row_id == n:
-            return Reply.of(_control(app, req, e, p))
+            return Reply.of(_control(app, req, e, p, base))
     raise HttpError(404, f"no control {n} for {req.meter_id} in program {p}")
 
 
-def default_der_control(app: Headend, req: Request, p: int) -> Reply:
+def default_der_control(app: Headend, req: Request, p: int, base: str = "") -> Reply:
     """The program's DefaultDERControl: what the operator set (`Operator.set_default_der_control`), else no
     curtailment."""
     row = _program(app, "der", p)
@@ -233,7 +267,8 @@ def default_der_control(app: Headend, req: Request, p: int) -> Reply:
     if stored is None:
         return Reply.of(
             DefaultDERControl(
-                href=f"/derp/{p}/dderc",
+                href=f"{base}/derp/{p}/dderc",
+                subscribable=1,
                 mRID=mrid(app.config.pen, "dderc", row["name"]),
                 description="no curtailment",
                 DERControlBase=DERControlBase(opModConnect=True, opModMaxLimW=10000),
@@ -243,7 +278,8 @@ def default_der_control(app: Headend, req: Request, p: int) -> Reply:
     grad = fields.pop("setGradW", None)
     return Reply.of(
         DefaultDERControl(
-            href=f"/derp/{p}/dderc",
+            href=f"{base}/derp/{p}/dderc",
+            subscribable=1,
             mRID=mrid(app.config.pen, "dderc", row["name"], str(stored["changed"])),
             description="operator default",
             DERControlBase=_fields_base(fields),
@@ -254,7 +290,14 @@ def default_der_control(app: Headend, req: Request, p: int) -> Reply:
 
 def _count_responses(app: Headend, req: Request, s: int) -> int:
     """What the requester's ResponseList holds (a device sees its own Responses)."""
-    return int(app.store.scalar("SELECT count(*) FROM response WHERE set_id = ? AND lfdi = ?", (s, req.lfdi)) or 0)
+    lfdis = app.acts_for(req)
+    return int(
+        app.store.scalar(
+            f"SELECT count(*) FROM response WHERE set_id = ? AND lfdi IN ({','.join('?' * len(lfdis))})",
+            (s, *lfdis),
+        )
+        or 0
+    )
 
 
 def _response_set(app: Headend, req: Request, s: int) -> ResponseSet:
@@ -299,7 +342,11 @@ def _response(row: Any) -> Response:
 def response_list(app: Headend, req: Request, s: int) -> Reply:
     if s not in SETS:
         raise HttpError(404, f"no ResponseSet {s}")
-    rows = app.store.all("SELECT * FROM response WHERE set_id = ? AND lfdi = ? ORDER BY id", (s, req.lfdi))
+    lfdis = app.acts_for(req)
+    rows = app.store.all(
+        f"SELECT * FROM response WHERE set_id = ? AND lfdi IN ({','.join('?' * len(lfdis))}) ORDER BY id",
+        (s, *lfdis),
+    )
     items, total = window(rows, page(req.query, app.config.default_list_limit))
     return Reply.of(
         ResponseList(all=total, results=len(items), href=f"/rsps/{s}/rsp", Response=[_response(r) for r in items])
@@ -311,15 +358,16 @@ def create_response(app: Headend, req: Request, body: Resource, s: int) -> Reply
         raise HttpError(404, f"no ResponseSet {s}")
     if not isinstance(body, Response):
         raise HttpError(400, f"expected a Response, got {type(body).__name__}")
-    if body.endDeviceLFDI.upper() != req.lfdi:
+    lfdi = body.endDeviceLFDI.upper()
+    if lfdi not in app.acts_for(req):
         raise HttpError(403, f"endDeviceLFDI {body.endDeviceLFDI} is not the client certificate's LFDI")
     app.store.execute(
         "INSERT OR IGNORE INTO response(set_id, lfdi, subject, status, created, received) VALUES (?, ?, ?, ?, ?, ?)",
-        (s, req.lfdi, body.subject.upper(), body.status, body.createdDateTime, app.clock.now()),
+        (s, lfdi, body.subject.upper(), body.status, body.createdDateTime, app.clock.now()),
     )
     row_id = app.store.scalar(
         "SELECT id FROM response WHERE set_id = ? AND lfdi = ? AND subject = ? AND status IS ?",
-        (s, req.lfdi, body.subject.upper(), body.status),
+        (s, lfdi, body.subject.upper(), body.status),
     )
     return Reply.created(f"/rsps/{s}/rsp/{row_id}")
 
@@ -328,6 +376,6 @@ def response(app: Headend, req: Request, s: int, n: int) -> Reply:
     row = app.store.one("SELECT * FROM response WHERE set_id = ? AND id = ?", (s, n))
     if row is None:
         raise HttpError(404, f"no Response {n}")
-    if row["lfdi"] != req.lfdi:
+    if row["lfdi"] not in app.acts_for(req):
         raise HttpError(403, f"{req.meter_id} may not read another device's Response")
     return Reply.of(_response(row))

@@ -53,7 +53,7 @@ def _own_mirror(app: Headend, req: Request, m: int) -> Any:
     )
     if row is None:
         raise HttpError(404, f"no MirrorUsagePoint {m}")
-    if row["lfdi"] != req.lfdi:
+    if row["lfdi"] != req.lfdi and row["lfdi"] not in app.acts_for(req):
         raise HttpError(403, f"{req.meter_id} may not access MirrorUsagePoint {m} of {row['meter_id']}")
     return row
 
@@ -81,10 +81,11 @@ def _mirror(app: Headend, row: Any, with_readings: bool = True) -> MirrorUsagePo
 
 
 def _my_mirrors(app: Headend, req: Request) -> list[Any]:
+    lfdis = app.acts_for(req)
     return app.store.all(
         "SELECT m.*, d.lfdi FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id "
-        "WHERE d.lfdi = ? ORDER BY m.id",
-        (req.lfdi,),
+        f"WHERE d.lfdi IN ({','.join('?' * len(lfdis))}) ORDER BY m.id",
+        tuple(lfdis),
     )
 
 
@@ -118,9 +119,11 @@ def _declare(app: Headend, mup: int, mmr: MirrorMeterReading) -> int:
 def create_mirror(app: Headend, req: Request, body: Resource) -> Reply:
     if not isinstance(body, MirrorUsagePoint):
         raise HttpError(400, f"expected a MirrorUsagePoint, got {type(body).__name__}")
-    device = app.requester_device(req)
-    if body.deviceLFDI.upper() != req.lfdi:
+    if body.deviceLFDI.upper() not in app.acts_for(req):
         raise HttpError(403, f"deviceLFDI {body.deviceLFDI} is not the client certificate's LFDI {req.lfdi}")
+    device = app.device_row(body.deviceLFDI.upper())
+    if device is None:
+        raise HttpError(403, f"{body.deviceLFDI} has no EndDevice here yet: POST one to the EndDeviceList first")
     existing = app.store.one("SELECT id, edev_id FROM mirror_usage_point WHERE mrid = ?", (body.mRID,))
     if existing is not None and existing["edev_id"] != device["id"]:
         raise HttpError(403, f"MirrorUsagePoint {body.mRID} belongs to another device")
@@ -150,6 +153,13 @@ def create_mirror(app: Headend, req: Request, body: Resource) -> Reply:
         for mmr in body.MirrorMeterReading:
             if mmr.ReadingType is None:
                 raise HttpError(400, f"MirrorMeterReading {mmr.mRID} needs a ReadingType when declared")
+            elsewhere = app.store.one(
+                "SELECT r.mup_id FROM mirror_meter_reading r JOIN mirror_usage_point m ON m.id = r.mup_id "
+                "WHERE r.mrid = ? AND m.edev_id != ?",
+                (mmr.mRID, device["id"]),
+            )
+            if elsewhere is not None:  # an mRID names one thing: another device's reading is not this one's
+                raise HttpError(403, f"MirrorMeterReading {mmr.mRID} belongs to another device's MirrorUsagePoint")
             _declare(app, mup, mmr)
     if existing is not None and app.config.quirks.mirror_upsert == 204:
         return Reply(204, headers={"Location": f"/mup/{mup}"})  # an upsert, as envoy answers it

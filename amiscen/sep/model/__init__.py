@@ -10,6 +10,7 @@ from amiscen.sep.model.device import *  # noqa: F403
 from amiscen.sep.model.events import *  # noqa: F403
 from amiscen.sep.model.metering import *  # noqa: F403
 from amiscen.sep.model.misc import *  # noqa: F403
+from amiscen.sep.model.pubsub import *  # noqa: F403
 from amiscen.sep.model.registry import RESOURCES, resource_class
 
 __all__ = ["RESOURCES", "resource_class"]

@@ -69,6 +69,7 @@ class DERCapability(Resource):
     rtgMaxW: ActivePower
     type: int
     href: str | None = None
+    subscribable: int | None = None
     rtgMaxChargeRateW: ActivePower | None = None
     rtgMaxDischargeRateW: ActivePower | None = None
     rtgMaxWh: WattHour | None = None
@@ -83,6 +84,7 @@ class DERSettings(Resource):
     setMaxW: ActivePower
     updatedTime: int
     href: str | None = None
+    subscribable: int | None = None
     modesEnabled: Hex32 | None = None
     setMaxChargeRateW: ActivePower | None = None
     setMaxDischargeRateW: ActivePower | None = None
@@ -94,6 +96,7 @@ class DERSettings(Resource):
 class DERStatus(Resource):
     readingTime: int
     href: str | None = None
+    subscribable: int | None = None
     genConnectStatus: ConnectStatus | None = None
     stateOfChargeStatus: StateOfCharge | None = None
     storConnectStatus: ConnectStatus | None = None
@@ -103,6 +106,7 @@ class DERStatus(Resource):
 class DERAvailability(Resource):
     readingTime: int
     href: str | None = None
+    subscribable: int | None = None
     availabilityDuration: int | None = None
     maxChargeDuration: int | None = None
     reserveChargePercent: int | None = None

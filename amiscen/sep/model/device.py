@@ -48,6 +48,7 @@ class EndDevice(Resource):
     FunctionSetAssignmentsListLink: ListLink | None = None
     postRate: int | None = None
     RegistrationLink: Link | None = None
+    SubscriptionListLink: ListLink | None = None
     ConnectionPointLink: Link | None = field(default=None, metadata=CSIPAUS)
 
 
@@ -65,6 +66,7 @@ class EndDeviceList(Resource):
     all: int
     results: int
     href: str | None = None
+    subscribable: int | None = None
     pollRate: int | None = None
     EndDevice: list[EndDevice] = field(default_factory=list)
 
@@ -96,6 +98,7 @@ class FunctionSetAssignmentsList(Resource):
     all: int
     results: int
     href: str | None = None
+    subscribable: int | None = None
     pollRate: int | None = None
     FunctionSetAssignments: list[FunctionSetAssignments] = field(default_factory=list)
 

@@ -59,6 +59,7 @@ class DemandResponseProgramList(Resource):
     all: int
     results: int
     href: str | None = None
+    subscribable: int | None = None
     pollRate: int | None = None
     DemandResponseProgram: list[DemandResponseProgram] = field(default_factory=list)
 
@@ -88,6 +89,7 @@ class EndDeviceControlList(Resource):
     all: int
     results: int
     href: str | None = None
+    subscribable: int | None = None
     EndDeviceControl: list[EndDeviceControl] = field(default_factory=list)
 
 
@@ -111,6 +113,7 @@ class DERProgram(Resource):
     mRID: str
     primacy: int
     href: str | None = None
+    subscribable: int | None = None
     description: str | None = None
     version: int | None = None
     ActiveDERControlListLink: ListLink | None = None
@@ -123,6 +126,7 @@ class DERProgramList(Resource):
     all: int
     results: int
     href: str | None = None
+    subscribable: int | None = None
     pollRate: int | None = None
     DERProgram: list[DERProgram] = field(default_factory=list)
 
@@ -149,6 +153,7 @@ class DERControlList(Resource):
     all: int
     results: int
     href: str | None = None
+    subscribable: int | None = None
     DERControl: list[DERControl] = field(default_factory=list)
 
 
@@ -157,6 +162,7 @@ class DefaultDERControl(Resource):
     mRID: str
     DERControlBase: DERControlBase
     href: str | None = None
+    subscribable: int | None = None
     description: str | None = None
     version: int | None = None
     setGradW: int | None = None

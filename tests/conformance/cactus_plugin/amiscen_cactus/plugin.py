@@ -18,8 +18,10 @@ from cactus_client.admin.plugins import hookimpl
 from cactus_client.model.context import AdminContext
 from cactus_client.model.execution import ActionResult, StepExecution
 from cactus_client.model.parameter import resolve_variable_expressions_from_parameters
+from cactus_client.sep2 import lfdi_from_cert_file
 from cactus_test_definitions.server.admin_instructions import AdminInstruction
 from cactus_test_definitions.server.admin_instructions import AdminInstructionType as T
+from cactus_test_definitions.server.test_procedures import ClientType
 
 CONTROL_FIELDS = (
     "opModExpLimW",
@@ -82,32 +84,31 @@ class AmiscenAdmin:
     def _apply(self, kind: T, p: dict[str, Any], client: Any) -> None:
         lfdi = client.lfdi
         if kind == T.ENSURE_END_DEVICE:
-            _call(
-                "PUT",
-                "/EndDevice",
-                {
-                    "lfdi": lfdi,
-                    "sfdi": client.sfdi,
-                    "pin": client.pin,
-                    "registered": bool(p["registered"]),
-                    "name": client.id,
-                    "aggregator": str(getattr(client.type, "value", client.type)).lower() == "aggregator",
-                },
-            )
+            device: dict[str, Any] = {
+                "lfdi": lfdi,
+                "sfdi": client.sfdi,
+                "pin": client.pin,
+                "registered": bool(p["registered"]),
+                "name": client.id,
+            }
+            if client.type == ClientType.AGGREGATOR:  # its certificate acts for the site device it registers
+                aggregator = lfdi_from_cert_file(client.certificate_file)
+                _call("PUT", "/aggregator", {"lfdi": aggregator})
+                device["aggregator"] = aggregator
+            _call("PUT", "/EndDevice", device)
         elif kind == T.ENSURE_MUP_LIST_EMPTY:
             _call("DELETE", f"/MirrorUsagePointList?lfdi={lfdi}")
         elif kind == T.ENSURE_FSA:
-            # amiscen gives every EndDevice its FunctionSetAssignments; an annotation names the programs in it
             annotation = p.get("annotation") or "fsa"
-            self.programs.setdefault(annotation, f"{annotation}-program-{len(self.programs) + 1}")
+            _call("PUT", "/FunctionSetAssignments", {"name": annotation})
         elif kind == T.ENSURE_DER_PROGRAM:
             annotation = p.get("fsa_annotation") or "fsa"
-            name = self.programs.setdefault(annotation, f"{annotation}-program-{len(self.programs) + 1}")
-            _call("PUT", "/DERProgram", {"program": name, "primacy": int(p.get("primacy") or 1)})
-        elif kind == T.ENSURE_DER_CONTROL_LIST:
+            name = self.programs.setdefault(annotation, f"{annotation} program")
+            body = {"program": name, "primacy": int(p.get("primacy") or 1), "fsa": annotation}
+            _call("PUT", "/DERProgram", body)
+        elif kind == T.ENSURE_DER_CONTROL_LIST:  # every DERProgram has its DERControlList (subscribable)
             if not self.programs:
-                self.programs["fsa"] = "fsa-program-1"
-            _call("PUT", "/DERProgram", {"program": list(self.programs.values())[-1], "primacy": 1})
+                _call("PUT", "/DERProgram", {"program": "operator", "primacy": 1})
         elif kind == T.CREATE_DER_CONTROL:
             fields = {k: p[k] for k in CONTROL_FIELDS if p.get(k) is not None}
             offset = p.get("start_offset_seconds")
