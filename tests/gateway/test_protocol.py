@@ -111,6 +111,32 @@ def test_another_meter_cannot_post_into_my_mirror(headend: Running) -> None:
     assert headend.app.store.scalar("SELECT count(*) FROM reading") == 0
 
 
+def test_a_reading_that_does_not_fit_int48_is_refused_and_nothing_is_stored(headend: Running) -> None:
+    location, mmr = _mirror(headend, METERS[0])
+    big = render_bytes(MirrorMeterReading(mRID=mmr, Reading=Reading(value=2**47, timePeriod=DateTimeInterval(15, T0))))
+    x = headend.session(METERS[0]).send("POST", location, big)
+    assert x.status == 400 and headend.app.store.scalar("SELECT count(*) FROM reading") == 0
+    assert "Int48" in headend.app.store.scalar("SELECT reason FROM rejection")
+
+
+def test_another_device_reading_mrid_cannot_be_declared_in_my_mirror(headend: Running) -> None:
+    """mRIDs are globally unique: a MirrorMeterReading mRID of meter 0's mirror is refused in meter 1's."""
+    _, mmr = _mirror(headend, METERS[0])
+    _register(headend, METERS[1])
+    ident = headend.identity(METERS[1])
+    rt = ReadingType(uom=int(c.Uom.W), kind=int(c.Kind.POWER), flowDirection=1)
+    mup = MirrorUsagePoint(
+        mRID="12" * 16,
+        roleFlags=0x13,
+        serviceCategoryKind=0,
+        status=1,
+        deviceLFDI=ident.lfdi,
+        MirrorMeterReading=[MirrorMeterReading(mRID=mmr, description="power", ReadingType=rt)],
+    )
+    assert headend.session(METERS[1]).send("POST", "/mup", render_bytes(mup)).status == 403
+    assert headend.app.store.scalar("SELECT count(*) FROM mirror_usage_point") == 1  # the refused one is not kept
+
+
 def test_dr_event_status_follows_the_simulated_clock(headend: Running) -> None:
     _register(headend, METERS[0])
     publish(

@@ -62,7 +62,8 @@ def device_capability(app: Headend, req: Request) -> Reply:
             UsagePointListLink=ListLink("/upt", _mirrors(app, req)),
             EndDeviceListLink=ListLink("/edev", len(_my_devices(app, req))),
             MirrorUsagePointListLink=ListLink("/mup", _mirrors(app, req)),
-        )
+        ),
+        csipaus=app.csipaus,  # the profile declared where a client looks first
     )
 
 

@@ -30,6 +30,8 @@ from amiscen.sep.model.metering import (
 if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
 
+INT48_MIN, INT48_MAX = -(2**47), 2**47 - 1  # Reading.value is an Int48
+
 
 def register(app: Headend) -> None:
     r = app.router
@@ -185,6 +187,10 @@ def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
         mmr = _declare(app, m, item)
         singles = [item.Reading] if item.Reading is not None else []
         for reading in [x for s in item.MirrorReadingSet for x in s.Reading] + singles:
+            if reading.value is not None and not INT48_MIN <= reading.value <= INT48_MAX:
+                raise HttpError(
+                    400, f"Reading value {reading.value} does not fit Int48 (MirrorMeterReading {item.mRID})"
+                )
             period = reading.timePeriod or DateTimeInterval(0, int(now))
             rows.append((mmr, period.start, period.duration, reading.value, reading.qualityFlags, now))
     app.store.executemany(
