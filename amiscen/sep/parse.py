@@ -16,7 +16,7 @@ from xml.parsers.expat import ExpatError
 import xmltodict
 
 from amiscen.sep.constants import CSIPAUS_NAMESPACE, NAMESPACE
-from amiscen.sep.model.common import ATTRIBUTES, Hex, Resource
+from amiscen.sep.model.common import ATTRIBUTES, Hex, HexValue, Resource
 from amiscen.sep.model.registry import resource_class
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -186,4 +186,4 @@ def _hex(value: Any, digits: int, where: str) -> int:
         raise SepParseError(f"<{where}> must be hexBinary (got {text[:40]!r})") from None
     if len(text) % 2 or number >= 16**digits:
         raise SepParseError(f"<{where}> must be at most {digits} hex digits, an even number (got {text!r})")
-    return number
+    return HexValue(number, len(text))

@@ -30,9 +30,11 @@ def templates_dir(kind: str = "sep") -> Path:
 
 
 def _hex(value: int, digits: int) -> str:
+    """``digits`` hex digits; a parsed value (HexValue) keeps the number of digits it was written with."""
     if value < 0 or value >= 16**digits:
         raise ValueError(f"{value} does not fit in {digits} hex digits")
-    return f"{value:0{digits}X}"
+    width = min(getattr(value, "width", 0) or digits, digits)
+    return f"{value:0{width}X}"
 
 
 def _xbool(value: bool) -> str:

@@ -23,7 +23,9 @@ from amiscen.sep.model.der import (
     DERList,
     DERSettings,
     DERStatus,
+    ManufacturerStatus,
     StateOfCharge,
+    StatusValue,
     WattHour,
 )
 from amiscen.sep.model.device import (
@@ -336,6 +338,12 @@ SETTINGS = DERSettings(
 )
 STATUS_RES = DERStatus(
     readingTime=T0,
+    alarmStatus=0,
+    inverterStatus=StatusValue(T0, 4),
+    localControlModeStatus=StatusValue(T0, 0),
+    manufacturerStatus=ManufacturerStatus(T0, "OK"),
+    operationalModeStatus=StatusValue(T0, 2),
+    storageModeStatus=StatusValue(T0, 1),
     genConnectStatus=ConnectStatus(T0, 0x07),
     stateOfChargeStatus=StateOfCharge(T0, 5000),
     storConnectStatus=ConnectStatus(T0, 0x00),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import pytest
 from hypothesis import given, settings
@@ -111,3 +112,17 @@ def test_a_posted_list_without_all_and_results_is_read() -> None:
     )
     parsed = parse_document(body)
     assert len(parsed.MirrorMeterReading) == 1 and parsed.all == 0  # type: ignore[attr-defined]
+
+
+def test_hex_values_keep_the_digits_they_were_written_with() -> None:
+    """A client PUTs modesSupported "03" and GETs its DERCapability back: the same text, not "00000003"."""
+    from amiscen.sep.model.der import DERCapability
+    from amiscen.sep.render import render
+
+    body = (
+        '<DERCapability xmlns="urn:ieee:std:2030.5:ns"><modesSupported>03</modesSupported>'
+        "<rtgMaxW><multiplier>0</multiplier><value>5000</value></rtgMaxW><type>4</type></DERCapability>"
+    )
+    cap = parse_as(body, DERCapability)
+    assert cap.modesSupported == 3 and "<modesSupported>03</modesSupported>" in render(cap)
+    assert "<modesSupported>00000003</modesSupported>" in render(dataclasses.replace(cap, modesSupported=3))

@@ -13,6 +13,7 @@ __all__ = [
     "DateTimeInterval",
     "EventStatus",
     "Hex",
+    "HexValue",
     "Link",
     "ListLink",
     "Resource",
@@ -29,6 +30,21 @@ class Hex:
     """Marks an int field that travels as hexBinary with this many digits (always an even number)."""
 
     digits: int
+
+
+class HexValue(int):
+    """A hexBinary number as it was written: ``03`` and ``00000003`` are the same number, and a resource stored
+    and served again keeps the writer's digits (clients compare what they PUT with what they GET)."""
+
+    width: int
+
+    def __new__(cls, value: int, width: int = 0) -> HexValue:
+        number = super().__new__(cls, value)
+        number.width = width
+        return number
+
+    def __getnewargs__(self) -> tuple[int, int]:  # type: ignore[override]  # copies and pickles keep the width
+        return int(self), self.width
 
 
 Hex8 = Annotated[int, Hex(2)]

@@ -14,7 +14,9 @@ __all__ = [
     "DERList",
     "DERSettings",
     "DERStatus",
+    "ManufacturerStatus",
     "StateOfCharge",
+    "StatusValue",
     "WattHour",
 ]
 
@@ -35,6 +37,20 @@ class WattHour:
 class ConnectStatus:
     dateTime: int
     value: Hex8
+
+
+@dataclass(frozen=True)
+class StatusValue:
+    """DERStatus's inverterStatus, localControlModeStatus, operationalModeStatus, storageModeStatus."""
+
+    dateTime: int
+    value: int  # UInt8, the enumeration of its kind
+
+
+@dataclass(frozen=True)
+class ManufacturerStatus:
+    dateTime: int
+    value: str  # String6
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,14 @@ class DERStatus(Resource):
     readingTime: int
     href: str | None = None
     subscribable: int | None = None
+    alarmStatus: Hex32 | None = None
     genConnectStatus: ConnectStatus | None = None
+    inverterStatus: StatusValue | None = None
+    localControlModeStatus: StatusValue | None = None
+    manufacturerStatus: ManufacturerStatus | None = None
+    operationalModeStatus: StatusValue | None = None
     stateOfChargeStatus: StateOfCharge | None = None
+    storageModeStatus: StatusValue | None = None
     storConnectStatus: ConnectStatus | None = None
 
 

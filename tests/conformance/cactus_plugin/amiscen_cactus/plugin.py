@@ -35,6 +35,9 @@ CONTROL_FIELDS = (
 )
 DEFAULT_FIELDS = ("opModExpLimW", "opModImpLimW", "opModGenLimW", "opModLoadLimW", "setGradW")
 ACTIVE_SINCE = 60  # an "active" control started this many seconds ago
+ACTIVE_DURATION = 3600  # and lasts an hour unless the procedure says
+SCHEDULED_GAP = 60  # a "scheduled" control with no start given starts this long after the last one ends
+SCHEDULED_DURATION = 120  # and lasts two minutes unless the procedure says
 
 
 class OperatorApiError(RuntimeError):
@@ -112,13 +115,17 @@ class AmiscenAdmin:
         elif kind == T.CREATE_DER_CONTROL:
             fields = {k: p[k] for k in CONTROL_FIELDS if p.get(k) is not None}
             offset = p.get("start_offset_seconds")
-            if p["status"] == "scheduled":
-                timing: dict[str, Any] = {"start_in": int(offset)} if offset is not None else {"after_last": True}
+            scheduled = p["status"] == "scheduled"
+            if scheduled:  # in the future: where asked, else a minute after the last one ends
+                timing: dict[str, Any] = (
+                    {"start_in": int(offset)} if offset is not None else {"after_last": True, "gap": SCHEDULED_GAP}
+                )
             else:
                 timing = {"start_in": int(offset) if offset is not None else -ACTIVE_SINCE}
+            default_duration = SCHEDULED_DURATION if scheduled else ACTIVE_DURATION
             body: dict[str, Any] = {
                 "fields": fields,
-                "duration": int(p.get("duration_seconds") or 3600),
+                "duration": int(p.get("duration_seconds") or default_duration),
                 "randomize_start": int(p.get("randomizeStart_seconds") or 0),
                 **timing,
             }
