@@ -218,15 +218,14 @@ class Operator:
         event_id: str | None = None,
     ) -> Published:
         """A DERControl from DERControlBase fields (2030.5 units), for every device or the devices named by
-        LFDI. ``start`` defaults to now (active at once)."""
+        LFDI. ``start`` defaults to now (active at once). It goes to the ``program`` named, else to the latest
+        program of that ``primacy``, else to the latest program."""
         base = _fields(fields, CONTROL_FIELDS)
         if not base:
             raise OperatorError(f"a DERControl needs at least one of {', '.join(CONTROL_FIELDS)}")
         if duration <= 0:
             raise OperatorError("duration must be positive")
-        name = program or self._latest_program()
-        if primacy is not None:
-            self.ensure_der_program(name, primacy)
+        name = self._program_for(program, primacy)
         row = self.store.one("SELECT primacy FROM program WHERE kind = 'der' AND name = ?", (name,))
         now = self.app.now()
         when = now if start is None else int(start)
@@ -269,10 +268,12 @@ class Operator:
             cancel(self.store, e.event_id, now)
         return [e.event_id for e in chosen]
 
-    def set_default_der_control(self, fields: dict[str, Any], program: str | None = None) -> dict[str, Any]:
+    def set_default_der_control(
+        self, fields: dict[str, Any], program: str | None = None, primacy: int | None = None
+    ) -> dict[str, Any]:
         """Replace a program's DefaultDERControl: what devices do when no DERControl is active."""
         base = _fields(fields, DEFAULT_CONTROL_FIELDS)
-        name = program or self._latest_program()
+        name = self._program_for(program, primacy)
         program_id = ensure_program(self.store, "der", name, 1)
         self._assign(program_id, None)
         self.store.execute(
@@ -281,6 +282,24 @@ class Operator:
             (program_id, json.dumps(base), self.app.now()),
         )
         return {"program": name, "href": f"/derp/{program_id}/dderc", "fields": base}
+
+    def _program_for(self, program: str | None, primacy: int | None) -> str:
+        """The DERProgram a control goes to: the one named; else the latest with that primacy (made if none
+        has it); else the latest."""
+        if program is not None:
+            if primacy is not None:
+                self.ensure_der_program(program, primacy)
+            return program
+        if primacy is not None:
+            row = self.store.one(
+                "SELECT name FROM program WHERE kind = 'der' AND primacy = ? ORDER BY id DESC LIMIT 1", (primacy,)
+            )
+            if row is not None:
+                return str(row["name"])
+            name = f"{OPERATOR_PROGRAM} primacy {primacy}"
+            self.ensure_der_program(name, primacy)
+            return name
+        return self._latest_program()
 
     def _latest_program(self) -> str:
         row = self.store.one("SELECT name FROM program WHERE kind = 'der' ORDER BY id DESC LIMIT 1")

@@ -12,8 +12,9 @@ It has no authentication, so it listens on 127.0.0.1 only. Every route is one `O
     PUT    /DERProgram                {"program"?, "primacy"?, "fsa"?: name}
     POST   /DERControl                {"fields": {...}, "program"?, "start"? | "start_in"? | "after_last"?,
                                        "duration"?, "randomize_start"?, "primacy"?, "targets"?: [lfdi]}
+                                      (program: by name, else the latest of that primacy, else the latest)
     POST   /DERControl/cancel         {"all"?: true}
-    PUT    /DefaultDERControl         {"fields": {...}, "program"?}
+    PUT    /DefaultDERControl         {"fields": {...}, "program"?, "primacy"?}
     PUT    /pollRate                  {"resource", "seconds"}
     PUT    /postRate                  {"seconds", "lfdi"?}
 """
@@ -129,7 +130,9 @@ def route(op: Operator, method: str, path: str, body: dict[str, Any], query: dic
     if key == ("POST", "/DERControl/cancel"):
         return 200, {"cancelled": op.cancel_der_controls(bool(body.get("all", True)))}
     if key == ("PUT", "/DefaultDERControl"):
-        return 200, op.set_default_der_control(dict(_required(body, "fields")), body.get("program"))
+        return 200, op.set_default_der_control(
+            dict(_required(body, "fields")), body.get("program"), body.get("primacy")
+        )
     if key == ("PUT", "/pollRate"):
         op.set_poll_rate(str(_required(body, "resource")), int(_required(body, "seconds")))
         return 200, {"pollRates": op.app.poll_rates}

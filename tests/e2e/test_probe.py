@@ -96,8 +96,8 @@ def test_a_gateway_with_the_wrong_time_fails_only_that(headend: Running) -> None
 def test_wrong_content_type_and_no_201_are_caught(headend: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     real_of = Reply.of.__func__  # type: ignore[attr-defined]
 
-    def plain_xml(cls: type[Reply], resource: object, status: int = 200) -> Reply:
-        reply: Reply = real_of(cls, resource, status)
+    def plain_xml(cls: type[Reply], resource: object, status: int = 200, csipaus: bool = False) -> Reply:
+        reply: Reply = real_of(cls, resource, status, csipaus)
         reply.headers["Content-Type"] = "application/xml"
         return reply
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.sep.constants import MEDIA_TYPE
+from amiscen.sep.ids import nmi_checksum
 from amiscen.sep.model.common import Link, Resource
 from amiscen.sep.model.der import DER, DERAvailability, DERCapability, DERList, DERSettings, DERStatus
 from amiscen.sep.model.device import ConnectionPoint
@@ -98,6 +99,14 @@ def _store(app: Headend, req: Request, e: int, kind: str, body: Resource) -> Non
     )
 
 
+def valid_nmi(text: str) -> bool:
+    """An Australian National Metering Identifier: 10 upper-case letters and digits, optionally followed by its
+    checksum digit (AEMO)."""
+    if len(text) not in (10, 11) or not all(ch.isascii() and (ch.isdigit() or ch.isupper()) for ch in text):
+        return False
+    return len(text) == 10 or (text[10].isdigit() and int(text[10]) == nmi_checksum(text[:10]))
+
+
 def get_connection_point(app: Headend, req: Request, e: int) -> Reply:
     app.own_device(req, e)
     body = app.store.scalar("SELECT body FROM der_resource WHERE edev_id = ? AND kind = 'cp'", (e,))
@@ -111,7 +120,13 @@ def put_connection_point(app: Headend, req: Request, body: Resource, e: int) -> 
     app.own_device(req, e)
     if not isinstance(body, ConnectionPoint) or not body.connectionPointId:
         raise HttpError(400, "expected a csipaus:ConnectionPoint with a connectionPointId")
-    if len(body.connectionPointId) > 11:
-        raise HttpError(400, "connectionPointId is an NMI: at most 11 characters")  # envoy's limit
+    if not valid_nmi(body.connectionPointId):
+        raise HttpError(
+            400,
+            f"connectionPointId {body.connectionPointId[:20]!r} is not an NMI: 10 letters and digits, and if 11 "
+            "the last is its checksum digit",
+        )
+    existed = app.store.scalar("SELECT 1 FROM der_resource WHERE edev_id = ? AND kind = 'cp'", (e,))
     _store(app, req, e, "cp", body)
-    return Reply(204)
+    # 201 when the PUT created it (RFC 9110 9.3.4); CSIP-AUS clients (CACTUS) read where it is from Location
+    return Reply(204 if existed else 201, headers={"Location": req.path})

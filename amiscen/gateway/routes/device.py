@@ -163,6 +163,8 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
         raise HttpError(400, f"expected an EndDevice, got {type(body).__name__}")
     aggregator = req.lfdi in app.aggregators
     lfdi, sfdi = (body.lFDI or "").upper(), body.sFDI
+    if lfdi and (len(lfdi) != 40 or any(ch not in "0123456789ABCDEF" for ch in lfdi)):
+        raise HttpError(400, f"lFDI {(body.lFDI or '')[:50]!r} is not 40 hex digits")
     if aggregator:
         if not lfdi:
             raise HttpError(400, "an aggregator registers a site device with its lFDI")
@@ -200,7 +202,7 @@ def create_end_device(app: Headend, req: Request, body: Resource) -> Reply:
             app.store.execute("INSERT INTO edev_owner(edev_id, owner) VALUES (?, ?)", (edev, req.lfdi))
     else:
         edev = existing["id"]
-        if quirks.duplicate_end_device == 409:
+        if quirks.duplicate_end_device == 409 or app.csipaus:  # CSIP-AUS: a duplicate registration is refused
             raise HttpError(409, f"an EndDevice for LFDI {lfdi} exists already")
         app.store.execute(
             "UPDATE end_device SET device_category = ?, changed_time = ? WHERE id = ?",

@@ -353,6 +353,14 @@ def response_list(app: Headend, req: Request, s: int) -> Reply:
     )
 
 
+def _subjects(app: Headend, kind: str, lfdi: str) -> set[str]:
+    """The mRIDs of the controls a device was given (the subjects its Responses may name)."""
+    device = app.device_row(lfdi)
+    if device is None:
+        return set()
+    return {e.device_mrid(app.config.pen, lfdi) for e in events(app.store, kind) if e.applies_to(device["meter_id"])}
+
+
 def create_response(app: Headend, req: Request, body: Resource, s: int) -> Reply:
     if s not in SETS:
         raise HttpError(404, f"no ResponseSet {s}")
@@ -361,6 +369,8 @@ def create_response(app: Headend, req: Request, body: Resource, s: int) -> Reply
     lfdi = body.endDeviceLFDI.upper()
     if lfdi not in app.acts_for(req):
         raise HttpError(403, f"endDeviceLFDI {body.endDeviceLFDI} is not the client certificate's LFDI")
+    if SETS[s][0] in ("dr", "der") and body.subject.upper() not in _subjects(app, SETS[s][0], lfdi):
+        raise HttpError(400, f"subject {body.subject[:40]!r} is no {SETS[s][0].upper()} control of {lfdi}")
     app.store.execute(
         "INSERT OR IGNORE INTO response(set_id, lfdi, subject, status, created, received) VALUES (?, ?, ?, ?, ?, ?)",
         (s, lfdi, body.subject.upper(), body.status, body.createdDateTime, app.clock.now()),

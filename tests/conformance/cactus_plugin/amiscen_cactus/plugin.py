@@ -134,7 +134,10 @@ class AmiscenAdmin:
             _call("POST", "/DERControl", body)
         elif kind == T.CREATE_DEFAULT_DER_CONTROL:
             fields = {k: p[k] for k in DEFAULT_FIELDS if p.get(k) is not None}
-            _call("PUT", "/DefaultDERControl", {"fields": fields})
+            default: dict[str, Any] = {"fields": fields}
+            if p.get("primacy") is not None:  # the program of that primacy
+                default["primacy"] = int(p["primacy"])
+            _call("PUT", "/DefaultDERControl", default)
         elif kind == T.CLEAR_DER_CONTROLS:
             _call("POST", "/DERControl/cancel", {"all": bool(p.get("all", True))})
         elif kind == T.SET_POLL_RATE:
