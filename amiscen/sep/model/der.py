@@ -85,7 +85,6 @@ class DERCapability(Resource):
     rtgMaxW: ActivePower
     type: int
     href: str | None = None
-    subscribable: int | None = None
     rtgMaxChargeRateW: ActivePower | None = None
     rtgMaxDischargeRateW: ActivePower | None = None
     rtgMaxWh: WattHour | None = None
