@@ -119,3 +119,45 @@ def test_an_operator_publishes_any_der_control_fields(headend: Running) -> None:
     mixed = add("X", "--kw", "5", "--disconnect")
     assert mixed.returncode == 2
     assert mixed.stderr.startswith("a DR reduction (--kw, --percent) and DER options do not mix in one event")
+
+
+def test_with_time_start_now_the_time_resource_is_the_wall_clock(tmp_path: Path) -> None:
+    """The clock counts from when `time.start: now` was read, not from when serve was ready to listen."""
+    import time
+
+    from amiscen.sep.model.device import Time
+
+    text = (ROOT / "examples" / "smoke_3_meters.yaml").read_text()
+    scenario = tmp_path / "now.yaml"
+    start_line = next(line for line in text.splitlines() if line.strip().startswith("start:"))
+    scenario.write_text(text.replace(start_line, start_line.split("start:")[0] + "start: now", 1))
+    db, certs = tmp_path / "headend.db", tmp_path / "certs"
+    process, url = start_serve([str(scenario), "--port", "0", "--db", str(db), "--certs", str(certs)], ROOT)
+    try:
+        layout = Layout(certs)
+        meter = "AMI_METER_SMOKE_001"
+        session = MeterSession(
+            url, Credentials(layout.meter_cert(meter), layout.meter_key(meter), layout.ca_cert), TlsSettings(), 5, 5
+        )
+        before = time.time()
+        served = parse_as(session.send("GET", "/tm").response_body, Time).currentTime
+        after = time.time()
+        # "now" is read to the second; the answer may be that much behind, never the start-up time
+        assert before - 2 <= served <= after + 1, (before, served, after)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+
+
+def test_the_start_up_time_is_not_lost() -> None:
+    from amiscen.cli.serve import catch_up
+    from amiscen.clock import Pace, SimClock
+
+    wall = [500.0]
+    clock = SimClock(T0, Pace.parse("realtime"), wall=lambda: wall[0])
+    wall[0] = 518.0  # 18 s to generate certificates and publish events
+    catch_up(clock, T0, loaded=500.0, now=518.0)
+    assert clock.now() == T0 + 18
+    fast = SimClock(T0, Pace.parse("fast"), wall=lambda: wall[0])
+    catch_up(fast, T0, loaded=500.0, now=518.0)
+    assert fast.now() == T0  # fast pace moves only when the run moves it
