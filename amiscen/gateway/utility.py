@@ -15,7 +15,7 @@ from amiscen.sep.constants import EventStatusCode
 from amiscen.sep.ids import mrid
 from amiscen.sep.model.common import EventStatus
 
-LISTED_AFTER_END = 3600  # seconds an event stays listed after it ends, so late pollers still see it
+LISTED_AFTER_CANCEL = 3600  # seconds a cancelled event stays listed (as cancelled), so every poller sees the cancel
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,14 @@ class UtilityEvent:
         return EventStatus(int(EventStatusCode.ACTIVE), self.start)
 
     def visible(self, now: float) -> bool:
-        return self.created <= now < self.end + LISTED_AFTER_END
+        """Listed from its creation until it ends; a cancelled one for an hour after the cancel, so a device that
+        applied it learns of the cancel however seldom it polls (a completed event is gone at its end, as
+        CSIP-AUS servers do: its devices know its end without being told)."""
+        if self.created > now:
+            return False
+        if self.cancelled_at is not None and self.cancelled_at < self.end:
+            return now < self.cancelled_at + LISTED_AFTER_CANCEL
+        return now < self.end
 
     def active(self, now: float) -> bool:
         cancelled = self.cancelled_at is not None and now >= self.cancelled_at
