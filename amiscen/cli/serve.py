@@ -19,13 +19,13 @@ from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import EMULATIONS, Headend, HeadendConfig
 from amiscen.gateway.notify import Notifier
-from amiscen.gateway.operator import Operator
+from amiscen.gateway.operator import Operator, store_default_control
 from amiscen.gateway.operator_api import OperatorServer
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
 from amiscen.gateway.tls import notification_context, server_context
-from amiscen.gateway.utility import UtilityEvent, cancel, events, publish
+from amiscen.gateway.utility import UtilityEvent, cancel, ensure_program, events, publish
 from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
 from amiscen.play.schedule import headend_config, utility_events
@@ -218,6 +218,31 @@ def _der_base(der: dict[str, float | bool | None]) -> dict[str, object]:
         name, factor = scale[option]
         out[name] = value if factor is None else round(float(value) * factor)
     return out
+
+
+@event_command.command("default")
+@DB_OPTION
+@click.option("--program", default="campus_der", show_default=True, help="The DER program whose default this is.")
+@click.option("--connect/--disconnect", default=None, help="opModConnect.")
+@click.option("--energize/--deenergize", default=None, help="opModEnergize.")
+@click.option("--max-w-percent", type=click.FloatRange(0, 100), help="opModMaxLimW, % of setMaxW.")
+@click.option("--export-kw", type=click.FloatRange(0), help="csipaus:opModExpLimW, kW.")
+@click.option("--import-kw", type=click.FloatRange(0), help="csipaus:opModImpLimW, kW.")
+@click.option("--generation-kw", type=click.FloatRange(0), help="csipaus:opModGenLimW, kW.")
+@click.option("--load-kw", type=click.FloatRange(0), help="csipaus:opModLoadLimW, kW.")
+@click.option("--grad-percent-per-s", type=click.FloatRange(0), help="setGradW: ramp, % of setMaxW per second.")
+def event_default(db: Path, program: str, grad_percent_per_s: float | None, **der: float | bool | None) -> None:
+    """Set a DER program's DefaultDERControl: what its devices do when no DERControl is active. A running
+    head-end serves it at once. (pollRate and postRate change through the operator API: serve --operator-port.)"""
+    base = _der_base(der)
+    if grad_percent_per_s is not None:
+        base["setGradW"] = round(grad_percent_per_s * 100)  # hundredths of a percent of setMaxW per second
+    if not base:
+        raise UsageError("give at least one of --connect, --export-kw, --max-w-percent, ... --grad-percent-per-s")
+    store = Store(db)
+    program_id = ensure_program(store, "der", program, 1)
+    store_default_control(store, program_id, base, int(dt.datetime.now(dt.timezone.utc).timestamp()))
+    click.echo(f"DefaultDERControl of {program}: {', '.join(f'{k}={v}' for k, v in base.items())}")
 
 
 @event_command.command("add")

@@ -15,6 +15,7 @@ from amiscen.sep.ids import registration_pin, sfdi_from_lfdi
 
 if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
+    from amiscen.gateway.store import Store
 
 # DERControlBase fields an operator may publish, in 2030.5's units (powers in W, percentages in hundredths)
 CONTROL_FIELDS = {
@@ -276,11 +277,7 @@ class Operator:
         name = self._program_for(program, primacy)
         program_id = ensure_program(self.store, "der", name, 1)
         self._assign(program_id, None)
-        self.store.execute(
-            "INSERT INTO default_control(program_id, fields, changed) VALUES (?, ?, ?) "
-            "ON CONFLICT(program_id) DO UPDATE SET fields = excluded.fields, changed = excluded.changed",
-            (program_id, json.dumps(base), self.app.now()),
-        )
+        store_default_control(self.store, program_id, base, self.app.now())
         return {"program": name, "href": f"/derp/{program_id}/dderc", "fields": base}
 
     def _program_for(self, program: str | None, primacy: int | None) -> str:
@@ -345,6 +342,16 @@ class Operator:
         self.app.poll_rates.clear()
         self.app.revoked.clear()
         self.app.aggregators.clear()
+
+
+def store_default_control(store: Store, program_id: int, fields: dict[str, Any], now: int) -> None:
+    """Replace a program's DefaultDERControl (fields in 2030.5's units, checked): read on every GET, so a
+    running head-end serves it at once (`amiscen event default` writes here too)."""
+    store.execute(
+        "INSERT INTO default_control(program_id, fields, changed) VALUES (?, ?, ?) "
+        "ON CONFLICT(program_id) DO UPDATE SET fields = excluded.fields, changed = excluded.changed",
+        (program_id, json.dumps(_fields(fields, DEFAULT_CONTROL_FIELDS)), now),
+    )
 
 
 def _lfdi(value: str) -> str:

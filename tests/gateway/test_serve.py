@@ -161,3 +161,22 @@ def test_the_start_up_time_is_not_lost() -> None:
     fast = SimClock(T0, Pace.parse("fast"), wall=lambda: wall[0])
     catch_up(fast, T0, loaded=500.0, now=518.0)
     assert fast.now() == T0  # fast pace moves only when the run moves it
+
+
+def test_event_default_changes_the_default_der_control_of_a_running_head_end(headend: Running) -> None:
+    from amiscen.sep.model.events import DefaultDERControl
+
+    session = headend.session(METERS[0])
+    ident = headend.identity(METERS[0])
+    edev = session.send("POST", "/edev", render_bytes(EndDevice(sFDI=ident.sfdi, lFDI=ident.lfdi, changedTime=0)))
+    db = headend.app.store.path
+    done = amiscen("event", "default", "--db", str(db), "--export-kw", "5", "--grad-percent-per-s", "0.27")
+    assert done.returncode == 0, done.stderr
+    assert "opModExpLimW=5000" in done.stdout
+    href = f"{edev.header('Location')}/derp"
+    program = parse_as(session.send("GET", href).response_body, DERProgramList).DERProgram[0]
+    default = parse_as(session.send("GET", program.DefaultDERControlLink.href).response_body, DefaultDERControl)
+    limit = default.DERControlBase.opModExpLimW
+    assert limit is not None and limit.value * 10**limit.multiplier == 5000 and default.setGradW == 27
+    refused = amiscen("event", "default", "--db", str(db))
+    assert refused.returncode == 2 and "at least one" in refused.stderr
