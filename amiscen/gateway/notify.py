@@ -12,6 +12,7 @@ status 4 (subscription cancelled: resource deleted) and the subscription ends.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import re
 import ssl
@@ -19,9 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import requests
-from requests.adapters import HTTPAdapter
+from urllib.parse import urlsplit
 
 from amiscen.gateway.http import Request
 from amiscen.gateway.routes.pubsub import digest
@@ -58,16 +57,6 @@ def as_resource_element(document: str) -> str:
     return end[: -len(closing)] + "</Resource>"
 
 
-class _TlsAdapter(HTTPAdapter):
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
-
-
 @dataclass
 class _Retry:
     failures: int = 0
@@ -85,9 +74,7 @@ class Notifier:
         self.app = app
         self.interval = interval
         self.timeout = timeout
-        self.session = requests.Session()
-        if tls is not None:
-            self.session.mount("https://", _TlsAdapter(tls))
+        self.tls = tls or ssl.create_default_context()
         self.sent = 0
         self.failed = 0
         self._retry: dict[int, _Retry] = {}
@@ -148,11 +135,9 @@ class Notifier:
 
     def _deliver(self, row: Any, body: bytes, wall: float) -> bool:
         try:
-            answer = self.session.post(
-                row["notification_uri"], data=body, headers={"Content-Type": MEDIA_TYPE}, timeout=self.timeout
-            )
-            problem = None if answer.status_code < 300 else f"HTTP {answer.status_code}"
-        except requests.RequestException as exc:
+            status = self._post(row["notification_uri"], body)
+            problem = None if status < 300 else f"HTTP {status}"
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             problem = f"{type(exc).__name__}: {exc}"[:300]
         if problem is None:
             self._retry.pop(row["id"], None)
@@ -174,6 +159,27 @@ class Notifier:
             retry.not_before - wall,
         )
         return False
+
+    def _post(self, uri: str, body: bytes) -> int:
+        """POST one notification (a connection of its own: subscribers are few and notifications rare)."""
+        parts = urlsplit(uri)
+        if parts.hostname is None:
+            raise ValueError(f"no host in {uri!r}")
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout, context=self.tls)
+        else:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+        try:
+            target = parts.path or "/"
+            if parts.query:
+                target += "?" + parts.query
+            connection.request("POST", target, body=body, headers={"Content-Type": MEDIA_TYPE})
+            answer = connection.getresponse()
+            answer.read()
+            return answer.status
+        finally:
+            connection.close()
 
     # -- on a thread ----------------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -200,4 +206,3 @@ class Notifier:
         if self._thread is not None:
             self._thread.join(timeout=self.timeout + 5)
         self.app.changed = None
-        self.session.close()
