@@ -14,7 +14,7 @@ from amiscen.clock import SimClock
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.http import HttpError, Reply, Request, Router
 from amiscen.gateway.store import Store
-from amiscen.sep.constants import MEDIA_TYPE, ErrorReason
+from amiscen.sep.constants import LEGACY_NAMESPACE, MEDIA_TYPE, ErrorReason
 from amiscen.sep.model.common import Resource
 from amiscen.sep.parse import SepParseError, parse_document
 from amiscen.sep.xsd import SchemaValidator
@@ -99,6 +99,7 @@ class Headend:
         self.revoked = {r[0] for r in store.all("SELECT lfdi FROM client_access WHERE granted = 0")}
         # certificates of aggregators (CSIP): they register and act for the site devices they own
         self.aggregators = {r[0] for r in store.all("SELECT lfdi FROM aggregator")}
+        self._legacy_seen: set[str] = set()
         self.changed: Callable[[], None] | None = None  # told of every accepted write (the notifier's wake-up)
 
     def now(self) -> int:
@@ -188,7 +189,10 @@ class Headend:
             if problems:
                 self.schema_invalid += 1
                 raise HttpError(400, f"schema-invalid body: {problems[0]}", ErrorReason.INVALID_REQUEST_FORMAT)
-        return parse_document(req.body)
+        if LEGACY_NAMESPACE.encode() in req.body[:300] and req.lfdi not in self._legacy_seen:
+            self._legacy_seen.add(req.lfdi)  # told once per client
+            log.info("%s sends the 2030.5-2013 namespace %s: accepted", req.meter_id, LEGACY_NAMESPACE)
+        return parse_document(req.body, legacy=True)
 
     # -- identity ----------------------------------------------------------------------------------------
     def device_row(self, lfdi: str) -> Any:

@@ -15,7 +15,7 @@ from xml.parsers.expat import ExpatError
 
 import xmltodict
 
-from amiscen.sep.constants import CSIPAUS_NAMESPACE, NAMESPACE
+from amiscen.sep.constants import CSIPAUS_NAMESPACE, LEGACY_NAMESPACE, NAMESPACE
 from amiscen.sep.model.common import ATTRIBUTES, Hex, HexValue, Resource
 from amiscen.sep.model.registry import resource_class
 
@@ -41,15 +41,16 @@ def _check_raw(body: bytes) -> None:
         raise SepParseError("DTDs and entity declarations are refused")
 
 
-def parse_document(body: bytes | str) -> Resource:
-    """Parse any known top-level resource; the root element decides the type."""
+def parse_document(body: bytes | str, legacy: bool = False) -> Resource:
+    """Parse any known top-level resource; the root element decides the type. ``legacy``: also accept the
+    2030.5-2013 namespace (the head-end does, for clients built on the 2.0 schema such as EPRI's)."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     _check_raw(raw)
     try:
         tree = xmltodict.parse(
             raw,
             process_namespaces=True,
-            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus"},
+            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus", **({LEGACY_NAMESPACE: None} if legacy else {})},
             disable_entities=True,
         )
     except ExpatError as exc:

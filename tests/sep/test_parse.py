@@ -126,3 +126,11 @@ def test_hex_values_keep_the_digits_they_were_written_with() -> None:
     cap = parse_as(body, DERCapability)
     assert cap.modesSupported == 3 and "<modesSupported>03</modesSupported>" in render(cap)
     assert "<modesSupported>00000003</modesSupported>" in render(dataclasses.replace(cap, modesSupported=3))
+
+
+def test_the_2013_namespace_is_read_only_when_asked() -> None:
+    """EPRI's reference client (schema 2.0.4) writes http://ieee.org/2030.5; the head-end accepts it."""
+    body = '<EndDevice xmlns="http://ieee.org/2030.5"><sFDI>424954362678</sFDI><changedTime>0</changedTime></EndDevice>'
+    with pytest.raises(SepParseError, match="not in the 2030.5 namespace"):
+        parse_document(body)
+    assert parse_document(body, legacy=True).sFDI == 424954362678  # type: ignore[attr-defined]
