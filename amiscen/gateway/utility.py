@@ -51,6 +51,26 @@ class UtilityEvent:
             return EventStatus(int(EventStatusCode.SCHEDULED), self.created)
         return EventStatus(int(EventStatusCode.ACTIVE), self.start)
 
+    def superseded_by(self, others: list[UtilityEvent], now: float) -> UtilityEvent | None:
+        """The event of the same program created later whose window overlaps this one's (2030.5: of two
+        overlapping events of equal primacy, the more recently created one wins), if any is live; a cancelled
+        event stays cancelled."""
+        if self.cancelled_at is not None and now >= self.cancelled_at:
+            return None
+        for other in others:
+            if (
+                other.row_id != self.row_id
+                and other.kind == self.kind
+                and other.program == self.program
+                and other.created > self.created
+                and other.created <= now
+                and (other.cancelled_at is None or now < other.cancelled_at)
+                and other.start < self.end
+                and self.start < other.end
+            ):
+                return other
+        return None
+
     def visible(self, now: float) -> bool:
         """Listed from its creation until it ends; a cancelled one for an hour after the cancel, so a device that
         applied it learns of the cancel however seldom it polls (a completed event is gone at its end, as

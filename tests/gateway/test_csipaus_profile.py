@@ -131,3 +131,21 @@ def test_defaults_and_controls_go_to_the_program_of_the_primacy_asked(csipaus: R
     assert default.DERControlBase.opModExpLimW is not None
     second = parse_as(session.send("GET", programs[2].DefaultDERControlLink.href).response_body, DefaultDERControl)
     assert second.DERControlBase.opModExpLimW is None
+
+
+def test_a_later_overlapping_control_of_the_program_supersedes_the_earlier(csipaus: Running) -> None:
+    _, edev = _register(csipaus, METERS[0])
+    operator = Operator(csipaus.app)
+    start = csipaus.app.now()
+    first = operator.publish_der_control({"opModExpLimW": 10000}, start=start + 600, duration=600)
+    csipaus.clock.advance_to(start + 5)
+    operator.publish_der_control({"opModExpLimW": 0}, start=start + 5, duration=700)  # created later, overlapping
+    operator.publish_der_control({"opModExpLimW": 500}, start=start + 3600, duration=60)  # later, not overlapping
+    session = csipaus.session(METERS[0])
+    program = parse_as(session.send("GET", f"{edev}/derp").response_body, DERProgramList).DERProgram[0]
+    listed = parse_as(
+        session.send("GET", program.DERControlListLink.href, params={"l": 10}).response_body, DERControlList
+    )
+    status = {c.description: c.EventStatus.currentStatus for c in listed.DERControl}
+    assert status[first.event_id[:32]] == 4  # superseded
+    assert sorted(status.values()) == [0, 1, 4]  # the new one active, the far one scheduled

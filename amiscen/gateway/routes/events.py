@@ -12,7 +12,7 @@ from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.gateway.utility import UtilityEvent, events
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
-from amiscen.sep.model.common import ActivePower, DateTimeInterval, Link, ListLink, Resource
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Link, ListLink, Resource
 from amiscen.sep.model.events import (
     DefaultDERControl,
     DemandResponseProgram,
@@ -205,13 +205,25 @@ def _fields_base(fields: dict[str, Any]) -> DERControlBase:
     return DERControlBase(**values)
 
 
-def _control(app: Headend, req: Request, e: UtilityEvent, p: int, base: str = "") -> EndDeviceControl | DERControl:
+def _status(app: Headend, req: Request, e: UtilityEvent, now: float, peers: list[UtilityEvent] | None) -> EventStatus:
+    """An event's status for this device: superseded (4) once a later event of its program overlaps it."""
+    if peers is None:
+        peers = [x for x in events(app.store, e.kind) if x.applies_to(req.meter_id)]
+    winner = e.superseded_by(peers, now)
+    if winner is not None:
+        return EventStatus(int(c.EventStatusCode.SUPERSEDED), winner.created)
+    return e.status(now)
+
+
+def _control(
+    app: Headend, req: Request, e: UtilityEvent, p: int, base: str = "", peers: list[UtilityEvent] | None = None
+) -> EndDeviceControl | DERControl:
     now = app.clock.now()
     common: dict[str, Any] = {
         "mRID": e.device_mrid(app.config.pen, req.lfdi),
         "description": e.event_id[:32],
         "creationTime": e.created,
-        "EventStatus": e.status(now),
+        "EventStatus": _status(app, req, e, now, peers),
         "interval": DateTimeInterval(e.duration, e.start),
         "randomizeStart": e.randomize_start or None,
         "randomizeDuration": e.randomize_duration or None,
@@ -238,7 +250,8 @@ def control_list(app: Headend, req: Request, kind: str, p: int, active_only: boo
     items, total = window(
         _mine(app, req, kind, row["name"], active_only), page(req.query, app.config.default_list_limit)
     )
-    controls = [_control(app, req, e, p, base) for e in items]
+    peers = [x for x in events(app.store, kind) if x.applies_to(req.meter_id)]  # read once for the page
+    controls = [_control(app, req, e, p, base, peers) for e in items]
     if kind == "dr":
         edcs = [x for x in controls if isinstance(x, EndDeviceControl)]
         href = f"/dr/{p}/{'actedc' if active_only else 'edc'}"
