@@ -213,3 +213,27 @@ def test_a_content_length_that_is_not_a_length_is_refused(headend: Running, leng
         while chunk := tls.recv(4096):  # the head-end closes the connection after refusing
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400") and b"<Error" in answer
+
+
+def test_a_client_that_enforces_the_2030_5_certificate_profile_completes_the_handshake(headend: Running) -> None:
+    """What EPRI's client does in its verify callback (openssl.c check_cert), applied to the head-end's certificate
+    as it arrives in the handshake: key usage, basic constraints and policies critical; no SAN on a CA; no policy
+    mappings or name constraints; nothing else critical. (EPRI's client itself accepted it, see the README.)"""
+    layout = headend.layout
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(layout.ca_cert))
+    ctx.load_cert_chain(str(layout.meter_cert(METERS[0])), str(layout.meter_key(METERS[0])))
+    ctx.check_hostname = False
+    ctx.set_ciphers("ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0")
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    host, port = headend.server.server_address[:2]
+    with socket.create_connection((str(host), int(port))) as raw, ctx.wrap_socket(raw) as tls:
+        assert tls.cipher()[0] == "ECDHE-ECDSA-AES128-CCM8"
+        der = tls.getpeercert(binary_form=True)
+    cert = x509.load_der_x509_certificate(der)
+    oid = x509.oid.ExtensionOID
+    must_be_critical = {oid.KEY_USAGE, oid.BASIC_CONSTRAINTS, oid.CERTIFICATE_POLICIES, oid.SUBJECT_ALTERNATIVE_NAME}
+    for ext in cert.extensions:
+        assert ext.oid not in (oid.POLICY_MAPPINGS, oid.NAME_CONSTRAINTS)
+        assert ext.critical == (ext.oid in must_be_critical), ext.oid
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
