@@ -131,6 +131,6 @@ def test_hex_values_keep_the_digits_they_were_written_with() -> None:
 def test_the_2013_namespace_is_read_only_when_asked() -> None:
     """EPRI's reference client (schema 2.0.4) writes http://ieee.org/2030.5; the head-end accepts it."""
     body = '<EndDevice xmlns="http://ieee.org/2030.5"><sFDI>424954362678</sFDI><changedTime>0</changedTime></EndDevice>'
-    with pytest.raises(SepParseError, match="not in the 2030.5 namespace"):
+    with pytest.raises(SepParseError, match=r"not in the 2030\.5 namespace"):
         parse_document(body)
     assert parse_document(body, legacy=True).sFDI == 424954362678  # type: ignore[attr-defined]
