@@ -245,7 +245,7 @@ class Operator:
                     spec={"control": {"type": "base", **base}},
                     targets=meter_ids,
                     randomize_start=int(randomize_start),
-                    created=min(now, when),
+                    created=now,  # its creationTime: what decides which of two overlapping controls wins
                 )
             ],
         )

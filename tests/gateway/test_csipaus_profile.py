@@ -149,3 +149,20 @@ def test_a_later_overlapping_control_of_the_program_supersedes_the_earlier(csipa
     status = {c.description: c.EventStatus.currentStatus for c in listed.DERControl}
     assert status[first.event_id[:32]] == 4  # superseded
     assert sorted(status.values()) == [0, 1, 4]  # the new one active, the far one scheduled
+
+
+def test_an_active_control_published_later_supersedes_a_scheduled_one_published_earlier(csipaus: Running) -> None:
+    """CACTUS S-ALL-41 step 9: the new control starts in the past ("active") but was created last: it wins."""
+    _, edev = _register(csipaus, METERS[0])
+    operator = Operator(csipaus.app)
+    start = csipaus.app.now()
+    scheduled = operator.publish_der_control({"opModExpLimW": 10000}, start=start + 600, duration=600)
+    csipaus.clock.advance_to(start + 5)
+    active = operator.publish_der_control({"opModExpLimW": 0}, start=start - 55, duration=700)
+    session = csipaus.session(METERS[0])
+    program = parse_as(session.send("GET", f"{edev}/derp").response_body, DERProgramList).DERProgram[0]
+    listed = parse_as(
+        session.send("GET", program.DERControlListLink.href, params={"l": 10}).response_body, DERControlList
+    )
+    status = {c.description: c.EventStatus.currentStatus for c in listed.DERControl}
+    assert (status[active.event_id[:32]], status[scheduled.event_id[:32]]) == (1, 4)
