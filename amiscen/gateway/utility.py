@@ -53,8 +53,8 @@ class UtilityEvent:
 
     def superseded_by(self, others: list[UtilityEvent], now: float) -> UtilityEvent | None:
         """The event of the same program created later whose window overlaps this one's (2030.5: of two
-        overlapping events of equal primacy, the more recently created one wins), if any is live; a cancelled
-        event stays cancelled."""
+        overlapping events of equal primacy, the more recently created one wins; of two created in the same
+        second, the one published later), if any is live; a cancelled event stays cancelled."""
         if self.cancelled_at is not None and now >= self.cancelled_at:
             return None
         for other in others:
@@ -62,7 +62,8 @@ class UtilityEvent:
                 other.row_id != self.row_id
                 and other.kind == self.kind
                 and other.program == self.program
-                and other.created > self.created
+                and (other.created, other.row_id) > (self.created, self.row_id)  # created later (in the same
+                # second: published later)
                 and other.created <= now
                 and (other.cancelled_at is None or now < other.cancelled_at)
                 and other.start < self.end
