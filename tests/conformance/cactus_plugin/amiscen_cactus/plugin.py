@@ -34,7 +34,7 @@ CONTROL_FIELDS = (
     "rampTms",
 )
 DEFAULT_FIELDS = ("opModExpLimW", "opModImpLimW", "opModGenLimW", "opModLoadLimW", "setGradW")
-ACTIVE_SINCE = 60  # an "active" control started this many seconds ago
+ACTIVE_SINCE = 60  # an "active" control started this many seconds ago (a tenth of a short one)
 ACTIVE_DURATION = 3600  # and lasts an hour unless the procedure says
 SCHEDULED_GAP = 60  # a "scheduled" control with no start given starts this long after the last one ends
 SCHEDULED_DURATION = 120  # and lasts two minutes unless the procedure says
@@ -120,12 +120,13 @@ class AmiscenAdmin:
                 timing: dict[str, Any] = (
                     {"start_in": int(offset)} if offset is not None else {"after_last": True, "gap": SCHEDULED_GAP}
                 )
-            else:
-                timing = {"start_in": int(offset) if offset is not None else -ACTIVE_SINCE}
             default_duration = SCHEDULED_DURATION if scheduled else ACTIVE_DURATION
+            duration = int(p.get("duration_seconds") or default_duration)
+            if not scheduled:  # started a little while ago, a tenth of its length at most: still on when read
+                timing = {"start_in": int(offset) if offset is not None else -min(ACTIVE_SINCE, duration // 10)}
             body: dict[str, Any] = {
                 "fields": fields,
-                "duration": int(p.get("duration_seconds") or default_duration),
+                "duration": duration,
                 "randomize_start": int(p.get("randomizeStart_seconds") or 0),
                 **timing,
             }
