@@ -150,7 +150,7 @@ class EventStatusCode(IntEnum):
 
 
 class ResponseStatus(IntEnum):
-    """Response.status."""
+    """Response.status (2030.5 Table 27); every other value is reserved."""
 
     EVENT_RECEIVED = 1
     EVENT_STARTED = 2
@@ -163,6 +163,7 @@ class ResponseStatus(IntEnum):
     PARTIALLY_COMPLETED_OPT_IN = 9
     COMPLETED_NO_USER_PARTICIPATION = 10
     ACKNOWLEDGED = 11
+    CANNOT_BE_DISPLAYED = 12  # a text message
     ABORTED_SERVER = 13
     ABORTED_PROGRAM = 14
     NOT_APPLICABLE = 252

@@ -111,6 +111,9 @@ def test_responses_must_name_a_control_of_their_device(csipaus: Running) -> None
     assert respond(mrid) == 201
     assert respond("FFFFFFFF") == 400
 
+    reserved = Response(createdDateTime=0, endDeviceLFDI=ident.lfdi, status=15, subject=mrid)
+    assert session.send("POST", "/rsps/1/rsp", render_bytes(reserved)).status == 400
+
 
 def test_defaults_and_controls_go_to_the_program_of_the_primacy_asked(csipaus: Running) -> None:
     _, edev = _register(csipaus, METERS[0])

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 SETS = {0: ("dr", "DR responses"), 1: ("der", "DER control responses"), 2: ("flow", "flow reservation responses")}
 SET_OF_KIND = {kind: s for s, (kind, _) in SETS.items()}
 REQUIRED = int(c.ResponseRequired.RECEIVED | c.ResponseRequired.SPECIFIC)
+VALID_STATUS = frozenset(int(s) for s in c.ResponseStatus)
 
 
 def register(app: Headend) -> None:
@@ -379,6 +380,8 @@ def create_response(app: Headend, req: Request, body: Resource, s: int) -> Reply
         raise HttpError(404, f"no ResponseSet {s}")
     if not isinstance(body, Response):
         raise HttpError(400, f"expected a Response, got {type(body).__name__}")
+    if body.status is not None and body.status not in VALID_STATUS:
+        raise HttpError(400, f"Response status {body.status} is reserved (2030.5 Table 27)")
     lfdi = body.endDeviceLFDI.upper()
     if lfdi not in app.acts_for(req):
         raise HttpError(403, f"endDeviceLFDI {body.endDeviceLFDI} is not the client certificate's LFDI")
