@@ -208,6 +208,12 @@ class Headend:
         )
         return [req.lfdi, *(r[0] for r in owned)]
 
+    def acts_for_sql(self, req: Request, column: str = "lfdi") -> tuple[str, tuple[str, ...]]:
+        """``column IN (?, ...)`` over :meth:`acts_for`, and its arguments: how every list scoped to the requester
+        is filtered."""
+        lfdis = self.acts_for(req)
+        return f"{column} IN ({','.join('?' * len(lfdis))})", tuple(lfdis)
+
     def own_device(self, req: Request, edev_id: int) -> Any:
         """The EndDevice at /edev/{edev_id}, only if it is the requester's own or (for an aggregator) one it
         registered (403 otherwise)."""

@@ -124,17 +124,9 @@ class Operator:
 
     def _remove_device(self, edev: int) -> None:
         with self.store.transaction() as db:
-            mups = [r[0] for r in db.execute("SELECT id FROM mirror_usage_point WHERE edev_id = ?", (edev,))]
-            for mup in mups:
-                db.execute(
-                    "DELETE FROM reading WHERE mmr_id IN (SELECT id FROM mirror_meter_reading WHERE mup_id = ?)",
-                    (mup,),
-                )
-                db.execute("DELETE FROM mirror_meter_reading WHERE mup_id = ?", (mup,))
-            db.execute("DELETE FROM mirror_usage_point WHERE edev_id = ?", (edev,))
-            for table in ("der_resource", "log_event", "flow_request"):
+            _delete_mirrors(db, edev)
+            for table in ("der_resource", "log_event", "flow_request", "edev_owner"):
                 db.execute(f"DELETE FROM {table} WHERE edev_id = ?", (edev,))
-            db.execute("DELETE FROM edev_owner WHERE edev_id = ?", (edev,))
             db.execute("DELETE FROM end_device WHERE id = ?", (edev,))
 
     def remove_mirrors(self, lfdi: str) -> int:
@@ -142,16 +134,8 @@ class Operator:
         row = self.app.device_row(_lfdi(lfdi))
         if row is None:
             return 0
-        mups = self.store.all("SELECT id FROM mirror_usage_point WHERE edev_id = ?", (row["id"],))
         with self.store.transaction() as db:
-            for (mup,) in mups:
-                db.execute(
-                    "DELETE FROM reading WHERE mmr_id IN (SELECT id FROM mirror_meter_reading WHERE mup_id = ?)",
-                    (mup,),
-                )
-                db.execute("DELETE FROM mirror_meter_reading WHERE mup_id = ?", (mup,))
-                db.execute("DELETE FROM mirror_usage_point WHERE id = ?", (mup,))
-        return len(mups)
+            return _delete_mirrors(db, int(row["id"]))
 
     def set_client_access(self, lfdi: str, granted: bool) -> None:
         """Revoke (or grant again) a client's access: a revoked certificate's every request is answered 403."""
@@ -342,6 +326,16 @@ class Operator:
         self.app.poll_rates.clear()
         self.app.revoked.clear()
         self.app.aggregators.clear()
+
+
+def _delete_mirrors(db: Any, edev: int) -> int:
+    """Delete an EndDevice's MirrorUsagePoints with their readings (inside the caller's transaction)."""
+    mups = [r[0] for r in db.execute("SELECT id FROM mirror_usage_point WHERE edev_id = ?", (edev,))]
+    for mup in mups:
+        db.execute("DELETE FROM reading WHERE mmr_id IN (SELECT id FROM mirror_meter_reading WHERE mup_id = ?)", (mup,))
+        db.execute("DELETE FROM mirror_meter_reading WHERE mup_id = ?", (mup,))
+    db.execute("DELETE FROM mirror_usage_point WHERE edev_id = ?", (edev,))
+    return len(mups)
 
 
 def store_default_control(store: Store, program_id: int, fields: dict[str, Any], now: int) -> None:

@@ -60,20 +60,24 @@ def test_create_returns_location_and_lists_page(headend: Running) -> None:
     assert (empty.all, empty.results, empty.EndDevice) == (1, 0, [])
 
 
+def _mirror_point(lfdi: str, mup: str, mmr: str, rt: ReadingType) -> MirrorUsagePoint:
+    return MirrorUsagePoint(
+        mRID=mup,
+        roleFlags=0x13,
+        serviceCategoryKind=0,
+        status=1,
+        deviceLFDI=lfdi,
+        MirrorMeterReading=[MirrorMeterReading(mRID=mmr, description="import", ReadingType=rt)],
+    )
+
+
 def _mirror(h: Running, meter_id: str) -> tuple[str, str]:
     _register(h, meter_id)
     ident = h.identity(meter_id)
     rt = ReadingType(
         uom=int(c.Uom.WH), kind=int(c.Kind.ENERGY), flowDirection=1, accumulationBehaviour=4, intervalLength=15
     )
-    mup = MirrorUsagePoint(
-        mRID="AB" * 16,
-        roleFlags=0x13,
-        serviceCategoryKind=0,
-        status=1,
-        deviceLFDI=ident.lfdi,
-        MirrorMeterReading=[MirrorMeterReading(mRID="CD" * 16, description="import", ReadingType=rt)],
-    )
+    mup = _mirror_point(ident.lfdi, "AB" * 16, "CD" * 16, rt)
     x = h.session(meter_id).send("POST", "/mup", render_bytes(mup))
     assert x.status == 201
     return x.header("Location"), "CD" * 16
@@ -125,14 +129,7 @@ def test_another_device_reading_mrid_cannot_be_declared_in_my_mirror(headend: Ru
     _register(headend, METERS[1])
     ident = headend.identity(METERS[1])
     rt = ReadingType(uom=int(c.Uom.W), kind=int(c.Kind.POWER), flowDirection=1)
-    mup = MirrorUsagePoint(
-        mRID="12" * 16,
-        roleFlags=0x13,
-        serviceCategoryKind=0,
-        status=1,
-        deviceLFDI=ident.lfdi,
-        MirrorMeterReading=[MirrorMeterReading(mRID=mmr, description="power", ReadingType=rt)],
-    )
+    mup = _mirror_point(ident.lfdi, "12" * 16, mmr, rt)
     assert headend.session(METERS[1]).send("POST", "/mup", render_bytes(mup)).status == 403
     assert headend.app.store.scalar("SELECT count(*) FROM mirror_usage_point") == 1  # the refused one is not kept
 

@@ -68,21 +68,16 @@ def device_capability(app: Headend, req: Request) -> Reply:
 
 
 def _mirrors(app: Headend, req: Request) -> int:
-    lfdis = app.acts_for(req)
+    where, args = app.acts_for_sql(req, "d.lfdi")
     return _count(
-        app,
-        "SELECT count(*) FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id "
-        f"WHERE d.lfdi IN ({','.join('?' * len(lfdis))})",
-        tuple(lfdis),
+        app, f"SELECT count(*) FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id WHERE {where}", args
     )
 
 
 def _my_devices(app: Headend, req: Request) -> list[Any]:
     """The EndDevices a client sees: its own; an aggregator also the site devices it registered."""
-    lfdis = app.acts_for(req)
-    return app.store.all(
-        f"SELECT * FROM end_device WHERE lfdi IN ({','.join('?' * len(lfdis))}) ORDER BY id", tuple(lfdis)
-    )
+    where, args = app.acts_for_sql(req)
+    return app.store.all(f"SELECT * FROM end_device WHERE {where} ORDER BY id", args)
 
 
 def time(app: Headend, req: Request) -> Reply:

@@ -304,14 +304,8 @@ def default_der_control(app: Headend, req: Request, p: int, base: str = "") -> R
 
 def _count_responses(app: Headend, req: Request, s: int) -> int:
     """What the requester's ResponseList holds (a device sees its own Responses)."""
-    lfdis = app.acts_for(req)
-    return int(
-        app.store.scalar(
-            f"SELECT count(*) FROM response WHERE set_id = ? AND lfdi IN ({','.join('?' * len(lfdis))})",
-            (s, *lfdis),
-        )
-        or 0
-    )
+    where, args = app.acts_for_sql(req)
+    return int(app.store.scalar(f"SELECT count(*) FROM response WHERE set_id = ? AND {where}", (s, *args)) or 0)
 
 
 def _response_set(app: Headend, req: Request, s: int) -> ResponseSet:
@@ -356,11 +350,8 @@ def _response(row: Any) -> Response:
 def response_list(app: Headend, req: Request, s: int) -> Reply:
     if s not in SETS:
         raise HttpError(404, f"no ResponseSet {s}")
-    lfdis = app.acts_for(req)
-    rows = app.store.all(
-        f"SELECT * FROM response WHERE set_id = ? AND lfdi IN ({','.join('?' * len(lfdis))}) ORDER BY id",
-        (s, *lfdis),
-    )
+    where, args = app.acts_for_sql(req)
+    rows = app.store.all(f"SELECT * FROM response WHERE set_id = ? AND {where} ORDER BY id", (s, *args))
     items, total = window(rows, page(req.query, app.config.default_list_limit))
     return Reply.of(
         ResponseList(all=total, results=len(items), href=f"/rsps/{s}/rsp", Response=[_response(r) for r in items])

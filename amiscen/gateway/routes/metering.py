@@ -83,11 +83,11 @@ def _mirror(app: Headend, row: Any, with_readings: bool = True) -> MirrorUsagePo
 
 
 def _my_mirrors(app: Headend, req: Request) -> list[Any]:
-    lfdis = app.acts_for(req)
+    where, args = app.acts_for_sql(req, "d.lfdi")
     return app.store.all(
-        "SELECT m.*, d.lfdi FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id "
-        f"WHERE d.lfdi IN ({','.join('?' * len(lfdis))}) ORDER BY m.id",
-        tuple(lfdis),
+        f"SELECT m.*, d.lfdi FROM mirror_usage_point m JOIN end_device d ON d.id = m.edev_id WHERE {where} "
+        "ORDER BY m.id",
+        args,
     )
 
 
