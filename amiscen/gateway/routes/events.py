@@ -279,24 +279,23 @@ def default_der_control(app: Headend, req: Request, p: int, base: str = "") -> R
     row = _program(app, "der", p)
     stored = app.store.one("SELECT fields, changed FROM default_control WHERE program_id = ?", (p,))
     if stored is None:
-        return Reply.of(
-            DefaultDERControl(
-                href=f"{base}/derp/{p}/dderc",
-                subscribable=1,
-                mRID=mrid(app.config.pen, "dderc", row["name"]),
-                description="no curtailment",
-                DERControlBase=DERControlBase(opModConnect=True, opModMaxLimW=10000),
-            )
+        names, description, grad = [row["name"]], "no curtailment", None
+        control = DERControlBase(opModConnect=True, opModMaxLimW=10000)
+    else:
+        fields = json.loads(stored["fields"])
+        names, description, grad = (
+            [row["name"], str(stored["changed"])],
+            "operator default",
+            fields.pop("setGradW", None),
         )
-    fields = json.loads(stored["fields"])
-    grad = fields.pop("setGradW", None)
+        control = _fields_base(fields)
     return Reply.of(
         DefaultDERControl(
             href=f"{base}/derp/{p}/dderc",
             subscribable=1,
-            mRID=mrid(app.config.pen, "dderc", row["name"], str(stored["changed"])),
-            description="operator default",
-            DERControlBase=_fields_base(fields),
+            mRID=mrid(app.config.pen, "dderc", *names),
+            description=description,
+            DERControlBase=control,
             setGradW=grad,
         )
     )
