@@ -36,6 +36,7 @@ class Quirks:
     mirror_upsert: int = 201  # the status of a POST of a MirrorUsagePoint that exists (envoy: 204 + Location)
     clock_offset: int = 0  # seconds the server's Time is ahead of the meters' clock
     csipaus_elements: bool = False  # CSIP-AUS elements in bodies (ConnectionPointLink, doeModes, DOE defaults)
+    subscriptions: bool = True  # False: no Subscription/Notification function set (no SubscriptionListLink)
 
 
 # servers the embedded head-end can behave as (`--emulate NAME`), from what was observed against each

@@ -9,8 +9,7 @@ from cryptography import x509
 
 from amiscen.errors import UsageError
 from amiscen.pki.layout import Layout
-
-SEP2_CIPHER = "ECDHE-ECDSA-AES128-CCM8"
+from amiscen.sep.constants import SEP2_CIPHER
 
 
 def server_context(layout: Layout, version: str = "1.2", ciphers: list[str] | None = None) -> ssl.SSLContext:

@@ -82,6 +82,13 @@ class UtilityEvent:
             return now < self.cancelled_at + LISTED_AFTER_CANCEL
         return now < self.end
 
+    def changes(self) -> tuple[int, ...]:
+        """The times its listing changes (listed, active, cancelled, gone): when subscribers are told."""
+        times = [self.created, self.start, self.end]
+        if self.cancelled_at is not None:
+            times += [self.cancelled_at, self.cancelled_at + LISTED_AFTER_CANCEL]
+        return tuple(times)
+
     def active(self, now: float) -> bool:
         cancelled = self.cancelled_at is not None and now >= self.cancelled_at
         return self.start <= now < self.end and not cancelled

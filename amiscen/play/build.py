@@ -71,7 +71,14 @@ def stable_seed(seed: int, meter_id: str) -> int:
     return zlib.crc32(f"{seed}\x1f{meter_id}".encode())
 
 
-def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], setup: FleetSetup) -> list[Meter]:
+def build_meters(
+    scenario: Scenario,
+    site: SiteModel,
+    fleet: list[MeterSpec],
+    setup: FleetSetup,
+    subscribe: frozenset[str] = frozenset(),
+) -> list[Meter]:
+    """The run's meters; ``subscribe``: the event kinds they subscribe to (a listener gives them their URIs)."""
     s = scenario
     fs = s.function_sets
     g = s.gateway
@@ -88,6 +95,7 @@ def build_meters(scenario: Scenario, site: SiteModel, fleet: list[MeterSpec], se
         flow_poll=int(fs.flow_reservation.polling_rate.total_seconds()),
         ramp_up=None if s.time.ramp_up is None else int(s.time.ramp_up.total_seconds()),
         profile=profile(g.profile),
+        subscribe=subscribe,
     )
     policies = {e.id: Policy(e.opt_out_share) for e in s.events if isinstance(e, DemandResponseEvent)}
     interval = int(s.time.reading_interval.total_seconds())

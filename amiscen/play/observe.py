@@ -20,9 +20,11 @@ from amiscen.runner.events import (
     Failed,
     Generated,
     Note,
+    Notified,
     Progress,
     Responded,
     RunEvent,
+    Subscribed,
 )
 from amiscen.runner.transport import Exchange
 
@@ -75,6 +77,8 @@ class Metrics:
     stored_wh: dict[str, float] = field(default_factory=dict)  # meter -> battery energy at its latest interval
     sim_time: float = 0.0
     notes: list[str] = field(default_factory=list)
+    subscriptions: int = 0  # Subscriptions the meters made (or found from an earlier run)
+    notifications: int = 0  # Notifications the meters took
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, Exchanged):
@@ -103,6 +107,10 @@ class Metrics:
             self.sim_time = event.sim_time
         elif isinstance(event, Note) and event.level != "info":
             self.notes.append(event.message)
+        elif isinstance(event, Subscribed):
+            self.subscriptions += 1
+        elif isinstance(event, Notified):
+            self.notifications += 1
 
     def _count(self, meter: str, intervals: tuple[Any, ...]) -> None:
         for x in intervals:
@@ -196,6 +204,13 @@ class RunLogs:
             )
         elif isinstance(event, Note):
             self.sim.write(f"{self._t(event.sim_time)} {event.level.upper()} {event.meter or '-'} {event.message}\n")
+        elif isinstance(event, Subscribed):
+            self.sim.write(
+                f"{self._t(event.sim_time)} INFO {event.meter} subscribed to {event.resource} ({event.subscription})\n"
+            )
+        elif isinstance(event, Notified):
+            what = f"changed ({event.controls} controls)" if event.status == 0 else f"ended (status {event.status})"
+            self.sim.write(f"{self._t(event.sim_time)} INFO {event.meter} notified: {event.resource} {what}\n")
 
     def close(self) -> None:
         for handle in (self.sim, self.wire, self.data, self.record):

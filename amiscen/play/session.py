@@ -7,6 +7,7 @@ import hashlib
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -16,7 +17,9 @@ from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend, Quirks
 from amiscen.gateway.faults import FaultPlan
+from amiscen.gateway.notify import Notifier
 from amiscen.gateway.server import HeadendServer
+from amiscen.gateway.tls import notification_context
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.embedded import ensure_certificates, new_headend, serve
@@ -27,9 +30,13 @@ from amiscen.play.shard import Shard
 from amiscen.play.summary import summary_text
 from amiscen.runner.events import Note
 from amiscen.runner.fleet import Fleet
+from amiscen.runner.meter import Meter
+from amiscen.runner.notifications import NotificationListener, listener_context
 from amiscen.runner.outbox import Outbox
 from amiscen.scenario import Loaded
 from amiscen.scenario.model import Scenario, meters
+from amiscen.sep.model.common import Resource
+from amiscen.sep.model.pubsub import Notification
 from amiscen.sep.xsd import SchemaValidator
 
 
@@ -191,10 +198,14 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     dispatcher = Dispatcher(
         [metrics, logs, *([progress] if progress else []), *([Notices(options.notices)] if options.notices else [])]
     )
+    subscribe = subscribed_kinds(s)
+    if subscribe and options.dry_run:
+        notes_dry.append("--dry-run: no Notifications without a network; the event lists are polled")
+        subscribe = frozenset()
     setup = FleetSetup(
         base_url, layout, index, outbox, dispatcher, dispatcher.record, headend if options.dry_run else None
     )
-    fleet_meters = build_meters(s, site, fleet_specs, setup)
+    fleet_meters = build_meters(s, site, fleet_specs, setup, subscribe)
     for meter in fleet_meters:
         state = saved.get(meter.id)
         if state is not None:
@@ -207,13 +218,31 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         )
     for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
+    fleet = Fleet(fleet_meters, clock, dispatcher, options.workers)
+    listener = notifier = None
+    if subscribe:
+        listener = _listen(s, layout, fleet, fleet_meters, clock)
+        if server is not None and headend is not None:
+            notifier = Notifier(headend, notification_context(layout))
+            if options.pace.factor is None:  # fast: told at each moment an event changes, in step with the fleet
+                changes = sorted({t for e in events for t in e.changes() if t >= resume_at})
+                fleet.on_moment = notifier.at_changes(changes)
+                fleet.moments = [float(t) for t in changes]
+            else:
+                notifier.start()
     started = time.perf_counter()
     clock.anchor(resume_at)  # building the meters took a while; the first ones are not late for it
     try:
-        result = Fleet(fleet_meters, clock, dispatcher, options.workers).run(resume_at, end)
+        result = fleet.run(resume_at, end)
+        if listener is not None:
+            _unsubscribe(fleet_meters, options.workers)
     finally:
         if progress:
             progress.finish()
+        if notifier is not None:
+            notifier.stop()
+        if listener is not None:
+            listener.stop()
         for m in fleet_meters:
             m.client.session.close()
         if server is not None:
@@ -250,6 +279,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                 "end": end,
                 "wall_seconds": wall,
                 "requests": metrics.requests,
+                "subscriptions": metrics.subscriptions,
+                "notifications": metrics.notifications,
                 "readings_generated": metrics.generated,
                 "readings_delivered": metrics.delivered,
                 "readings_stored": stored,
@@ -285,6 +316,56 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     return RunOutcome(
         run_dir, checks, text, result.interrupted, metrics, wall, end - start, extra={"lateness": result.lateness}
     )
+
+
+def subscribed_kinds(s: Scenario) -> frozenset[str]:
+    """The event kinds (dr, der) the scenario's meters learn of by Subscription rather than polling."""
+    fs = s.function_sets
+    return frozenset(k for k, f in (("dr", fs.demand_response), ("der", fs.der)) if f.updates == "subscribe")
+
+
+def _listen(
+    s: Scenario, layout: Layout, fleet: Fleet, fleet_meters: list[Meter], clock: SimClock
+) -> NotificationListener:
+    """The run's notification listener, started, each meter told its notificationURI."""
+    n = s.gateway.notifications
+    first = fleet_meters[0].id
+    context = (
+        listener_context(
+            layout.meter_cert(first),
+            layout.meter_key(first),
+            layout.ca_cert if s.gateway.tls.verify_server else None,
+            tuple(s.gateway.tls.ciphers),
+        )
+        if n.tls
+        else None
+    )
+    by_id = {m.id: i for i, m in enumerate(fleet_meters)}
+
+    def deliver(meter_id: str, notification: Notification, resource: Resource | None) -> int:
+        index = by_id.get(meter_id)
+        if index is None:
+            return 404
+        meter = fleet_meters[index]
+        if meter.is_offline(clock.now()):
+            return 503
+        meter.receive(notification, resource)
+        fleet.notify(index)
+        return 201
+
+    try:
+        listener = NotificationListener(deliver, context, n.host, n.port, n.url)
+    except OSError as exc:
+        raise UsageError(f"cannot listen for Notifications on {n.host}:{n.port} ({exc.strerror or exc})") from None
+    for m in fleet_meters:
+        m.notification_uri = listener.url_for(m.id)
+    return listener.start()
+
+
+def _unsubscribe(fleet_meters: list[Meter], workers: int) -> None:
+    """Every meter deletes its Subscriptions: once the run ends, nobody listens at their notificationURIs."""
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="unsubscribe") as pool:
+        list(pool.map(lambda m: m.unsubscribe(), [m for m in fleet_meters if m.subscriptions]))
 
 
 def default_progress() -> IO[str] | None:

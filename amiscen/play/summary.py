@@ -31,6 +31,10 @@ def summary_text(
     ]
     if lateness:
         lines.append(f"  on time: {lateness_text(lateness)}")
+    if metrics.subscriptions:
+        lines.append(
+            f"  subscriptions: {metrics.subscriptions:,} to event lists; {metrics.notifications:,} notifications taken"
+        )
     socs = list(metrics.stored_wh.values())
     if socs:
         lines.append(f"  batteries: {len(socs)} holding {sum(socs) / 1000:,.0f} kWh at the end")

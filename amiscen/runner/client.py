@@ -225,6 +225,7 @@ class MeterClient:
             device.FunctionSetAssignmentsListLink.href if device.FunctionSetAssignmentsListLink else None
         )
         links.extra["connection_point"] = device.ConnectionPointLink.href if device.ConnectionPointLink else None
+        links.extra["subscriptions"] = device.SubscriptionListLink.href if device.SubscriptionListLink else None
 
     def _check_registration(self) -> None:
         """The server's Registration pIN against the meter's label, as the scenario's pin_policy says."""

@@ -71,4 +71,26 @@ class Progress:
     end_time: float
 
 
-RunEvent = Exchanged | Generated | Delivered | Failed | Connected | Responded | Note | Progress
+@dataclass(frozen=True)
+class Subscribed:
+    """A meter subscribed to an event list (``subscription``: the Subscription's href on the server)."""
+
+    meter: str
+    sim_time: float
+    resource: str
+    subscription: str
+
+
+@dataclass(frozen=True)
+class Notified:
+    """A Notification a meter took: ``status`` 0 a changed resource (``controls`` in it), 1-4 an ended
+    subscription."""
+
+    meter: str
+    sim_time: float
+    resource: str
+    status: int
+    controls: int
+
+
+RunEvent = Exchanged | Generated | Delivered | Failed | Connected | Responded | Note | Progress | Subscribed | Notified

@@ -93,9 +93,20 @@ Job = list[Task]  # one meter's tasks, each with its own due time, run in order
 
 class Fleet:
     def __init__(
-        self, meters: Sequence[Meter], clock: SimClock, emit: Callable[[RunEvent], None], workers: int = 16
+        self,
+        meters: Sequence[Meter],
+        clock: SimClock,
+        emit: Callable[[RunEvent], None],
+        workers: int = 16,
+        on_moment: Callable[[float], None] | None = None,
+        moments: Sequence[float] = (),
     ) -> None:
+        """``on_moment``: called with each moment's time before its tasks run, in fast pace, and ``moments``:
+        times to stop at for it though no meter has a task then (the embedded head-end's notifications are sent
+        at the moments its events change, so fast runs stay the same every time)."""
         self.meters = list(meters)
+        self.on_moment = on_moment
+        self.moments = sorted(moments)  # a heap
         self.clock = clock
         self.emit = emit
         self.workers = max(1, min(workers, len(self.meters)))
@@ -104,6 +115,19 @@ class Fleet:
         self._lateness: dict[str, Lateness] = defaultdict(Lateness)
         self._paced = clock.pace.factor is not None
         self._shown = float("-inf")  # the latest simulated time told to the handlers (paced)
+        self._wake = threading.Event()  # set when a job finishes or a Notification arrives
+        self._notified: queue.SimpleQueue[int] = queue.SimpleQueue()  # meters with Notifications to take
+
+    def notify(self, index: int) -> None:
+        """From the notification listener's thread: meter ``index`` has Notifications in its inbox."""
+        self._notified.put(index)
+        self._wake.set()
+
+    def _take_notified(self) -> None:
+        """A ``notified`` task now for every meter told of Notifications since the last look."""
+        now = self.clock.now()
+        while not self._notified.empty():
+            self._push(self._notified.get(), [(now, "notified")])
 
     def _push(self, meter: int, tasks: list[Task]) -> None:
         for t, task in tasks:
@@ -173,10 +197,24 @@ class Fleet:
         return FleetResult(interrupted=interrupted, drained=drained, lateness=dict(self._lateness))
 
     def _play_stepped(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
-        """Fast pace: one moment at a time; the next starts when every job of this one is done."""
-        while self._heap and within(self._heap[0][0]):
-            t, jobs = self._batch(draining)
+        """Fast pace: one moment at a time; the next starts when every job of this one is done. The loop also
+        stops at each of ``moments`` (for ``on_moment``), though no meter has a task then."""
+        while self._heap:
+            t = self._heap[0][0]
+            if not draining and self.moments and self.moments[0] < t:
+                t = self.moments[0]
+            if not within(t):
+                return
             self.clock.advance_to(t)
+            if not draining:
+                while self.moments and self.moments[0] <= t:
+                    heapq.heappop(self.moments)
+                if self.on_moment is not None:
+                    self.on_moment(t)
+                self._take_notified()
+            if self._heap[0][0] != t:
+                continue  # a moment of the head-end's: nothing came due for the meters
+            t, jobs = self._batch(draining)
             self.emit(Progress(t, t))  # first, so what the batch logs carries its time
             futures = {i: pool.submit(self._run_meter, i, job) for i, job in jobs.items()}
             for i, future in futures.items():
@@ -188,7 +226,7 @@ class Fleet:
         finished: queue.SimpleQueue[tuple[int, Future[tuple[list[Task], list[tuple[str, float]]]]]] = (
             queue.SimpleQueue()
         )
-        wake = threading.Event()
+        wake = self._wake
         busy: dict[int, Job] = {}  # meters with a job running -> tasks that came due meanwhile
 
         def submit(index: int, job: Job) -> None:
@@ -202,6 +240,8 @@ class Fleet:
             future.add_done_callback(done)
 
         while True:
+            if not draining:
+                self._take_notified()
             while not finished.empty():
                 index, future = finished.get()
                 self._take(index, future.result(), draining)

@@ -4,14 +4,25 @@ physics. Each task returns the follow-up tasks it schedules."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from amiscen.compile.plan import SiteModel
 from amiscen.runner import messages
-from amiscen.runner.client import MeterClient, RequestFailed
-from amiscen.runner.events import Connected, Delivered, Failed, Generated, Note, Responded, RunEvent
+from amiscen.runner.client import PAGE, MeterClient, RequestFailed
+from amiscen.runner.events import (
+    Connected,
+    Delivered,
+    Failed,
+    Generated,
+    Note,
+    Notified,
+    Responded,
+    RunEvent,
+    Subscribed,
+)
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Due, Participation
 from amiscen.runner.physics import Baseline, MeterPhysics
@@ -29,6 +40,7 @@ from amiscen.sep.model.events import (
     EndDeviceControlList,
 )
 from amiscen.sep.model.misc import FlowReservationResponseList
+from amiscen.sep.model.pubsub import Notification, Subscription, SubscriptionList
 from amiscen.sep.profile import DER_MIRROR, PROFILES, Profile
 from amiscen.sep.render import render_bytes
 
@@ -50,6 +62,7 @@ class MeterConfig:
     flow_poll: int = 300
     ramp_up: int | None = None  # seconds over which meters boot; None: one post period
     profile: Profile = PROFILES["sep2018"]
+    subscribe: frozenset[str] = frozenset()  # event kinds (dr, der) learnt by Subscription/Notification
 
 
 @dataclass
@@ -83,11 +96,18 @@ class Meter:
     connect_attempts: int = 0
     polling: set[str] = field(default_factory=set)  # the poll tasks scheduled now (poll_dr, poll_der)
     der_quantities: list[Quantity] = field(default_factory=list)  # CSIP, CSIP-AUS: what the DER mirror reports
+    notification_uri: str | None = None  # where the run's listener takes this meter's Notifications (None: poll)
 
     def __post_init__(self) -> None:
         self.physics = MeterPhysics(self.plan, self.site)
         self.id = self.plan.meter.id
         self.role_flags = self.config.profile.site_role_flags
+        # the event lists last read or notified: list href -> (kind, its program's primacy, its controls)
+        self.event_lists: dict[str, tuple[str, int, list[Any]]] = {}
+        self.subscriptions: dict[str, str] = {}  # event list href -> our Subscription's href on the server
+        self.unsubscribable: set[str] = set()  # lists the server would not let us subscribe to: polled
+        self.inbox: list[tuple[Notification, Resource | None]] = []  # filled by the listener's threads
+        self._inbox_lock = threading.Lock()
 
     # -- scheduling ----------------------------------------------------------------------------------
     def first_tasks(self, start: float) -> list[Task]:
@@ -287,26 +307,145 @@ class Meter:
         pages: list[Any] = []
         programs = [p for link in links for p in client.get_list(link, programs_cls, list_attr, pages)]
         rate = next((page.pollRate for page in pages if page.pollRate), None) or rate
-        items: dict[str, tuple[Any, int]] = {}
+        lists: dict[str, tuple[str, int, list[Any]]] = {}
         for program in programs:
             if kind == "dr":
-                if program.EndDeviceControlListLink is not None:
-                    for x in client.get_list(
-                        program.EndDeviceControlListLink.href, EndDeviceControlList, "EndDeviceControl"
-                    ):
-                        items.setdefault(x.mRID, (x, program.primacy))
-                continue
-            # the ActiveDERControlList is a part of the DERControlList: read only where a program links no other
-            link = program.DERControlListLink or program.ActiveDERControlListLink
-            if link is not None:
-                for x in client.get_list(link.href, DERControlList, "DERControl"):
-                    items.setdefault(x.mRID, (x, program.primacy))
+                link = program.EndDeviceControlListLink
+            else:  # the ActiveDERControlList is a part of the DERControlList: read only where a program links no other
+                link = program.DERControlListLink or program.ActiveDERControlListLink
+            if link is not None and link.href not in lists:
+                lists[link.href] = (kind, program.primacy, self._read_events(kind, link.href))
+        self.event_lists = {href: entry for href, entry in self.event_lists.items() if entry[0] != kind} | lists
         if kind == "der":
             self.participation.take_default(self._default_control(programs))
+        self._take_events(now, kind)
+        if kind in self.config.subscribe:
+            for href in lists:
+                self._subscribe(now, href)
+        return int(rate)
+
+    def _read_events(self, kind: str, href: str) -> list[Any]:
+        if kind == "dr":
+            return self.client.get_list(href, EndDeviceControlList, "EndDeviceControl")
+        return self.client.get_list(href, DERControlList, "DERControl")
+
+    def _take_events(self, now: float, kind: str) -> None:
+        """Every control of ``kind`` the meter knows, by mRID (the first program listing one wins), to its
+        participation; the Responses owed are queued."""
+        items: dict[str, tuple[Any, int]] = {}
+        for list_kind, primacy, controls in self.event_lists.values():
+            if list_kind == kind:
+                for x in controls:
+                    items.setdefault(x.mRID, (x, primacy))
         # event times are on the server's clock: mapped to this meter's simulated time through its Time offset
         offset = self.device_time(now) - now
         self._respond(now, self.participation.update(kind, list(items.values()), now, offset))  # type: ignore[arg-type]
-        return int(rate)
+
+    # -- Subscription/Notification ----------------------------------------------------------------------
+    def _subscribe(self, now: float, href: str) -> None:
+        """Subscribe to one event list, once: a Subscription of our own left by an earlier run (another
+        notificationURI) is deleted first. A server that offers no SubscriptionList or refuses is polled."""
+        if href in self.subscriptions or href in self.unsubscribable:
+            return
+        sub_list = self.client.links.extra.get("subscriptions")
+        if not sub_list or self.notification_uri is None:
+            self.unsubscribable.add(href)
+            why = "no notification listener (--dry-run)" if sub_list else "the EndDevice has no SubscriptionListLink"
+            self.emit(Note(self.id, now, f"cannot subscribe to {href}: {why}; polling it", "warning"))
+            return
+        try:
+            for old in self.client.get_list(sub_list, SubscriptionList, "Subscription"):
+                if old.subscribedResource != href or not old.href:
+                    continue
+                if old.notificationURI == self.notification_uri:
+                    self.subscriptions[href] = old.href
+                    self.emit(Subscribed(self.id, now, href, old.href))
+                    return
+                self.client.exchange("DELETE", old.href)
+            x = self.client.exchange(
+                "POST",
+                sub_list,
+                render_bytes(
+                    Subscription(
+                        subscribedResource=href,
+                        encoding=0,
+                        level="+S1",
+                        limit=PAGE,
+                        notificationURI=self.notification_uri,
+                    )
+                ),
+            )
+        except RequestFailed as exc:
+            self._failed(now, "subscribe", exc)
+            return
+        location = x.header("Location")
+        if x.ok and location:
+            self.subscriptions[href] = location
+            self.emit(Subscribed(self.id, now, href, location))
+            return
+        if x.transient:
+            self.emit(Failed(self.id, now, "subscribe", x.failure or "protocol", x.detail, True))
+            return
+        self.unsubscribable.add(href)
+        refusal = x.response_body[:200].decode(errors="replace") if not x.ok else "no Location"
+        self.emit(
+            Note(
+                self.id,
+                now,
+                f"the server refused a Subscription to {href} ({x.status} {refusal}); polling it",
+                "warning",
+            )
+        )
+
+    def unsubscribe(self) -> None:
+        """Delete this meter's Subscriptions (at the end of a run: nobody listens any more)."""
+        for href in list(self.subscriptions.values()):
+            self.client.exchange("DELETE", href)  # a failure is recorded with the exchange; nothing to retry
+        self.subscriptions.clear()
+
+    def receive(self, notification: Notification, resource: Resource | None) -> None:
+        """From the listener's thread: keep it for the ``notified`` task."""
+        with self._inbox_lock:
+            self.inbox.append((notification, resource))
+
+    def _notified(self, now: float, task: str) -> list[Task]:
+        """Take the Notifications received: a changed event list replaces what the meter knew of it (read again
+        when the notification holds only a part of it); a cancelled subscription puts the list back to polling."""
+        with self._inbox_lock:
+            inbox, self.inbox = self.inbox, []
+        kinds: set[str] = set()
+        tasks: list[Task] = []
+        for notification, resource in inbox:
+            href = notification.subscribedResource
+            known = self.event_lists.get(href)
+            items = getattr(resource, "DERControl", None) or getattr(resource, "EndDeviceControl", None) or []
+            self.emit(Notified(self.id, now, href, notification.status, len(items)))
+            if notification.status != 0:
+                self.subscriptions.pop(href, None)
+                ended = f"the server ended the subscription to {href} (status {notification.status}); polling it"
+                self.emit(Note(self.id, now, ended, "warning"))
+                if known is not None:
+                    tasks.append((now, "poll_" + known[0]))
+                continue
+            if known is None:
+                continue  # a list this meter no longer reads (a program withdrawn since)
+            kind, primacy, _ = known
+            items_attr = "EndDeviceControl" if kind == "dr" else "DERControl"
+            expected = EndDeviceControlList if kind == "dr" else DERControlList
+            try:
+                if isinstance(resource, expected) and len(getattr(resource, items_attr)) >= resource.all:
+                    controls = list(getattr(resource, items_attr))
+                else:  # a part of the list (the subscription's limit) or no list: read it whole
+                    controls = self._read_events(kind, href)
+            except RequestFailed as exc:
+                self._failed(now, "notified list", exc)
+                tasks.append((now, "poll_" + kind))
+                continue
+            self.event_lists[href] = (kind, primacy, controls)
+            kinds.add(kind)
+        for kind in sorted(kinds):
+            self._take_events(now, kind)
+        return [*tasks, *self._flush(now, task), *self._next_tick(now)]
 
     def _default_control(self, programs: list[Any]) -> DefaultDERControl | None:
         """The DefaultDERControl of the program with the best (lowest) primacy that has one; a 404 is none."""
@@ -393,7 +532,13 @@ class Meter:
         if rate is None:  # the server took the program list away: a DeviceCapability refresh may bring it back
             self.polling.discard(task)
             return self._flush(now, task)
+        if self._all_subscribed(kind):  # notified of changes: read again only as often as DeviceCapability
+            rate = max(rate, self.client.links.dcap_poll)
         return [(now + rate, task), *self._flush(now, task), *self._next_tick(now)]
+
+    def _all_subscribed(self, kind: str) -> bool:
+        hrefs = [href for href, entry in self.event_lists.items() if entry[0] == kind]
+        return bool(hrefs) and all(href in self.subscriptions for href in hrefs)
 
     def _next_tick(self, now: float) -> list[Task]:
         """A tick at the next start or end of a known control (a Response falls due then)."""

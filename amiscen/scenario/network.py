@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from amiscen.scenario.types import Duration, Model
 
-SEP2_CIPHER = "ECDHE-ECDSA-AES128-CCM8"
+SEP2_CIPHER = "ECDHE-ECDSA-AES128-CCM8"  # the scenario layer imports no protocol code: sep.constants has it too
 
 
 class Network(Model):
@@ -77,6 +77,24 @@ class Registration(Model):
     )
 
 
+class Notifications(Model):
+    """Where meters that subscribe (function sets with ``updates: subscribe``) receive the head-end's
+    Notifications: one HTTPS listener for the run, mutual TLS, a path per meter."""
+
+    host: str = Field("127.0.0.1", description="Address the listener binds (loopback unless the head-end is remote).")
+    port: int = Field(0, ge=0, le=65535, description="Port the listener binds; 0: any free port.")
+    url: str | None = Field(
+        None,
+        description="Base URL the head-end is given in each Subscription's notificationURI, when it reaches the "
+        "listener another way (NAT, a container); absent: https://HOST:PORT.",
+    )
+    tls: bool = Field(
+        True,
+        description="Serve https with a meter certificate, requiring the head-end's certificate (2030.5); false: "
+        "plain http, for a head-end that cannot notify over TLS.",
+    )
+
+
 class Gateway(Model):
     """The 2030.5 head-end to play against; without a url, amiscen's embedded head-end."""
 
@@ -94,6 +112,9 @@ class Gateway(Model):
     tls: Tls = Field(default_factory=Tls, description="TLS settings.")
     timeouts: Timeouts = Field(default_factory=Timeouts, description="Request timeouts.")
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retry policy for transient failures.")
+    notifications: Notifications = Field(
+        default_factory=Notifications, description="The listener for Notifications, when meters subscribe."
+    )
 
     @field_validator("url")
     @classmethod
@@ -118,6 +139,19 @@ class PolledFunctionSet(FunctionSet):
     polling_rate: Duration = Field(
         timedelta(seconds=60),
         description="How often meters poll it unless the server's pollRate says otherwise (POLLING_INTERVAL).",
+    )
+
+
+class EventFunctionSet(PolledFunctionSet):
+    """A function set of event lists (DRLC's EndDeviceControlList, DER's DERControlList) the meters poll or
+    subscribe to."""
+
+    updates: Literal["poll", "subscribe"] = Field(
+        "poll",
+        description="How meters learn of new, changed and cancelled events: poll (read the lists every "
+        "polling_rate) or subscribe (2030.5 Subscription to each event list, the head-end POSTs a Notification; "
+        "the lists are read again only at each DeviceCapability refresh, in case a notification is lost). A "
+        "head-end that offers no SubscriptionListLink or refuses the Subscription is polled.",
     )
 
 
@@ -148,10 +182,10 @@ class FunctionSets(Model):
     mirror_usage_point: MirrorUsagePointSet = Field(
         default_factory=MirrorUsagePointSet, description="Mirrored metering (readings)."
     )
-    demand_response: PolledFunctionSet = Field(
-        default_factory=PolledFunctionSet, description="Demand response and load control (DRLC)."
+    demand_response: EventFunctionSet = Field(
+        default_factory=EventFunctionSet, description="Demand response and load control (DRLC)."
     )
-    der: PolledFunctionSet = Field(default_factory=PolledFunctionSet, description="DER control and DER status.")
+    der: EventFunctionSet = Field(default_factory=EventFunctionSet, description="DER control and DER status.")
     flow_reservation: PolledFunctionSet = Field(
         default_factory=PolledFunctionSet, description="Flow reservation (P2P trading requests)."
     )

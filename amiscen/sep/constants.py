@@ -8,6 +8,7 @@ NAMESPACE = "urn:ieee:std:2030.5:ns"
 LEGACY_NAMESPACE = "http://ieee.org/2030.5"  # 2030.5-2013 (schema 2.0.x), still spoken by EPRI's reference client
 CSIPAUS_NAMESPACE = "https://csipaus.org/ns"  # CSIP-AUS extension elements, prefix csipaus
 MEDIA_TYPE = "application/sep+xml"
+SEP2_CIPHER = "ECDHE-ECDSA-AES128-CCM8"  # the one TLS 1.2 suite 2030.5 mandates
 DEFAULT_POLL_RATE = 900  # DeviceCapability.pollRate default, seconds
 
 

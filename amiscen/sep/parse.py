@@ -17,6 +17,7 @@ import xmltodict
 
 from amiscen.sep.constants import CSIPAUS_NAMESPACE, LEGACY_NAMESPACE, NAMESPACE
 from amiscen.sep.model.common import ATTRIBUTES, Hex, HexValue, Resource
+from amiscen.sep.model.pubsub import Notification
 from amiscen.sep.model.registry import resource_class
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -66,6 +67,41 @@ def parse_document(body: bytes | str, legacy: bool = False) -> Resource:
     if cls is None:
         raise SepParseError(f"unknown 2030.5 resource <{tag}>")
     return typing.cast(Resource, _build(cls, content, tag))
+
+
+XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def parse_notification(body: bytes | str) -> tuple[Notification, Resource | None]:
+    """A Notification and the resource it carries (``<Resource xsi:type="DERControlList">``), or None when it
+    carries none (a cancelled subscription, status 1-4). The Notification's own ``Resource`` field stays None."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    _check_raw(raw)
+    try:
+        tree = xmltodict.parse(
+            raw,
+            process_namespaces=True,
+            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus", XSI_NAMESPACE: "xsi"},
+            disable_entities=True,
+        )
+    except (ExpatError, ValueError) as exc:
+        raise SepParseError(f"malformed XML: {exc}") from None
+    if not isinstance(tree, dict) or list(tree) != ["Notification"]:
+        raise SepParseError("expected one <Notification> root element")
+    content = dict(tree["Notification"] or {})
+    carries = "Resource" in content
+    inner = content.pop("Resource", None)
+    notification: Notification = _build(Notification, content, "Notification")
+    if not carries:
+        return notification, None
+    if not isinstance(inner, dict) or not isinstance(inner.get("@xsi:type"), str):
+        raise SepParseError("<Notification/Resource> must name its type with xsi:type")
+    inner = dict(inner)
+    name = inner.pop("@xsi:type").rsplit(":", 1)[-1]
+    cls = resource_class(name)
+    if cls is None:
+        raise SepParseError(f"<Notification/Resource> of unknown type {name!r}")
+    return notification, typing.cast(Resource, _build(cls, inner, name))
 
 
 def parse_as(body: bytes | str, cls: type[R]) -> R:

@@ -130,7 +130,7 @@ def _end_device(app: Headend, req: Request, row: Any) -> EndDevice:
         FunctionSetAssignmentsListLink=ListLink(f"/edev/{e}/fsa", len(_assignments(app))),
         postRate=row["post_rate"],
         RegistrationLink=Link(f"/edev/{e}/rg"),
-        SubscriptionListLink=ListLink(f"/edev/{e}/sub", subs) if own else None,
+        SubscriptionListLink=ListLink(f"/edev/{e}/sub", subs) if own and app.config.quirks.subscriptions else None,
         subscribable=1,
         ConnectionPointLink=Link(f"/edev/{e}/cp") if app.csipaus else None,
     )
