@@ -12,17 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.utility import UtilityEvent, cancel, ensure_program, events, publish
 from amiscen.sep.ids import registration_pin, sfdi_from_lfdi
+from amiscen.sep.model.events import CURVE_MODES
 
 if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
     from amiscen.gateway.store import Store
 
 # DERControlBase fields an operator may publish, in 2030.5's units (powers in W, percentages in hundredths)
-CONTROL_FIELDS = {
+CONTROL_FIELDS: dict[str, type] = {
     "opModConnect": bool,
     "opModEnergize": bool,
+    "opModFixedPFAbsorbW": dict,  # {"displacement": 95, "excitation": true, "multiplier": -2}
+    "opModFixedPFInjectW": dict,
+    "opModFixedVar": dict,  # {"refType": 2, "value": -3000}: hundredths of a percent of setMaxVar
     "opModFixedW": int,
     "opModMaxLimW": int,
+    "opModTargetVar": float,  # var
     "opModTargetW": float,
     "opModExpLimW": float,
     "opModImpLimW": float,
@@ -30,7 +35,13 @@ CONTROL_FIELDS = {
     "opModLoadLimW": float,
     "rampTms": int,
 }
+CONTROL_FIELDS.update(dict.fromkeys(CURVE_MODES, str))  # the href of a DERCurve (`Operator.add_der_curve`)
 DEFAULT_CONTROL_FIELDS = {**CONTROL_FIELDS, "setGradW": int}  # setGradW: DefaultDERControl's own
+RECORD_FIELDS: dict[str, dict[str, type]] = {  # the parts of each record field, and their types
+    "opModFixedPFAbsorbW": {"displacement": int, "excitation": bool, "multiplier": int},
+    "opModFixedPFInjectW": {"displacement": int, "excitation": bool, "multiplier": int},
+    "opModFixedVar": {"refType": int, "value": int},
+}
 # the resources whose pollRate an operator can set
 POLLED = (
     "DeviceCapability",
@@ -264,6 +275,38 @@ class Operator:
         store_default_control(self.store, program_id, base, self.app.now())
         return {"program": name, "href": f"/derp/{program_id}/dderc", "fields": base}
 
+    def add_der_curve(
+        self,
+        mode: str,
+        points: list[list[float]],
+        *,
+        x_multiplier: int = 0,
+        y_multiplier: int = 0,
+        y_ref_type: int | None = None,
+        program: str | None = None,
+        primacy: int | None = None,
+    ) -> dict[str, Any]:
+        """A DERCurve for a curve mode (``opModVoltVar``, ...) in a program's DERCurveList: 2 to 10 (x, y) points
+        as 2030.5 writes them (integers, scaled by the multipliers). Its href goes in a control's field of that
+        mode. ``y_ref_type`` defaults to %setMaxVar for var curves and %setMaxW for the others."""
+        if mode not in CURVE_MODES:
+            raise OperatorError(f"unknown curve mode {mode!r} (known: {', '.join(CURVE_MODES)})")
+        if not 2 <= len(points) <= 10 or any(len(p) != 2 for p in points):
+            raise OperatorError("a DERCurve has 2 to 10 points, each [x, y]")
+        try:
+            data = [[int(x), int(y)] for x, y in points]
+        except (TypeError, ValueError):
+            raise OperatorError(f"curve points must be integers (got {points!r})") from None
+        name = self._program_for(program, primacy)
+        program_id = ensure_program(self.store, "der", name, 1)
+        ref = y_ref_type if y_ref_type is not None else (2 if mode in ("opModVoltVar", "opModWattVar") else 1)
+        spec = {"mode": mode, "points": data, "x_multiplier": x_multiplier, "y_multiplier": y_multiplier, "y_ref": ref}
+        n = self.store.execute(
+            "INSERT INTO der_curve(program_id, spec, created) VALUES (?, ?, ?)",
+            (program_id, json.dumps(spec), self.app.now()),
+        )
+        return {"program": name, "href": f"/derp/{program_id}/dc/{n}", **spec}
+
     def _program_for(self, program: str | None, primacy: int | None) -> str:
         """The DERProgram a control goes to: the one named; else the latest with that primacy (made if none
         has it); else the latest."""
@@ -364,6 +407,12 @@ def _fields(values: dict[str, Any], allowed: dict[str, type]) -> dict[str, Any]:
         if value is None:
             continue
         kind = allowed[key]
+        if kind is dict:
+            parts = RECORD_FIELDS[key]
+            if not isinstance(value, dict) or set(value) != set(parts):
+                raise OperatorError(f"{key} must be an object with {', '.join(parts)} (got {value!r})")
+            out[key] = _fields(value, parts)
+            continue
         try:
             out[key] = bool(value) if kind is bool else kind(value)
         except (TypeError, ValueError):

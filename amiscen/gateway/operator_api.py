@@ -15,6 +15,9 @@ It has no authentication, so it listens on 127.0.0.1 only. Every route is one `O
                                       (program: by name, else the latest of that primacy, else the latest)
     POST   /DERControl/cancel         {"all"?: true}
     PUT    /DefaultDERControl         {"fields": {...}, "program"?, "primacy"?}
+    POST   /DERCurve                  {"mode": "opModVoltVar", "points": [[x, y], ...], "x_multiplier"?,
+                                       "y_multiplier"?, "y_ref_type"?, "program"?, "primacy"?}  -> {"href"}
+                                      (a control uses it as {"fields": {"opModVoltVar": href}})
     PUT    /pollRate                  {"resource", "seconds"}
     PUT    /postRate                  {"seconds", "lfdi"?}
 """
@@ -132,6 +135,16 @@ def route(op: Operator, method: str, path: str, body: dict[str, Any], query: dic
     if key == ("PUT", "/DefaultDERControl"):
         return 200, op.set_default_der_control(
             dict(_required(body, "fields")), body.get("program"), body.get("primacy")
+        )
+    if key == ("POST", "/DERCurve"):
+        return 201, op.add_der_curve(
+            str(_required(body, "mode")),
+            list(_required(body, "points")),
+            x_multiplier=int(body.get("x_multiplier", 0)),
+            y_multiplier=int(body.get("y_multiplier", 0)),
+            y_ref_type=body.get("y_ref_type"),
+            program=body.get("program"),
+            primacy=body.get("primacy"),
         )
     if key == ("PUT", "/pollRate"):
         op.set_poll_rate(str(_required(body, "resource")), int(_required(body, "seconds")))

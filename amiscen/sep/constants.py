@@ -209,9 +209,14 @@ class DERControlModes(IntFlag):
     OP_MOD_FIXED_W = 1 << 7
     OP_MOD_FREQ_DROOP = 1 << 8
     OP_MOD_FREQ_WATT = 1 << 9
-    OP_MOD_MAX_LIM_W = 1 << 19
-    OP_MOD_TARGET_VAR = 1 << 20
-    OP_MOD_TARGET_W = 1 << 21
+    # 10-19: the ride-through modes (HFRT, HVRT, LFRT, LVRT: may trip, must trip, momentary cessation)
+    OP_MOD_MAX_LIM_W = 1 << 20
+    OP_MOD_TARGET_VAR = 1 << 21
+    OP_MOD_TARGET_W = 1 << 22
+    OP_MOD_VOLT_VAR = 1 << 23
+    OP_MOD_VOLT_WATT = 1 << 24
+    OP_MOD_WATT_PF = 1 << 25
+    OP_MOD_WATT_VAR = 1 << 26
 
 
 class ConnectStatus(IntFlag):

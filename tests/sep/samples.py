@@ -39,17 +39,23 @@ from amiscen.sep.model.device import (
     Time,
 )
 from amiscen.sep.model.events import (
+    CurveData,
     DefaultDERControl,
     DemandResponseProgram,
     DemandResponseProgramList,
     DERControl,
     DERControlBase,
     DERControlList,
+    DERCurve,
+    DERCurveList,
     DERProgram,
     DERProgramList,
     EndDeviceControl,
     EndDeviceControlList,
+    FixedVar,
     Offset,
+    PowerFactorWithExcitation,
+    ReactivePower,
     TargetReduction,
 )
 from amiscen.sep.model.metering import (
@@ -207,6 +213,35 @@ DERC_ALL = DERControl(
         rampTms=0,
     ),
 )
+DERC_CSIP = DERControl(  # the Rule 21 modes: power factor, fixed var, curves by link
+    mRID=_m("derc", "CSIP"),
+    creationTime=T0,
+    EventStatus=STATUS,
+    interval=DateTimeInterval(900, T0),
+    DERControlBase=DERControlBase(
+        opModFixedPFAbsorbW=PowerFactorWithExcitation(98, False, -2),
+        opModFixedPFInjectW=PowerFactorWithExcitation(95, True, -2),
+        opModFixedVar=FixedVar(2, -2500),
+        opModFreqWatt=Link("/derp/1/dc/2"),
+        opModHVRTMustTrip=Link("/derp/1/dc/4"),
+        opModTargetVar=ReactivePower(2, 15),
+        opModVoltVar=Link("/derp/1/dc/1"),
+        opModVoltWatt=Link("/derp/1/dc/3"),
+        rampTms=100,
+    ),
+)
+CURVE = DERCurve(
+    href="/derp/1/dc/1",
+    mRID=_m("dc", "1"),
+    description="opModVoltVar",
+    creationTime=T0,
+    CurveData=[CurveData(9200, 3000), CurveData(9800, 0), CurveData(10200, 0), CurveData(10800, -3000, True)],
+    curveType=11,
+    openLoopTms=500,
+    xMultiplier=-2,
+    yMultiplier=-2,
+    yRefType=2,
+)
 DERC_DOE = DERControl(  # CSIP-AUS: a dynamic operating envelope, csipaus elements after 2030.5's
     mRID=_m("derc", "DOE"),
     description="DOE_EXPORT_5KW",
@@ -331,7 +366,7 @@ SETTINGS = DERSettings(
     setGradW=1000,
     setMaxW=ActivePower.of_watts(130_435),
     updatedTime=T0,
-    modesEnabled=0x00380004,
+    modesEnabled=0x00700004,
     setMaxChargeRateW=ActivePower.of_watts(150_000),
     setMaxDischargeRateW=ActivePower.of_watts(150_000),
     setMaxWh=WattHour(3, 300),
@@ -437,7 +472,12 @@ def samples() -> dict[str, list[Resource]]:
         ],
         "DERProgram": [DERP],
         "DERProgramList": [DERProgramList(all=1, results=1, href="/derp", pollRate=60, DERProgram=[DERP])],
-        "DERControl": [DERC, DERC_ALL, DERC_DOE],
+        "DERControl": [DERC, DERC_ALL, DERC_DOE, DERC_CSIP],
+        "DERCurve": [CURVE],
+        "DERCurveList": [
+            DERCurveList(all=1, results=1, href="/derp/1/dc", DERCurve=[CURVE]),
+            DERCurveList(all=0, results=0),
+        ],
         "DERControlList": [DERControlList(all=2, results=2, href="/derp/1/derc", DERControl=[DERC, DERC_ALL])],
         "DefaultDERControl": [DDERC, dataclasses.replace(DDERC, subscribable=1)],
         "Subscription": [SUB],

@@ -12,19 +12,26 @@ from amiscen.gateway.http import HttpError, Reply, Request, page, window
 from amiscen.gateway.utility import UtilityEvent, events
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
-from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Link, ListLink, Resource
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Link, ListLink, Resource, scaled
 from amiscen.sep.model.events import (
+    CURVE_MODES,
+    CurveData,
     DefaultDERControl,
     DemandResponseProgram,
     DemandResponseProgramList,
     DERControl,
     DERControlBase,
     DERControlList,
+    DERCurve,
+    DERCurveList,
     DERProgram,
     DERProgramList,
     EndDeviceControl,
     EndDeviceControlList,
+    FixedVar,
     Offset,
+    PowerFactorWithExcitation,
+    ReactivePower,
     TargetReduction,
 )
 from amiscen.sep.model.misc import Response, ResponseList, ResponseSet, ResponseSetList
@@ -51,6 +58,8 @@ def register(app: Headend) -> None:
     r.add("/derp/{p}/actderc", GET=lambda a, q, p: control_list(a, q, "der", p, True))
     r.add("/derp/{p}/derc/{n}", GET=lambda a, q, p, n: control(a, q, "der", p, n))
     r.add("/derp/{p}/dderc", GET=default_der_control)
+    r.add("/derp/{p}/dc", GET=curve_list)
+    r.add("/derp/{p}/dc/{n}", GET=curve)
     # the same DER programs as each EndDevice sees them, under its own URL (its FunctionSetAssignments link
     # here): another client's controls are then another client's resources, refused with 403 (CSIP-AUS)
     r.add("/edev/{e}/derp", GET=_scoped(der_program_list))
@@ -60,6 +69,8 @@ def register(app: Headend) -> None:
     r.add("/edev/{e}/derp/{p}/actderc", GET=_scoped(lambda a, q, p, base: control_list(a, q, "der", p, True, base)))
     r.add("/edev/{e}/derp/{p}/derc/{n}", GET=_scoped(lambda a, q, p, n, base: control(a, q, "der", p, n, base)))
     r.add("/edev/{e}/derp/{p}/dderc", GET=_scoped(default_der_control))
+    r.add("/edev/{e}/derp/{p}/dc", GET=_scoped(curve_list))
+    r.add("/edev/{e}/derp/{p}/dc/{n}", GET=_scoped(curve))
     r.add("/rsps", GET=response_set_list)
     r.add("/rsps/{s}", GET=response_set)
     r.add("/rsps/{s}/rsp", GET=response_list, POST=create_response)
@@ -126,6 +137,7 @@ def _der_program(app: Headend, req: Request, row: Any, base: str = "") -> DERPro
         ActiveDERControlListLink=ListLink(f"{base}/derp/{p}/actderc", active),
         DefaultDERControlLink=Link(f"{base}/derp/{p}/dderc"),
         DERControlListLink=ListLink(f"{base}/derp/{p}/derc", total),
+        DERCurveListLink=ListLink(f"{base}/derp/{p}/dc", _count_curves(app, p)),
     )
 
 
@@ -199,11 +211,61 @@ WATT_FIELDS = {"opModTargetW", *ENVELOPE_FIELDS.values()}
 
 
 def _fields_base(fields: dict[str, Any]) -> DERControlBase:
-    """A DERControlBase from field values in 2030.5's units, powers in W."""
-    values: dict[str, Any] = {
-        k: ActivePower.of_watts(v) if k in WATT_FIELDS else v for k, v in fields.items() if v is not None
-    }
+    """A DERControlBase from field values in 2030.5's units: powers in W and var, power factors and fixed var as
+    their parts, curve modes as the href of their DERCurve."""
+    values: dict[str, Any] = {}
+    for k, v in fields.items():
+        if v is None:
+            continue
+        if k in WATT_FIELDS:
+            v = ActivePower.of_watts(v)
+        elif k == "opModTargetVar":
+            v = ReactivePower(*scaled(v, -32768, 32767))
+        elif k in ("opModFixedPFAbsorbW", "opModFixedPFInjectW"):
+            v = PowerFactorWithExcitation(**v)
+        elif k == "opModFixedVar":
+            v = FixedVar(**v)
+        elif k in CURVE_MODES:
+            v = Link(v)
+        values[k] = v
     return DERControlBase(**values)
+
+
+def _count_curves(app: Headend, p: int) -> int:
+    return int(app.store.scalar("SELECT count(*) FROM der_curve WHERE program_id = ?", (p,)) or 0)
+
+
+def _curve(app: Headend, row: Any, base: str) -> DERCurve:
+    spec = json.loads(row["spec"])
+    return DERCurve(
+        href=f"{base}/derp/{row['program_id']}/dc/{row['id']}",
+        mRID=mrid(app.config.pen, "dc", str(row["program_id"]), str(row["id"])),
+        description=spec["mode"][:32],
+        creationTime=row["created"],
+        CurveData=[CurveData(xvalue=x, yvalue=y) for x, y in spec["points"]],
+        curveType=CURVE_MODES[spec["mode"]],
+        xMultiplier=spec["x_multiplier"],
+        yMultiplier=spec["y_multiplier"],
+        yRefType=spec["y_ref"],
+    )
+
+
+def curve_list(app: Headend, req: Request, p: int, base: str = "") -> Reply:
+    _program(app, "der", p)
+    rows = app.store.all("SELECT * FROM der_curve WHERE program_id = ? ORDER BY id", (p,))
+    items, total = window(rows, page(req.query, app.config.default_list_limit))
+    return Reply.of(
+        DERCurveList(
+            all=total, results=len(items), href=f"{base}/derp/{p}/dc", DERCurve=[_curve(app, r, base) for r in items]
+        )
+    )
+
+
+def curve(app: Headend, req: Request, p: int, n: int, base: str = "") -> Reply:
+    row = app.store.one("SELECT * FROM der_curve WHERE program_id = ? AND id = ?", (p, n))
+    if row is None:
+        raise HttpError(404, f"no DERCurve {n} in DERProgram {p}")
+    return Reply.of(_curve(app, row, base))
 
 
 def _status(app: Headend, req: Request, e: UtilityEvent, now: float, peers: list[UtilityEvent] | None) -> EventStatus:

@@ -17,9 +17,12 @@ from amiscen.sep.model.common import (
 )
 
 __all__ = [
+    "CurveData",
     "DERControl",
     "DERControlBase",
     "DERControlList",
+    "DERCurve",
+    "DERCurveList",
     "DERProgram",
     "DERProgramList",
     "DefaultDERControl",
@@ -27,9 +30,101 @@ __all__ = [
     "DemandResponseProgramList",
     "EndDeviceControl",
     "EndDeviceControlList",
+    "FixedVar",
     "Offset",
+    "PowerFactorWithExcitation",
+    "ReactivePower",
     "TargetReduction",
 ]
+
+# DERControlBase's curve modes (a DERCurveLink each), in sep.xsd's order, with their DERCurve.curveType
+CURVE_MODES = {
+    "opModFreqWatt": 0,
+    "opModHFRTMayTrip": 1,
+    "opModHFRTMustTrip": 2,
+    "opModHVRTMayTrip": 3,
+    "opModHVRTMomentaryCessation": 4,
+    "opModHVRTMustTrip": 5,
+    "opModLFRTMayTrip": 6,
+    "opModLFRTMustTrip": 7,
+    "opModLVRTMayTrip": 8,
+    "opModLVRTMomentaryCessation": 9,
+    "opModLVRTMustTrip": 10,
+    "opModVoltVar": 11,
+    "opModVoltWatt": 12,
+    "opModWattPF": 13,
+    "opModWattVar": 14,
+}
+
+
+@dataclass(frozen=True)
+class PowerFactorWithExcitation:
+    displacement: int  # UInt16: cos(phi) x 10^-multiplier
+    excitation: bool  # True: absorbing reactive power (under-excited)
+    multiplier: int
+
+    @property
+    def factor(self) -> float:
+        return float(self.displacement * 10.0**self.multiplier)
+
+
+@dataclass(frozen=True)
+class FixedVar:
+    refType: int  # DERUnitRefType: 2 %setMaxVar, 3 %statVarAvail
+    value: int  # SignedPerCent: hundredths of a percent, + injecting
+
+
+@dataclass(frozen=True)
+class ReactivePower:
+    """var as value x 10^multiplier (Int16 value)."""
+
+    multiplier: int
+    value: int
+
+    @property
+    def var(self) -> float:
+        return float(self.value * 10**self.multiplier)
+
+
+@dataclass(frozen=True)
+class CurveData:
+    xvalue: int
+    yvalue: int
+    excitation: bool | None = None
+
+
+@dataclass(frozen=True)
+class DERCurve(Resource):
+    """A curve a DERControl points to (volt-var, volt-watt, freq-watt, ...): x and y scaled by their multipliers,
+    y in the unit ``yRefType`` names (a percent of setMaxW, setMaxVar, ...)."""
+
+    mRID: str
+    creationTime: int
+    curveType: int
+    xMultiplier: int
+    yMultiplier: int
+    yRefType: int
+    href: str | None = None
+    description: str | None = None
+    version: int | None = None
+    CurveData: list[CurveData] = field(default_factory=list)
+    openLoopTms: int | None = None
+    rampDecTms: int | None = None
+    rampIncTms: int | None = None
+    rampPT1Tms: int | None = None
+    vRef: int | None = None
+
+    def points(self) -> list[tuple[float, float]]:
+        """(x, y) in the curve's units, x ascending."""
+        return sorted((d.xvalue * 10.0**self.xMultiplier, d.yvalue * 10.0**self.yMultiplier) for d in self.CurveData)
+
+
+@dataclass(frozen=True)
+class DERCurveList(Resource):
+    all: int
+    results: int
+    href: str | None = None
+    DERCurve: list[DERCurve] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,9 +192,28 @@ class EndDeviceControlList(Resource):
 class DERControlBase:
     opModConnect: bool | None = None
     opModEnergize: bool | None = None
+    opModFixedPFAbsorbW: PowerFactorWithExcitation | None = None  # while absorbing active power (charging)
+    opModFixedPFInjectW: PowerFactorWithExcitation | None = None  # while injecting active power
+    opModFixedVar: FixedVar | None = None
     opModFixedW: int | None = None  # SignedPerCent: hundredths of a percent of setMaxW
+    opModFreqWatt: Link | None = None  # the curve modes: a DERCurveLink each (CURVE_MODES)
+    opModHFRTMayTrip: Link | None = None
+    opModHFRTMustTrip: Link | None = None
+    opModHVRTMayTrip: Link | None = None
+    opModHVRTMomentaryCessation: Link | None = None
+    opModHVRTMustTrip: Link | None = None
+    opModLFRTMayTrip: Link | None = None
+    opModLFRTMustTrip: Link | None = None
+    opModLVRTMayTrip: Link | None = None
+    opModLVRTMomentaryCessation: Link | None = None
+    opModLVRTMustTrip: Link | None = None
     opModMaxLimW: int | None = None  # PerCent: hundredths of a percent of setMaxW
+    opModTargetVar: ReactivePower | None = None
     opModTargetW: ActivePower | None = None
+    opModVoltVar: Link | None = None
+    opModVoltWatt: Link | None = None
+    opModWattPF: Link | None = None
+    opModWattVar: Link | None = None
     rampTms: int | None = None
     # CSIP-AUS dynamic operating envelope, at the connection point (imp/exp) or per DER (gen/load)
     opModImpLimW: ActivePower | None = field(default=None, metadata=CSIPAUS)
@@ -119,6 +233,7 @@ class DERProgram(Resource):
     ActiveDERControlListLink: ListLink | None = None
     DefaultDERControlLink: Link | None = None
     DERControlListLink: ListLink | None = None
+    DERCurveListLink: ListLink | None = None
 
 
 @dataclass(frozen=True)
