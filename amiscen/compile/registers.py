@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 NOMINAL_VOLTAGE = 230.0  # Thailand: 230/400 V, 50 Hz
+NOMINAL_FREQUENCY = 50.0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from amiscen.gateway.utility import UtilityEvent, cancel, ensure_program, events, publish
+from amiscen.gateway.utility import UtilityEvent, cancel, ensure_program, events, publish, store_curve
 from amiscen.sep.ids import registration_pin, sfdi_from_lfdi
 from amiscen.sep.model.events import CURVE_MODES
 
@@ -301,11 +301,7 @@ class Operator:
         program_id = ensure_program(self.store, "der", name, 1)
         ref = y_ref_type if y_ref_type is not None else (2 if mode in ("opModVoltVar", "opModWattVar") else 1)
         spec = {"mode": mode, "points": data, "x_multiplier": x_multiplier, "y_multiplier": y_multiplier, "y_ref": ref}
-        n = self.store.execute(
-            "INSERT INTO der_curve(program_id, spec, created) VALUES (?, ?, ?)",
-            (program_id, json.dumps(spec), self.app.now()),
-        )
-        return {"program": name, "href": f"/derp/{program_id}/dc/{n}", **spec}
+        return {"program": name, "href": store_curve(self.store, program_id, spec, self.app.now()), **spec}
 
     def _program_for(self, program: str | None, primacy: int | None) -> str:
         """The DERProgram a control goes to: the one named; else the latest with that primacy (made if none

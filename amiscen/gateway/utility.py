@@ -103,11 +103,46 @@ def ensure_program(store: Store, kind: str, name: str, primacy: int) -> int:
     return int(store.scalar("SELECT id FROM program WHERE kind = ? AND name = ?", (kind, name)))
 
 
+def store_curve(store: Store, program_id: int, spec: dict[str, Any], created: int) -> str:
+    """Keep a DERCurve in a program's DERCurveList (``spec``: mode, points, x_multiplier, y_multiplier, y_ref);
+    its href."""
+    n = store.execute(
+        "INSERT INTO der_curve(program_id, spec, created) VALUES (?, ?, ?)", (program_id, json.dumps(spec), created)
+    )
+    return f"/derp/{program_id}/dc/{n}"
+
+
+SCENARIO_CURVE_MODES = {
+    "volt_var": "opModVoltVar",
+    "watt_var": "opModWattVar",
+    "volt_watt": "opModVoltWatt",
+    "freq_watt": "opModFreqWatt",
+}
+
+
+def _with_curve(store: Store, program_id: int, e: UtilityEvent) -> dict[str, Any]:
+    """A scenario's curve control: its DERCurve stored (x and y in hundredths) and linked from the spec."""
+    control = e.spec.get("control", {})
+    if control.get("type") != "curve" or "href" in control:
+        return e.spec
+    mode = SCENARIO_CURVE_MODES[control["mode"]]
+    spec = {
+        "mode": mode,
+        "points": [[round(x * 100), round(y * 100)] for x, y in control["points"]],
+        "x_multiplier": -2,
+        "y_multiplier": -2,
+        "y_ref": 2 if mode in ("opModVoltVar", "opModWattVar") else 1,
+    }
+    return {**e.spec, "control": {**control, "href": store_curve(store, program_id, spec, e.created)}}
+
+
 def publish(store: Store, events: list[UtilityEvent]) -> int:
     """Schedule events (those already known by id are left as they are); how many were new."""
     added = 0
     for e in events:
-        ensure_program(store, e.kind, e.program, e.primacy)
+        program_id = ensure_program(store, e.kind, e.program, e.primacy)
+        if store.one("SELECT 1 FROM event WHERE event_id = ?", (e.event_id,)) is not None:
+            continue
         added += store.update(
             "INSERT OR IGNORE INTO event(kind, event_id, program, primacy, start, duration, randomize_start, "
             "randomize_duration, spec, targets, created, cancelled_at, response_required) "
@@ -121,7 +156,7 @@ def publish(store: Store, events: list[UtilityEvent]) -> int:
                 e.duration,
                 e.randomize_start,
                 e.randomize_duration,
-                json.dumps(e.spec),
+                json.dumps(_with_curve(store, program_id, e)),
                 None if e.targets is None else json.dumps(e.targets),
                 e.created,
                 e.cancelled_at,

@@ -3,12 +3,13 @@ samples of them against the user's schema."""
 
 from __future__ import annotations
 
+from amiscen.runner.physics import VAR_SHARE
 from amiscen.runner.quantities import Interval, Quantity, mmr_mrid, mup_mrid
 from amiscen.scenario.events import FlowReservation
 from amiscen.scenario.model import MeterSpec
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
-from amiscen.sep.model.common import ActivePower, DateTimeInterval, SignedRealEnergy
+from amiscen.sep.model.common import ActivePower, ApparentPower, DateTimeInterval, ReactivePower, SignedRealEnergy
 from amiscen.sep.model.der import (
     ConnectStatus,
     DERAvailability,
@@ -95,10 +96,33 @@ def _rated_w(meter: MeterSpec) -> float:
     return (meter.pv.ac_kw if meter.pv else 0.0) * 1000 + (meter.battery.kw if meter.battery else 0.0) * 1000
 
 
+# what every DER inverter here does (runner/physics.py): connect, and the Rule 21 reactive power and curve modes
+INVERTER_MODES = (
+    c.DERControlModes.OP_MOD_CONNECT
+    | c.DERControlModes.OP_MOD_ENERGIZE
+    | c.DERControlModes.OP_MOD_FIXED_PF_ABSORB_W
+    | c.DERControlModes.OP_MOD_FIXED_PF_INJECT_W
+    | c.DERControlModes.OP_MOD_FIXED_VAR
+    | c.DERControlModes.OP_MOD_FREQ_WATT
+    | c.DERControlModes.OP_MOD_TARGET_VAR
+    | c.DERControlModes.OP_MOD_VOLT_VAR
+    | c.DERControlModes.OP_MOD_VOLT_WATT
+    | c.DERControlModes.OP_MOD_WATT_VAR
+)
+
+
 def _modes(meter: MeterSpec) -> int:
-    modes = c.DERControlModes.OP_MOD_CONNECT | c.DERControlModes.OP_MOD_MAX_LIM_W | c.DERControlModes.OP_MOD_FIXED_W
+    """DERControlType bits: what runner/participation.py applies for this meter's DER (and nothing else)."""
+    modes = INVERTER_MODES
+    if meter.pv is not None:
+        modes |= c.DERControlModes.OP_MOD_MAX_LIM_W
     if meter.battery is not None:
-        modes |= c.DERControlModes.CHARGE_MODE | c.DERControlModes.DISCHARGE_MODE | c.DERControlModes.OP_MOD_TARGET_W
+        modes |= (
+            c.DERControlModes.CHARGE_MODE
+            | c.DERControlModes.DISCHARGE_MODE
+            | c.DERControlModes.OP_MOD_FIXED_W
+            | c.DERControlModes.OP_MOD_TARGET_W
+        )
     return int(modes)
 
 
@@ -108,6 +132,8 @@ def der_capability(meter: MeterSpec, doe_modes: int = 0) -> DERCapability:
     return DERCapability(
         modesSupported=_modes(meter),
         rtgMaxW=ActivePower.of_watts(_rated_w(meter)),
+        rtgMaxVA=ApparentPower.of_va(_rated_w(meter)),
+        rtgMaxVar=ReactivePower.of_var(VAR_SHARE * _rated_w(meter)),
         type=_der_type(meter),
         rtgMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
         rtgMaxDischargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,
@@ -121,6 +147,8 @@ def der_settings(meter: MeterSpec, now: int, doe_modes: int = 0) -> DERSettings:
     return DERSettings(
         setGradW=1000,
         setMaxW=ActivePower.of_watts(_rated_w(meter)),
+        setMaxVA=ApparentPower.of_va(_rated_w(meter)),
+        setMaxVar=ReactivePower.of_var(VAR_SHARE * _rated_w(meter)),
         updatedTime=now,
         modesEnabled=_modes(meter),
         setMaxChargeRateW=ActivePower.of_watts(battery.kw * 1000) if battery else None,

@@ -33,9 +33,12 @@ from amiscen.sep.model.common import Resource
 from amiscen.sep.model.der import DERList
 from amiscen.sep.model.device import ConnectionPoint
 from amiscen.sep.model.events import (
+    CURVE_MODES,
     DefaultDERControl,
     DemandResponseProgramList,
+    DERControlBase,
     DERControlList,
+    DERCurve,
     DERProgramList,
     EndDeviceControlList,
 )
@@ -317,12 +320,33 @@ class Meter:
                 lists[link.href] = (kind, program.primacy, self._read_events(kind, link.href))
         self.event_lists = {href: entry for href, entry in self.event_lists.items() if entry[0] != kind} | lists
         if kind == "der":
-            self.participation.take_default(self._default_control(programs))
+            default = self._default_control(programs)
+            self._read_curves(now, [x.DERControlBase for _, _, xs in lists.values() for x in xs], default)
+            self.participation.take_default(default)
         self._take_events(now, kind)
         if kind in self.config.subscribe:
             for href in lists:
                 self._subscribe(now, href)
         return int(rate)
+
+    def _read_curves(self, now: float, bases: list[DERControlBase], default: DefaultDERControl | None = None) -> None:
+        """Read the DERCurves the controls link to (opModVoltVar, ...) that the meter has not read yet (a curve's
+        href names one curve; a server publishes a new curve under a new href). A curve that cannot be read
+        leaves its control not applicable."""
+        if default is not None:
+            bases = [*bases, default.DERControlBase]
+        known = self.participation.curves
+        for base in bases:
+            for mode in CURVE_MODES:
+                link = getattr(base, mode)
+                if link is None or link.href in known:
+                    continue
+                try:
+                    known[link.href] = self.client.get(link.href, DERCurve)
+                except RequestFailed as exc:
+                    if exc.exchange is None or exc.exchange.transient:
+                        raise
+                    self.emit(Note(self.id, now, f"DERCurve {link.href} of {mode} unreadable: {exc}", "warning"))
 
     def _read_events(self, kind: str, href: str) -> list[Any]:
         if kind == "dr":
@@ -437,6 +461,8 @@ class Meter:
                     controls = list(getattr(resource, items_attr))
                 else:  # a part of the list (the subscription's limit) or no list: read it whole
                     controls = self._read_events(kind, href)
+                if kind == "der":
+                    self._read_curves(now, [x.DERControlBase for x in controls])
             except RequestFailed as exc:
                 self._failed(now, "notified list", exc)
                 tasks.append((now, "poll_" + kind))

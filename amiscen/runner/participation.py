@@ -15,7 +15,15 @@ from amiscen.compile.rng import stream
 from amiscen.runner.physics import Control
 from amiscen.sep.constants import EventStatusCode, ResponseRequired, ResponseStatus, UnitType
 from amiscen.sep.model.common import ActivePower
-from amiscen.sep.model.events import DefaultDERControl, DERControl, DERControlBase, EndDeviceControl
+from amiscen.sep.model.events import (
+    CURVE_MODES,
+    DefaultDERControl,
+    DERControl,
+    DERControlBase,
+    DERCurve,
+    EndDeviceControl,
+    PowerFactorWithExcitation,
+)
 
 Kind = Literal["dr", "der"]
 
@@ -56,10 +64,18 @@ class Due:
 
 
 FOREVER = 2**62
+# the curve modes a meter applies, with the units of y it reads: 1 %setMaxW, 7 %statWAvail (taken as setMaxW),
+# 2 %setMaxVar, 3 %statVarAvail (taken as setMaxVar). Ride-through (trip) curves, watt-PF and frequency droop
+# are not modelled: controls carrying them are answered 252.
+APPLIED_CURVES = {"opModVoltVar": (2, 3), "opModWattVar": (2, 3), "opModVoltWatt": (1, 7), "opModFreqWatt": (1, 7)}
 
 
 def _watts(p: ActivePower | None) -> float | None:
     return None if p is None else p.watts
+
+
+def _pf(p: PowerFactorWithExcitation | None) -> tuple[float, bool] | None:
+    return None if p is None else (p.factor, p.excitation)
 
 
 class Participation:
@@ -80,6 +96,7 @@ class Participation:
         self.doe = doe  # understands CSIP-AUS dynamic operating envelopes (the profile says)
         self.known: dict[str, Known] = {}
         self.default: Control | None = None  # from the DefaultDERControl, while no DER control is active
+        self.curves: dict[str, DERCurve] = {}  # the DERCurves controls link to, by href (the meter reads them)
 
     def _offset(self, event_id: str, spread: int | None) -> int:
         if not spread:
@@ -98,9 +115,13 @@ class Participation:
         return self._der(item.DERControlBase, start, end) or Control(start, end)
 
     def _der(self, base: DERControlBase, start: int, end: int, default: bool = False) -> Control | None:
-        """What this meter can apply of a DERControlBase; None when nothing (it has no battery for opModFixedW,
-        or does not speak CSIP-AUS for a csipaus limit, ...)."""
+        """What this meter applies of a DERControlBase; None when it cannot apply all of it (a mode it does not
+        model, a battery setpoint without a battery, a csipaus limit outside CSIP-AUS, a curve it could not
+        read): a control is applied whole or answered not applicable, never claimed in part. A DefaultDERControl
+        is taken for what the meter can apply of it."""
         der = self.pv or bool(self.battery_w)
+        if not der or (self.unsupported(base) and not default):
+            return None
         battery = None
         if self.battery_w and base.opModFixedW is not None:
             battery = base.opModFixedW / 10000 * self.battery_w
@@ -113,15 +134,59 @@ class Participation:
             start,
             end,
             pv_limit_share=None if base.opModMaxLimW is None or not self.pv else base.opModMaxLimW / 10000,
-            pv_connected=connect if der else None,
+            pv_connected=connect,
             battery_w=battery,
             export_limit_w=_watts(base.opModExpLimW) if self.doe else None,
             import_limit_w=_watts(base.opModImpLimW) if self.doe else None,
-            generation_limit_w=_watts(base.opModGenLimW) if self.doe and der else None,
+            generation_limit_w=_watts(base.opModGenLimW) if self.doe else None,
             load_limit_w=_watts(base.opModLoadLimW) if self.doe and self.battery_w else None,
+            pf_inject=_pf(base.opModFixedPFInjectW),
+            pf_absorb=_pf(base.opModFixedPFAbsorbW),
+            var_share=None if base.opModFixedVar is None else base.opModFixedVar.value / 10000,
+            target_var=None if base.opModTargetVar is None else base.opModTargetVar.var,
+            volt_var=self._curve(base, "opModVoltVar"),
+            watt_var=self._curve(base, "opModWattVar"),
+            volt_watt=self._curve(base, "opModVoltWatt"),
+            freq_watt=self._curve(base, "opModFreqWatt"),
             default=default,
         )
         return control if control.is_der else None
+
+    def unsupported(self, base: DERControlBase) -> list[str]:
+        """The modes of ``base`` this meter cannot apply."""
+        missing = []
+        for name, value in vars(base).items():
+            if value is None:
+                continue
+            if name in CURVE_MODES:
+                curve = self.curves.get(value.href)
+                if (
+                    name not in APPLIED_CURVES
+                    or curve is None
+                    or curve.curveType != CURVE_MODES[name]
+                    or curve.yRefType not in APPLIED_CURVES[name]
+                    or len(curve.CurveData) < 2
+                ):
+                    missing.append(name)
+            elif (
+                (name in ("opModFixedW", "opModTargetW") and not self.battery_w)
+                or (name == "opModMaxLimW" and not self.pv)
+                or (name.startswith("opMod") and name.endswith("LimW") and name != "opModMaxLimW" and not self.doe)
+                or (name == "opModLoadLimW" and not self.battery_w)
+                or (name == "opModFixedVar" and value.refType not in (2, 3))
+                or name == "opModFreqDroop"
+            ):
+                missing.append(name)
+        return missing
+
+    def _curve(self, base: DERControlBase, mode: str) -> tuple[tuple[float, float], ...] | None:
+        """A curve mode's points, y as a share (of setMaxW or setMaxVar), from the DERCurve read for its link."""
+        link = getattr(base, mode)
+        curve = None if link is None else self.curves.get(link.href)
+        if curve is None or mode not in APPLIED_CURVES or curve.curveType != CURVE_MODES[mode]:
+            return None
+        scale = 100.0 if mode == "opModWattVar" else 1.0  # watt-var's x is a percent of setMaxW too
+        return tuple((x / scale, y / 100) for x, y in curve.points())
 
     def take_default(self, default: DefaultDERControl | None) -> None:
         """The DefaultDERControl of the program in force (None: there is none)."""

@@ -10,15 +10,23 @@ plan exactly.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from amiscen.compile.battery import Battery
 from amiscen.compile.plan import MeterPlan, SiteModel
-from amiscen.compile.registers import NOMINAL_VOLTAGE
+from amiscen.compile.registers import NOMINAL_FREQUENCY, NOMINAL_VOLTAGE
 from amiscen.runner.quantities import Interval
 from amiscen.scenario.model import MeterSpec
+
+Curve = tuple[tuple[float, float], ...]  # (x, y) points, x ascending
+VAR_SHARE = 0.44  # reactive capability, a share of the rated power (IEEE 1547 category B: 44 % of nameplate)
+Q_VOLTAGE_SHARE = 0.5  # how much a var moves the voltage, against a watt (X/R of a low-voltage feeder, about 0.5)
 
 # share of demand a building can shed for an hour without closing (AC setpoint +2 degC, lighting, pumps)
 CURTAILABLE = {
@@ -46,6 +54,15 @@ class Control:
     import_limit_w: float | None = None  # DOE: most import at the connection point
     generation_limit_w: float | None = None  # DOE: most the DER generates (PV plus battery discharge)
     load_limit_w: float | None = None  # DOE: most the DER consumes (battery charge)
+    # Rule 21 (CSIP): reactive power and the curve modes; shares of the DER's setMaxW / setMaxVar
+    pf_inject: tuple[float, bool] | None = None  # (power factor, absorbing var) while the DER injects W
+    pf_absorb: tuple[float, bool] | None = None  # the same while it absorbs W (charging)
+    var_share: float | None = None  # fixed reactive power, share of setMaxVar (+ injecting)
+    target_var: float | None = None  # reactive power, var (+ injecting)
+    volt_var: Curve | None = None  # (V, % of nominal) -> share of setMaxVar
+    watt_var: Curve | None = None  # (P, share of setMaxW) -> share of setMaxVar
+    volt_watt: Curve | None = None  # (V, % of nominal) -> most output, share of setMaxW
+    freq_watt: Curve | None = None  # (Hz) -> most output, share of setMaxW
     default: bool = False  # a DefaultDERControl: in force only while no DER control is
 
     def covers(self, t: int) -> bool:
@@ -60,13 +77,25 @@ class Control:
 
     @property
     def binding(self) -> bool:
-        """Whether it can change anything: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot."""
+        """Whether it can change active power: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot,
+        nor can a reactive power mode."""
         curtails = self.pv_limit_share is not None and self.pv_limit_share < 1
-        return self._steers or _given(self.reduce_w, self.reduce_share) or curtails or self.pv_connected is False
+        caps = _given(self.volt_watt, self.freq_watt)
+        return (
+            self._steers or _given(self.reduce_w, self.reduce_share) or curtails or caps or self.pv_connected is False
+        )
+
+    @property
+    def reactive(self) -> bool:
+        return _given(self.pf_inject, self.pf_absorb, self.var_share, self.target_var, self.volt_var, self.watt_var)
 
     @property
     def is_der(self) -> bool:
-        return self._steers or _given(self.pv_limit_share, self.pv_connected)
+        return (
+            self._steers
+            or self.reactive
+            or _given(self.pv_limit_share, self.pv_connected, self.volt_watt, self.freq_watt)
+        )
 
 
 def _given(*values: object) -> bool:
@@ -140,6 +169,55 @@ class Envelope:
 NO_ENVELOPE = Envelope()
 
 
+def on_curve(curve: Curve, x: float) -> float:
+    """The curve's y at ``x``: straight lines between its points, flat beyond its ends."""
+    if x <= curve[0][0]:
+        return curve[0][1]
+    for (x0, y0), (x1, y1) in itertools.pairwise(curve):
+        if x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return curve[-1][1]
+
+
+def grid_frequency(t: int) -> float:
+    """The system frequency at ``t``, the same at every meter: nominal, a slow swing of 0.03 Hz (load following)
+    and 0.02 Hz of noise, inside the normal operating band."""
+    noise = zlib.crc32(f"frequency\x1f{t}".encode()) / 2**32 - 0.5
+    return NOMINAL_FREQUENCY + 0.03 * math.sin(2 * math.pi * t / 1800) + 0.02 * noise
+
+
+def output_cap(active: list[Control], rated_w: float, voltage: float, frequency: float) -> float | None:
+    """The most the DER may generate under volt-watt and frequency-watt curves (None: no curve in force)."""
+    caps = [on_curve(c.volt_watt, 100 * voltage / NOMINAL_VOLTAGE) for c in active if c.volt_watt is not None]
+    caps += [on_curve(c.freq_watt, frequency) for c in active if c.freq_watt is not None]
+    return max(0.0, min(caps)) * rated_w if caps else None
+
+
+def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage: float) -> float:
+    """The DER's reactive power (+ injecting) under the first reactive mode in force, in 2030.5's order of
+    precedence here: target var, fixed var, fixed power factor, volt-var, watt-var; within its var capability
+    and what its apparent power leaves beside ``p_w``."""
+    most = min(VAR_SHARE * rated_w, math.sqrt(max(rated_w**2 - p_w**2, 0.0)))
+    q = 0.0
+    for c in active:
+        if c.target_var is not None:
+            q = c.target_var
+        elif c.var_share is not None:
+            q = c.var_share * VAR_SHARE * rated_w
+        elif (c.pf_inject is not None and p_w >= 0) or (c.pf_absorb is not None and p_w < 0):
+            pf, absorbing = c.pf_inject if p_w >= 0 else c.pf_absorb  # type: ignore[misc]
+            pf = min(max(pf, 0.01), 1.0)
+            q = abs(p_w) * math.tan(math.acos(pf)) * (-1 if absorbing else 1)
+        elif c.volt_var is not None:
+            q = on_curve(c.volt_var, 100 * voltage / NOMINAL_VOLTAGE) * VAR_SHARE * rated_w
+        elif c.watt_var is not None:
+            q = on_curve(c.watt_var, p_w / max(rated_w, 1.0)) * VAR_SHARE * rated_w
+        else:
+            continue
+        break
+    return max(-most, min(q, most))
+
+
 @dataclass(frozen=True)
 class Baseline:
     """What the runner needs of a compiled plan, and no more: per interval, single precision (a day at 15 s is
@@ -186,6 +264,8 @@ class MeterPhysics:
         self.last: Interval | None = None
         self.diverged = False
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
+        meter = plan.meter  # the DER's rated power (setMaxW): its PV inverter and battery inverter together
+        self.rated_w = ((meter.pv.ac_kw if meter.pv else 0.0) + (meter.battery.kw if meter.battery else 0.0)) * 1000
 
     def snapshot(self) -> dict[str, object]:
         return {
@@ -234,6 +314,12 @@ class MeterPhysics:
         shed = min(shed_target, load * self.curtailable)
         load -= shed
         envelope = Envelope.of(active)
+        frequency = grid_frequency(start)
+        rated = self.rated_w
+        cap = output_cap(active, rated, float(regs.voltage_v[i]), frequency) if active else None
+        if cap is not None:  # volt-watt, frequency-watt: a cap on the DER's output, as a generation limit
+            limit = cap if envelope.generation_w is None else min(cap, envelope.generation_w)
+            envelope = dataclasses.replace(envelope, generation_w=limit)
         pv = envelope.generation(pv)
         battery_w = 0.0
         stored = None
@@ -263,7 +349,9 @@ class MeterPhysics:
         imp, exp = max(net, 0.0) * hours, max(-net, 0.0) * hours
         self.import_total += imp
         self.export_total += exp
-        voltage = float(regs.voltage_v[i]) + NOMINAL_VOLTAGE * 0.015 * (baseline_net - net) / max(
+        connected = not any(c.pv_connected is False for c in active)
+        q = reactive_power(active, pv + battery_w, rated, float(regs.voltage_v[i])) if active and connected else 0.0
+        voltage = float(regs.voltage_v[i]) + NOMINAL_VOLTAGE * 0.015 * (baseline_net - net + Q_VOLTAGE_SHARE * q) / max(
             self.meter.peak_kw * 1000, 1.0
         )
         return Interval(
@@ -280,4 +368,6 @@ class MeterPhysics:
             export_total_wh=self.export_total,
             voltage_v=voltage,
             baseline_net_w=baseline_net,
+            reactive_var=q,
+            frequency_hz=frequency,
         )

@@ -28,6 +28,8 @@ class Interval:
     export_total_wh: float
     voltage_v: float
     baseline_net_w: float  # what the meter would have drawn with no control active
+    reactive_var: float = 0.0  # the DER's reactive power, + injecting (over-excited)
+    frequency_hz: float = 50.0  # the grid's frequency
 
     @property
     def net_w(self) -> float:
@@ -128,8 +130,8 @@ def quantities(interval_s: int, has_pv: bool, has_battery: bool) -> list[Quantit
 
 def der_quantities(interval_s: int) -> list[Quantity]:
     """What a DER MirrorUsagePoint reports (CSIP and CSIP-AUS DER monitoring): the DER's active power (PV plus
-    battery, + generating) and the voltage at its terminals. Reactive power and frequency are not modelled, so
-    they are not reported."""
+    battery, + generating), reactive power (+ injecting), the voltage at its terminals and the grid's
+    frequency."""
     p, inst, a, none = c.Kind.POWER, c.Accumulation.INSTANTANEOUS, c.DataQualifier.AVERAGE, c.FlowDirection.NONE
     return [
         Quantity(
@@ -143,6 +145,18 @@ def der_quantities(interval_s: int) -> list[Quantity]:
             "DER voltage (0.1 V)",
             _rt(c.Uom.V, p, none, inst, interval_s, -1, a),
             lambda x: round(x.voltage_v * 10),
+        ),
+        Quantity(
+            "der_var",
+            "DER reactive power (+ injecting)",
+            _rt(c.Uom.VAR, p, none, inst, interval_s, 0, a),
+            lambda x: round(x.reactive_var),
+        ),
+        Quantity(
+            "der_hz",
+            "grid frequency (0.01 Hz)",
+            _rt(c.Uom.HZ, p, none, inst, interval_s, -2, a),
+            lambda x: round(x.frequency_hz * 100),
         ),
     ]
 

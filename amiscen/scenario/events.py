@@ -107,7 +107,50 @@ class Envelope(Model):
         return self
 
 
-DerControlKind = Annotated[Curtail | FixedW | TargetW | Connect | Envelope, Field(discriminator="type")]
+class FixedPowerFactor(Model):
+    """Hold a fixed power factor (opModFixedPFInjectW and opModFixedPFAbsorbW): reactive power in proportion to
+    active power."""
+
+    type: Literal["fixed_pf"] = Field(description="Kind of control.")
+    power_factor: float = Field(ge=0.5, le=1, description="Displacement power factor, 0.5 to 1.")
+    absorbing: bool = Field(
+        True, description="true: absorb reactive power (under-excited, lowers voltage); false: inject it."
+    )
+
+
+class FixedReactivePower(Model):
+    """Hold reactive power at a share of the DER's reactive capability (opModFixedVar, % of setMaxVar)."""
+
+    type: Literal["fixed_var"] = Field(description="Kind of control.")
+    percent: float = Field(ge=-100, le=100, description="Reactive power, % of setMaxVar (+ inject, - absorb).")
+
+
+class Curve(Model):
+    """An autonomous curve (Rule 21): volt_var (x: voltage, % of nominal; y: % of setMaxVar, + inject), watt_var
+    (x: active power, % of setMaxW; y: % of setMaxVar), volt_watt (x: voltage, %; y: most output, % of setMaxW)
+    or freq_watt (x: frequency, Hz; y: most output, % of setMaxW). Published as a DERCurve the control links to;
+    meters apply it under any profile (their DER advertises the modes)."""
+
+    type: Literal["curve"] = Field(description="Kind of control.")
+    mode: Literal["volt_var", "watt_var", "volt_watt", "freq_watt"] = Field(description="The curve mode.")
+    points: list[tuple[float, float]] = Field(
+        min_length=2, max_length=10, description="(x, y) points, x ascending (2030.5 allows 2 to 10)."
+    )
+
+    @model_validator(mode="after")
+    def _ascending(self) -> Curve:
+        xs = [x for x, _ in self.points]
+        if xs != sorted(xs) or len(set(xs)) != len(xs):
+            raise ValueError("points must have x strictly ascending")
+        if any(not -200 <= y <= 200 for _, y in self.points):
+            raise ValueError("y must be a percent between -200 and 200")
+        return self
+
+
+DerControlKind = Annotated[
+    Curtail | FixedW | TargetW | Connect | Envelope | FixedPowerFactor | FixedReactivePower | Curve,
+    Field(discriminator="type"),
+]
 
 
 class DerControlEvent(_Scheduled):

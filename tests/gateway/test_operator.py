@@ -6,15 +6,17 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from amiscen.gateway.operator_api import OperatorServer
 from amiscen.sep.model.device import DeviceCapability, EndDevice, EndDeviceList, Registration
-from amiscen.sep.model.events import DefaultDERControl, DERControlList, DERProgramList
+from amiscen.sep.model.events import DefaultDERControl, DERControlList, DERCurve, DERProgramList
 from amiscen.sep.model.metering import MirrorUsagePointList
 from amiscen.sep.parse import parse_as
+from amiscen.sep.xsd import validator
 
 from ..fixtures import METERS, T0, Running
 
@@ -131,3 +133,36 @@ def _edev(lfdi: str, sfdi: int) -> bytes:
     from amiscen.sep.render import render_bytes
 
     return render_bytes(EndDevice(sFDI=sfdi, lFDI=lfdi, changedTime=0))
+
+
+def test_a_curve_control_links_a_der_curve_the_device_can_read(
+    headend: Running, operator: OperatorServer, sep_xsd: Path
+) -> None:
+    ident = headend.identity(METERS[1])
+    call(operator, "PUT", "/EndDevice", {"lfdi": ident.lfdi})
+    call(operator, "PUT", "/DERProgram", {"program": "rule 21", "primacy": 1})
+    points = [[9200, 3000], [9800, 0], [10200, 0], [10800, -3000]]
+    status, curve = call(
+        operator,
+        "POST",
+        "/DERCurve",
+        {"mode": "opModVoltVar", "points": points, "x_multiplier": -2, "y_multiplier": -2},
+    )
+    assert status == 201 and curve["y_ref"] == 2  # %setMaxVar for a var curve
+    pf = {"displacement": 95, "excitation": True, "multiplier": -2}
+    fields = {"opModVoltVar": curve["href"], "opModFixedPFInjectW": pf, "opModFixedVar": {"refType": 2, "value": -500}}
+    assert call(operator, "POST", "/DERControl", {"fields": fields, "duration": 600})[0] == 201
+    assert call(operator, "POST", "/DERCurve", {"mode": "opModSpin", "points": points})[0] == 400
+    assert call(operator, "POST", "/DERControl", {"fields": {"opModFixedVar": {"value": 1}}})[0] == 400
+    session = headend.session(METERS[1])
+    (program,) = parse_as(session.send("GET", "/derp").response_body, DERProgramList).DERProgram
+    assert program.DERCurveListLink is not None and program.DERCurveListLink.all == 1
+    (control,) = parse_as(session.send("GET", program.DERControlListLink.href).response_body, DERControlList).DERControl
+    base = control.DERControlBase
+    assert base.opModVoltVar.href == curve["href"] and base.opModFixedPFInjectW.factor == 0.95
+    served = session.send("GET", base.opModVoltVar.href)
+    der_curve = parse_as(served.response_body, DERCurve)
+    assert der_curve.curveType == 11 and der_curve.points()[0] == (92.0, 30.0)
+    pytest.importorskip("lxml")
+    for body in (served.response_body, session.send("GET", program.DERCurveListLink.href).response_body):
+        assert validator(sep_xsd).errors(body.decode()) == []

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from amiscen.runner.participation import Participation, Policy
 from amiscen.runner.physics import in_force
-from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus
+from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Link
 from amiscen.sep.model.events import (
+    CurveData,
     DefaultDERControl,
     DERControl,
     DERControlBase,
+    DERCurve,
     EndDeviceControl,
+    FixedVar,
+    PowerFactorWithExcitation,
     TargetReduction,
 )
 
@@ -190,3 +196,46 @@ def test_superseded_mid_flight_is_answered_superseded_and_ends() -> None:
     (control,) = p.controls()
     assert control.covers(T + 1100) and not control.covers(T + 1200)  # in force until superseded, not after
     assert _statuses(p.tick(T + 4200)) == []
+
+
+# -- Rule 21 (CSIP) modes: applied whole, or answered 252 -------------------------------------------------------------
+VOLT_VAR = DERCurve(
+    href="/derp/1/dc/1",
+    mRID="DC" * 16,
+    creationTime=T,
+    CurveData=[CurveData(9200, 3000), CurveData(10800, -3000)],
+    curveType=11,
+    xMultiplier=-2,
+    yMultiplier=-2,
+    yRefType=2,
+)
+
+
+def test_a_curve_control_is_applied_with_the_curve_it_links_to() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True)
+    p.curves[VOLT_VAR.href] = VOLT_VAR  # type: ignore[index]
+    pf = PowerFactorWithExcitation(95, True, -2)
+    base = DERControlBase(opModVoltVar=Link("/derp/1/dc/1"), opModFixedPFInjectW=pf, opModFixedVar=FixedVar(2, -500))
+    assert _statuses(p.update("der", [(_derc(base), 1)], T)) == [1]
+    assert _statuses(p.tick(T + 600)) == [2]
+    (control,) = p.controls()
+    assert control.volt_var == ((92.0, 0.3), (108.0, -0.3))
+    assert control.pf_inject == (0.95, True) and control.var_share == -0.05
+
+
+def test_a_mode_the_meter_does_not_model_makes_the_control_not_applicable() -> None:
+    """A control carrying a ride-through curve (or a curve that cannot be read, or of another type) is answered
+    252 and nothing of it is applied, not even its other modes."""
+    p = Participation("M1", 1, {}, 0, pv=True)
+    trip = dataclasses.replace(VOLT_VAR, href="/derp/1/dc/2", curveType=5)
+    p.curves.update({VOLT_VAR.href: VOLT_VAR, trip.href: trip})  # type: ignore[dict-item]
+    cases = [
+        DERControlBase(opModConnect=False, opModHVRTMustTrip=Link("/derp/1/dc/2")),
+        DERControlBase(opModVoltVar=Link("/derp/1/dc/9")),  # never read
+        DERControlBase(opModVoltWatt=Link("/derp/1/dc/1")),  # a volt-var curve given as volt-watt
+        DERControlBase(opModConnect=False, opModExpLimW=ActivePower(3, 5)),  # csipaus outside CSIP-AUS
+    ]
+    for n, base in enumerate(cases):
+        assert _statuses(p.update("der", [(_derc(base, mrid=f"{n:02d}" * 16), 1)], T)) == [1, 252], base
+    assert p.controls() == []
+    assert p.unsupported(cases[0]) == ["opModHVRTMustTrip"]

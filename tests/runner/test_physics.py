@@ -3,12 +3,14 @@ first and by curtailing PV after; a disconnect stops PV and battery; no control 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from amiscen.compile.plan import SiteModel
-from amiscen.runner.physics import Baseline, Control, MeterPhysics
+from amiscen.compile.registers import NOMINAL_VOLTAGE
+from amiscen.runner.physics import VAR_SHARE, Baseline, Control, MeterPhysics, grid_frequency, on_curve
 from amiscen.scenario import load_scenario
 from amiscen.scenario.model import meters
 
@@ -94,3 +96,59 @@ def test_a_default_control_that_limits_nothing_is_the_plan(site: SiteModel) -> N
     default = Control(0, 2**62, pv_limit_share=1.0, pv_connected=True, default=True)
     played = _play(site, "PV_AND_BATTERY", [default])
     assert [round(x.battery_w, 3) for x in played] == [round(float(w), 3) for w in plan.registers.battery_w]
+
+
+# -- Rule 21 (CSIP): reactive power and the curve modes ------------------------------------------------------------
+def _rated(site: SiteModel, meter_id: str) -> float:
+    (spec,) = [m for m in meters(site.scenario) if m.id == meter_id]
+    return MeterPhysics(Baseline.of(site.meter_plan(spec)), site).rated_w
+
+
+def test_a_fixed_power_factor_absorbs_var_in_proportion_to_output(site: SiteModel) -> None:
+    out = _play(site, "PV_ONLY", [Control(START, START + 7200, pf_inject=(0.9, True))])
+    generating = [x for x in out if x.pv_w > 1000]
+    assert generating
+    for x in generating:
+        assert x.reactive_var == pytest.approx(-x.pv_w * math.tan(math.acos(0.9)), rel=1e-9)
+
+
+def test_reactive_power_stays_within_the_var_capability(site: SiteModel) -> None:
+    rated = _rated(site, "PV_ONLY")
+    out = _play(site, "PV_ONLY", [Control(START, START + 7200, var_share=-1.0, target_var=None)])
+    assert {round(x.reactive_var) for x in out} == {round(-VAR_SHARE * rated)}
+    # a power factor of 0.5 would ask 1.73 var per watt: held to the capability
+    out = _play(site, "PV_ONLY", [Control(START, START + 7200, pf_inject=(0.5, False))])
+    assert max(x.reactive_var for x in out) <= VAR_SHARE * rated + 1e-6
+
+
+def test_volt_var_follows_its_curve(site: SiteModel) -> None:
+    curve = ((90.0, 0.44), (110.0, -0.44))  # no deadband: every voltage gets some var
+    plain = _play(site, "PV_ONLY", [])
+    out = _play(site, "PV_ONLY", [Control(START, START + 7200, volt_var=curve)])
+    rated = _rated(site, "PV_ONLY")
+    for before, x in zip(plain, out, strict=True):
+        expected = on_curve(curve, 100 * before.voltage_v / NOMINAL_VOLTAGE) * VAR_SHARE * rated
+        assert x.reactive_var == pytest.approx(expected, abs=1e-6)
+        assert (x.voltage_v - before.voltage_v) * expected >= 0  # injecting var raises the voltage, absorbing lowers it
+
+
+def test_frequency_watt_caps_output_and_the_frequency_is_the_grids(site: SiteModel) -> None:
+    curve = ((49.0, 0.25), (51.0, 0.25))  # a flat cap of 25 % of setMaxW at any frequency
+    out = _play(site, "PV_AND_BATTERY", [Control(START, START + 7200, freq_watt=curve)])
+    rated = _rated(site, "PV_AND_BATTERY")
+    assert max(x.pv_w + max(x.battery_w, 0.0) for x in out) <= 0.25 * rated + 1e-6
+    assert all(49.9 < x.frequency_hz < 50.1 for x in out)
+    assert [x.frequency_hz for x in out] == [grid_frequency(x.start) for x in out]  # the same at every meter
+
+
+def test_volt_watt_caps_output_by_voltage(site: SiteModel) -> None:
+    curve = ((0.0, 0.1), (200.0, 0.1))
+    out = _play(site, "PV_ONLY", [Control(START, START + 7200, volt_watt=curve)])
+    assert max(x.pv_w for x in out) <= 0.1 * _rated(site, "PV_ONLY") + 1e-6
+
+
+def test_on_curve_is_linear_between_points_and_flat_beyond() -> None:
+    curve = ((92.0, 0.3), (98.0, 0.0), (102.0, 0.0), (108.0, -0.3))
+    assert [on_curve(curve, v) for v in (80, 92, 95, 100, 105, 108, 120)] == pytest.approx(
+        [0.3, 0.3, 0.15, 0.0, -0.15, -0.3, -0.3]
+    )

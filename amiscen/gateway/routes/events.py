@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from amiscen.gateway.http import HttpError, Reply, Request, page, window
-from amiscen.gateway.utility import UtilityEvent, events
+from amiscen.gateway.utility import SCENARIO_CURVE_MODES, UtilityEvent, events
 from amiscen.sep import constants as c
 from amiscen.sep.ids import mrid
 from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Link, ListLink, Resource, scaled
@@ -196,6 +196,14 @@ def _base(spec: dict[str, Any]) -> DERControlBase:
     if kind == "envelope":  # the scenario's kW limits, as the same fields in W
         fields = {name: control[key] * 1000 for key, name in ENVELOPE_FIELDS.items() if control.get(key) is not None}
         return _fields_base(fields)
+    if kind == "fixed_pf":
+        pf = PowerFactorWithExcitation(round(control["power_factor"] * 100), bool(control["absorbing"]), -2)
+        return DERControlBase(opModFixedPFInjectW=pf, opModFixedPFAbsorbW=pf)
+    if kind == "fixed_var":
+        return DERControlBase(opModFixedVar=FixedVar(2, round(control["percent"] * 100)))
+    if kind == "curve":  # the DERCurve was stored when the event was published (utility.publish)
+        link: dict[str, Any] = {SCENARIO_CURVE_MODES[control["mode"]]: Link(control["href"])}
+        return DERControlBase(**link)
     if kind == "base":  # any DERControlBase fields, in 2030.5's own units (`amiscen event add` builds these)
         return _fields_base({k: v for k, v in control.items() if k != "type"})
     return DERControlBase(opModConnect=bool(control["connected"]))

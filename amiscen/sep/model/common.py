@@ -99,6 +99,34 @@ def scaled(amount: float, low: int, high: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
+class ReactivePower:
+    """var as value x 10^multiplier (Int16 value)."""
+
+    multiplier: int
+    value: int
+
+    @classmethod
+    def of_var(cls, var: float) -> ReactivePower:
+        return cls(*scaled(var, -32768, 32767))
+
+    @property
+    def var(self) -> float:
+        return float(self.value * 10**self.multiplier)
+
+
+@dataclass(frozen=True)
+class ApparentPower:
+    """VA as value x 10^multiplier (UInt16 value)."""
+
+    multiplier: int
+    value: int
+
+    @classmethod
+    def of_va(cls, va: float) -> ApparentPower:
+        return cls(*scaled(va, 0, 65535))
+
+
+@dataclass(frozen=True)
 class ActivePower:
     """Watts as value x 10^multiplier; value is an Int16."""
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from amiscen.sep.model.common import CSIPAUS, ActivePower, Hex8, Hex32, Link, Resource, scaled
+from amiscen.sep.model.common import (
+    CSIPAUS,
+    ActivePower,
+    ApparentPower,
+    Hex8,
+    Hex32,
+    Link,
+    ReactivePower,
+    Resource,
+    scaled,
+)
 
 __all__ = [
     "DER",
@@ -87,6 +97,8 @@ class DERCapability(Resource):
     href: str | None = None
     rtgMaxChargeRateW: ActivePower | None = None
     rtgMaxDischargeRateW: ActivePower | None = None
+    rtgMaxVA: ApparentPower | None = None
+    rtgMaxVar: ReactivePower | None = None
     rtgMaxWh: WattHour | None = None
     doeModesSupported: Hex8 | None = field(
         default=None, metadata=CSIPAUS
@@ -103,6 +115,8 @@ class DERSettings(Resource):
     modesEnabled: Hex32 | None = None
     setMaxChargeRateW: ActivePower | None = None
     setMaxDischargeRateW: ActivePower | None = None
+    setMaxVA: ApparentPower | None = None
+    setMaxVar: ReactivePower | None = None
     setMaxWh: WattHour | None = None
     doeModesEnabled: Hex8 | None = field(default=None, metadata=CSIPAUS)
 

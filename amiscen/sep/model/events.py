@@ -13,6 +13,7 @@ from amiscen.sep.model.common import (
     Hex32,
     Link,
     ListLink,
+    ReactivePower,
     Resource,
 )
 
@@ -57,6 +58,11 @@ CURVE_MODES = {
 }
 
 
+def _scaled(value: int, multiplier: int) -> float:
+    """value x 10^multiplier, exact where it can be (95 x 10^-2 is 0.95, not 0.9500000000000001)."""
+    return value / 10**-multiplier if multiplier < 0 else float(value * 10**multiplier)
+
+
 @dataclass(frozen=True)
 class PowerFactorWithExcitation:
     displacement: int  # UInt16: cos(phi) x 10^-multiplier
@@ -65,25 +71,13 @@ class PowerFactorWithExcitation:
 
     @property
     def factor(self) -> float:
-        return float(self.displacement * 10.0**self.multiplier)
+        return _scaled(self.displacement, self.multiplier)
 
 
 @dataclass(frozen=True)
 class FixedVar:
     refType: int  # DERUnitRefType: 2 %setMaxVar, 3 %statVarAvail
     value: int  # SignedPerCent: hundredths of a percent, + injecting
-
-
-@dataclass(frozen=True)
-class ReactivePower:
-    """var as value x 10^multiplier (Int16 value)."""
-
-    multiplier: int
-    value: int
-
-    @property
-    def var(self) -> float:
-        return float(self.value * 10**self.multiplier)
 
 
 @dataclass(frozen=True)
