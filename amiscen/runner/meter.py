@@ -434,7 +434,8 @@ class Meter:
 
     def _notified(self, now: float, task: str) -> list[Task]:
         """Take the Notifications received: a changed event list replaces what the meter knew of it (read again
-        when the notification holds only a part of it); a cancelled subscription puts the list back to polling."""
+        when the notification holds only a part of it); deleted entities (status 4 with the entities, as envoy
+        sends them) have the list read again; a cancelled subscription puts the list back to polling."""
         with self._inbox_lock:
             inbox, self.inbox = self.inbox, []
         kinds: set[str] = set()
@@ -444,6 +445,10 @@ class Meter:
             known = self.event_lists.get(href)
             items = getattr(resource, "DERControl", None) or getattr(resource, "EndDeviceControl", None) or []
             self.emit(Notified(self.id, now, href, notification.status, len(items)))
+            if notification.status != 0 and resource is not None and known is not None:
+                # entities of the list deleted (envoy sends them with status 4): the subscription lives on
+                tasks.append((now, "poll_" + known[0]))
+                continue
             if notification.status != 0:
                 self.subscriptions.pop(href, None)
                 ended = f"the server ended the subscription to {href} (status {notification.status}); polling it"
