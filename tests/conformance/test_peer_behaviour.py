@@ -224,9 +224,9 @@ def test_csipaus_server_with_a_csipaus_meter(tmp_path: Path, certs: Path) -> Non
             "JOIN mirror_usage_point u ON u.id = m.mup_id WHERE u.role_flags = 73"
         ).fetchone()[0]
     assert {"cp", "dercap", "derg"} <= kinds
-    # the site mirrors roleFlags 03, the prosumer's DER its own mirror with 49 (W and V every interval)
+    # the site mirrors roleFlags 03, the prosumer's DER its own mirror with 49 (W, var, V and Hz every interval)
     assert mirrors == {"PEER_PROSUMER": 0x03, "PEER_PLAIN": 0x03, "PEER_PROSUMER DER": 0x49}
-    assert der_readings == 2 * 40
+    assert der_readings == 4 * 40
 
 
 def test_a_csipaus_control_is_not_applicable_to_a_sep2018_meter(tmp_path: Path, certs: Path) -> None:
