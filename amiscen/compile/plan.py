@@ -109,7 +109,16 @@ class SiteModel:
             request = requested_power(meter.battery, load, pv, self.local_hours, weekday)
             battery_w, soc = simulate(meter.battery, request, self.grid.step)
         noise = stream(self.scenario.time.seed, "meter", meter.id, "voltage").normal(0, 0.6, n)
-        regs = registers(load, pv, battery_w, soc, self.grid.step, meter.peak_kw * 1000, noise)
+        regs = registers(
+            load,
+            pv,
+            battery_w,
+            soc,
+            self.grid.step,
+            meter.peak_kw * 1000,
+            noise,
+            nominal_v=self.scenario.site.grid.voltage_v,
+        )
         return MeterPlan(meter=meter, registers=regs)
 
 

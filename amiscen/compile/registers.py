@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NOMINAL_VOLTAGE = 230.0  # Thailand: 230/400 V, 50 Hz
+NOMINAL_VOLTAGE = 230.0  # the default site grid (scenario site.grid): Thailand, 230/400 V, 50 Hz
 NOMINAL_FREQUENCY = 50.0
 
 
@@ -41,13 +41,14 @@ def registers(
     voltage_noise: np.ndarray,
     start_import_wh: float = 0.0,
     start_export_wh: float = 0.0,
+    nominal_v: float = NOMINAL_VOLTAGE,
 ) -> Registers:
     net = load_w - pv_w - battery_w
     hours = step_s / 3600
     import_wh = np.maximum(net, 0) * hours
     export_wh = np.maximum(-net, 0) * hours
     # voltage sags with import and rises with export through the service impedance (~1.5% at peak import)
-    voltage = NOMINAL_VOLTAGE * (1 - 0.015 * net / max(peak_w, 1.0)) + voltage_noise
+    voltage = nominal_v * (1 - 0.015 * net / max(peak_w, 1.0)) + voltage_noise * (nominal_v / NOMINAL_VOLTAGE)
     return Registers(
         load_w=load_w,
         pv_w=pv_w,

@@ -20,7 +20,7 @@ import numpy as np
 
 from amiscen.compile.battery import Battery
 from amiscen.compile.plan import MeterPlan, SiteModel
-from amiscen.compile.registers import NOMINAL_FREQUENCY, NOMINAL_VOLTAGE
+from amiscen.compile.registers import NOMINAL_FREQUENCY
 from amiscen.runner.quantities import Interval
 from amiscen.scenario.model import MeterSpec
 
@@ -179,21 +179,22 @@ def on_curve(curve: Curve, x: float) -> float:
     return curve[-1][1]
 
 
-def grid_frequency(t: int) -> float:
+def grid_frequency(t: int, nominal: float = NOMINAL_FREQUENCY) -> float:
     """The system frequency at ``t``, the same at every meter: nominal, a slow swing of 0.03 Hz (load following)
     and 0.02 Hz of noise, inside the normal operating band."""
     noise = zlib.crc32(f"frequency\x1f{t}".encode()) / 2**32 - 0.5
-    return NOMINAL_FREQUENCY + 0.03 * math.sin(2 * math.pi * t / 1800) + 0.02 * noise
+    return nominal + 0.03 * math.sin(2 * math.pi * t / 1800) + 0.02 * noise
 
 
-def output_cap(active: list[Control], rated_w: float, voltage: float, frequency: float) -> float | None:
-    """The most the DER may generate under volt-watt and frequency-watt curves (None: no curve in force)."""
-    caps = [on_curve(c.volt_watt, 100 * voltage / NOMINAL_VOLTAGE) for c in active if c.volt_watt is not None]
+def output_cap(active: list[Control], rated_w: float, voltage_pct: float, frequency: float) -> float | None:
+    """The most the DER may generate under volt-watt and frequency-watt curves (None: no curve in force);
+    ``voltage_pct``: the voltage as a percent of nominal."""
+    caps = [on_curve(c.volt_watt, voltage_pct) for c in active if c.volt_watt is not None]
     caps += [on_curve(c.freq_watt, frequency) for c in active if c.freq_watt is not None]
     return max(0.0, min(caps)) * rated_w if caps else None
 
 
-def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage: float) -> float:
+def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage_pct: float) -> float:
     """The DER's reactive power (+ injecting) under the first reactive mode in force, in 2030.5's order of
     precedence here: target var, fixed var, fixed power factor, volt-var, watt-var; within its var capability
     and what its apparent power leaves beside ``p_w``."""
@@ -209,7 +210,7 @@ def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage: f
             pf = min(max(pf, 0.01), 1.0)
             q = abs(p_w) * math.tan(math.acos(pf)) * (-1 if absorbing else 1)
         elif c.volt_var is not None:
-            q = on_curve(c.volt_var, 100 * voltage / NOMINAL_VOLTAGE) * VAR_SHARE * rated_w
+            q = on_curve(c.volt_var, voltage_pct) * VAR_SHARE * rated_w
         elif c.watt_var is not None:
             q = on_curve(c.watt_var, p_w / max(rated_w, 1.0)) * VAR_SHARE * rated_w
         else:
@@ -264,6 +265,8 @@ class MeterPhysics:
         self.last: Interval | None = None
         self.diverged = False
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
+        self.nominal_v = site.scenario.site.grid.voltage_v
+        self.nominal_hz = float(site.scenario.site.grid.frequency_hz)
         meter = plan.meter  # the DER's rated power (setMaxW): its PV inverter and battery inverter together
         self.rated_w = ((meter.pv.ac_kw if meter.pv else 0.0) + (meter.battery.kw if meter.battery else 0.0)) * 1000
 
@@ -314,9 +317,10 @@ class MeterPhysics:
         shed = min(shed_target, load * self.curtailable)
         load -= shed
         envelope = Envelope.of(active)
-        frequency = grid_frequency(start)
+        frequency = grid_frequency(start, self.nominal_hz)
         rated = self.rated_w
-        cap = output_cap(active, rated, float(regs.voltage_v[i]), frequency) if active else None
+        voltage_pct = 100 * float(regs.voltage_v[i]) / self.nominal_v
+        cap = output_cap(active, rated, voltage_pct, frequency) if active else None
         if cap is not None:  # volt-watt, frequency-watt: a cap on the DER's output, as a generation limit
             limit = cap if envelope.generation_w is None else min(cap, envelope.generation_w)
             envelope = dataclasses.replace(envelope, generation_w=limit)
@@ -350,8 +354,8 @@ class MeterPhysics:
         self.import_total += imp
         self.export_total += exp
         connected = not any(c.pv_connected is False for c in active)
-        q = reactive_power(active, pv + battery_w, rated, float(regs.voltage_v[i])) if active and connected else 0.0
-        voltage = float(regs.voltage_v[i]) + NOMINAL_VOLTAGE * 0.015 * (baseline_net - net + Q_VOLTAGE_SHARE * q) / max(
+        q = reactive_power(active, pv + battery_w, rated, voltage_pct) if active and connected else 0.0
+        voltage = float(regs.voltage_v[i]) + self.nominal_v * 0.015 * (baseline_net - net + Q_VOLTAGE_SHARE * q) / max(
             self.meter.peak_kw * 1000, 1.0
         )
         return Interval(

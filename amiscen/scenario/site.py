@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, field_validator
@@ -63,8 +64,21 @@ class Weather(Model):
         return values
 
 
+class Grid(Model):
+    """The distribution grid at the meters: what voltage and frequency are nominal."""
+
+    voltage_v: float = Field(
+        230.0,
+        ge=100,
+        le=480,
+        description="Nominal voltage at the meters, V: 230 (IEC, Thailand, Europe, Australia), 240 (North American "
+        "split phase), 120, 277.",
+    )
+    frequency_hz: Literal[50, 60] = Field(50, description="Nominal frequency, Hz: 50, or 60 (the Americas, ...).")
+
+
 class Site(Model):
-    """The site: name, position and time zone."""
+    """The site: name, position, time zone and grid."""
 
     name: str = Field("University of the Thai Chamber of Commerce", description="Site name, for reports.")
     latitude: float = Field(13.7797, ge=-90, le=90, description="Latitude, degrees north.")
@@ -72,6 +86,7 @@ class Site(Model):
     elevation_m: float = Field(5.0, ge=-500, le=9000, description="Elevation above sea level, metres.")
     timezone: str = Field("Asia/Bangkok", description="IANA time zone of the site, e.g. Asia/Bangkok.")
     weather: Weather = Field(default_factory=Weather, description="Climate parameters.")
+    grid: Grid = Field(default_factory=Grid, description="Nominal voltage and frequency at the meters.")
 
     @field_validator("timezone")
     @classmethod

@@ -152,3 +152,21 @@ def test_on_curve_is_linear_between_points_and_flat_beyond() -> None:
     assert [on_curve(curve, v) for v in (80, 92, 95, 100, 105, 108, 120)] == pytest.approx(
         [0.3, 0.3, 0.15, 0.0, -0.15, -0.3, -0.3]
     )
+
+
+def test_a_60_hz_240_v_site_reports_around_its_own_nominal(site: SiteModel, tmp_path: Path) -> None:
+    """A North American site (site.grid): frequency around 60 Hz, voltages scaled to 240 V, and a volt-var curve
+    read against 240 V."""
+    path = tmp_path / "us.yaml"
+    grid = "site: {grid: {voltage_v: 240, frequency_hz: 60}}"
+    path.write_text(SUNNY_PROSUMER.replace("name: physics", "name: physics\n" + grid))
+    us = SiteModel(load_scenario(path).scenario)
+    here, there = _play(site, "PV_ONLY", []), _play(us, "PV_ONLY", [])
+    ratios = [x.voltage_v / y.voltage_v for x, y in zip(there, here, strict=True)]
+    assert ratios == pytest.approx([240 / 230] * len(here), rel=1e-6)  # the baseline is kept in single precision
+    assert all(59.9 < x.frequency_hz < 60.1 for x in there)
+    curve = ((90.0, 0.44), (110.0, -0.44))
+    out = _play(us, "PV_ONLY", [Control(START, START + 7200, volt_var=curve)])
+    rated = _rated(us, "PV_ONLY")
+    for before, x in zip(there, out, strict=True):
+        assert x.reactive_var == pytest.approx(on_curve(curve, 100 * before.voltage_v / 240) * VAR_SHARE * rated)
