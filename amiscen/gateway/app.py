@@ -186,7 +186,7 @@ class Headend:
                 415, f"content type must be {MEDIA_TYPE} (got {media or 'none'})", ErrorReason.INVALID_REQUEST_FORMAT
             )
         if self.validator is not None:
-            problems = self.validator.errors(req.body)
+            problems = self.validator.errors(req.body, received=True)
             if problems:
                 self.schema_invalid += 1
                 raise HttpError(400, f"schema-invalid body: {problems[0]}", ErrorReason.INVALID_REQUEST_FORMAT)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from amiscen.errors import UsageError
-from amiscen.sep.constants import CSIPAUS_NAMESPACE
+from amiscen.sep.constants import CSIPAUS_NAMESPACE, NAMESPACE
 
 ENV_VAR = "AMISCEN_SEP_XSD"
 HOW_TO_GET = (
@@ -45,9 +45,11 @@ class SchemaValidator:
         self._etree: Any = etree
         self.path = path
 
-    def errors(self, body: bytes | str) -> list[str]:
+    def errors(self, body: bytes | str, received: bool = False) -> list[str]:
         """What is wrong with the document's 2030.5 part. Elements of a profile's extension namespace (csipaus)
-        are taken out first: sep.xsd does not know them, and they are checked apart (``extensions``)."""
+        are taken out first: sep.xsd does not know them, and they are checked apart (``extensions``).
+        ``received``: a body a client sent (POST, PUT), where a List's ``all`` and ``results`` are "Required on
+        a response to a GET, ignored otherwise" (sep.xsd's own words): their absence is not an error there."""
         raw = body.encode("utf-8") if isinstance(body, str) else body
         try:
             document = self._etree.fromstring(raw, self._parser)
@@ -57,6 +59,12 @@ class SchemaValidator:
             return []  # a whole extension document (csipaus:ConnectionPoint): nothing of 2030.5's to check
         for element in list(document.iter("{" + CSIPAUS_NAMESPACE + "}*")):
             element.getparent().remove(element)
+        if received:
+            for element in document.iter("{" + NAMESPACE + "}*"):
+                if element.tag.endswith("List"):
+                    for attribute in ("all", "results"):
+                        if element.get(attribute) is None:
+                            element.set(attribute, "0")
         if self._schema.validate(document):
             return []
         return [f"line {e.line}: {e.message}" for e in self._schema.error_log]
