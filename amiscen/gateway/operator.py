@@ -26,6 +26,7 @@ CONTROL_FIELDS: dict[str, type] = {
     "opModFixedPFInjectW": dict,
     "opModFixedVar": dict,  # {"refType": 2, "value": -3000}: hundredths of a percent of setMaxVar
     "opModFixedW": int,
+    "opModFreqDroop": dict,  # {"dBOF": 36, "dBUF": 36, "kOF": 50, "kUF": 50, "openLoopTms": 500}
     "opModMaxLimW": int,
     "opModTargetVar": float,  # var
     "opModTargetW": float,
@@ -41,6 +42,7 @@ RECORD_FIELDS: dict[str, dict[str, type]] = {  # the parts of each record field,
     "opModFixedPFAbsorbW": {"displacement": int, "excitation": bool, "multiplier": int},
     "opModFixedPFInjectW": {"displacement": int, "excitation": bool, "multiplier": int},
     "opModFixedVar": {"refType": int, "value": int},
+    "opModFreqDroop": {"dBOF": int, "dBUF": int, "kOF": int, "kUF": int, "openLoopTms": int},
 }
 # the resources whose pollRate an operator can set
 POLLED = (

@@ -103,10 +103,22 @@ INVERTER_MODES = (
     | c.DERControlModes.OP_MOD_FIXED_PF_ABSORB_W
     | c.DERControlModes.OP_MOD_FIXED_PF_INJECT_W
     | c.DERControlModes.OP_MOD_FIXED_VAR
+    | c.DERControlModes.OP_MOD_FREQ_DROOP
     | c.DERControlModes.OP_MOD_FREQ_WATT
+    | c.DERControlModes.OP_MOD_HFRT_MAY_TRIP  # the ride-through settings: trip, cease; a may-trip is kept
+    | c.DERControlModes.OP_MOD_HFRT_MUST_TRIP
+    | c.DERControlModes.OP_MOD_HVRT_MAY_TRIP
+    | c.DERControlModes.OP_MOD_HVRT_MOMENTARY_CESSATION
+    | c.DERControlModes.OP_MOD_HVRT_MUST_TRIP
+    | c.DERControlModes.OP_MOD_LFRT_MAY_TRIP
+    | c.DERControlModes.OP_MOD_LFRT_MUST_TRIP
+    | c.DERControlModes.OP_MOD_LVRT_MAY_TRIP
+    | c.DERControlModes.OP_MOD_LVRT_MOMENTARY_CESSATION
+    | c.DERControlModes.OP_MOD_LVRT_MUST_TRIP
     | c.DERControlModes.OP_MOD_TARGET_VAR
     | c.DERControlModes.OP_MOD_VOLT_VAR
     | c.DERControlModes.OP_MOD_VOLT_WATT
+    | c.DERControlModes.OP_MOD_WATT_PF
     | c.DERControlModes.OP_MOD_WATT_VAR
 )
 

@@ -8,6 +8,7 @@ applicable) and left alone; one that vanishes from the server's lists before its
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -22,6 +23,7 @@ from amiscen.sep.model.events import (
     DERControlBase,
     DERCurve,
     EndDeviceControl,
+    FreqDroopType,
     PowerFactorWithExcitation,
 )
 
@@ -64,14 +66,40 @@ class Due:
 
 
 FOREVER = 2**62
-# the curve modes a meter applies, with the units of y it reads: 1 %setMaxW, 7 %statWAvail (taken as setMaxW),
-# 2 %setMaxVar, 3 %statVarAvail (taken as setMaxVar). Ride-through (trip) curves, watt-PF and frequency droop
-# are not modelled: controls carrying them are answered 252.
-APPLIED_CURVES = {"opModVoltVar": (2, 3), "opModWattVar": (2, 3), "opModVoltWatt": (1, 7), "opModFreqWatt": (1, 7)}
+# the curve modes a meter applies, with the units of y it reads (DERUnitRefType): 1 %setMaxW, 7 %statWAvail (taken
+# as setMaxW), 2 %setMaxVar, 3 %statVarAvail (taken as setMaxVar); None: y has units of its own (a power factor, a
+# voltage in % of nominal, a frequency in Hz)
+APPLIED_CURVES: dict[str, tuple[int, ...] | None] = {
+    "opModVoltVar": (2, 3),
+    "opModWattVar": (2, 3),
+    "opModVoltWatt": (1, 7),
+    "opModFreqWatt": (1, 7),
+    "opModWattPF": None,
+    **dict.fromkeys((m for m in CURVE_MODES if "RT" in m), None),  # the ride-through settings
+}
+# ride-through modes: (what is watched, must trip (True) or cease (False)); a may-trip setting permits a trip
+# without asking one, so it is kept by doing nothing
+RIDE_THROUGH = {
+    "opModHVRTMustTrip": ("HV", True),
+    "opModLVRTMustTrip": ("LV", True),
+    "opModHFRTMustTrip": ("HF", True),
+    "opModLFRTMustTrip": ("LF", True),
+    "opModHVRTMomentaryCessation": ("HV", False),
+    "opModLVRTMomentaryCessation": ("LV", False),
+}
 
 
 def _watts(p: ActivePower | None) -> float | None:
     return None if p is None else p.watts
+
+
+def _units_read(units: tuple[int, ...] | None, y_ref: int) -> bool:
+    return units is None or y_ref in units
+
+
+def _droop(d: FreqDroopType | None) -> tuple[float, float, float, float] | None:
+    """Dead bands in Hz and droops per unit, from thousandths."""
+    return None if d is None else (d.dBOF / 1000, d.dBUF / 1000, d.kOF / 1000, d.kUF / 1000)
 
 
 def _pf(p: PowerFactorWithExcitation | None) -> tuple[float, bool] | None:
@@ -148,6 +176,13 @@ class Participation:
             watt_var=self._curve(base, "opModWattVar"),
             volt_watt=self._curve(base, "opModVoltWatt"),
             freq_watt=self._curve(base, "opModFreqWatt"),
+            watt_pf=self._watt_pf(base),
+            droop=_droop(base.opModFreqDroop),
+            trips=tuple(
+                (kind, curve, must)
+                for mode, (kind, must) in RIDE_THROUGH.items()
+                if (curve := self._curve(base, mode, scale=1.0, y_scale=1.0)) is not None
+            ),
             default=default,
         )
         return control if control.is_der else None
@@ -164,7 +199,7 @@ class Participation:
                     name not in APPLIED_CURVES
                     or curve is None
                     or curve.curveType != CURVE_MODES[name]
-                    or curve.yRefType not in APPLIED_CURVES[name]
+                    or not _units_read(APPLIED_CURVES[name], curve.yRefType)
                     or len(curve.CurveData) < 2
                 ):
                     missing.append(name)
@@ -174,19 +209,38 @@ class Participation:
                 or (name.startswith("opMod") and name.endswith("LimW") and name != "opModMaxLimW" and not self.doe)
                 or (name == "opModLoadLimW" and not self.battery_w)
                 or (name == "opModFixedVar" and value.refType not in (2, 3))
-                or name == "opModFreqDroop"
+                or (name == "opModFreqDroop" and (value.kOF <= 0 or value.kUF <= 0))
             ):
                 missing.append(name)
         return missing
 
-    def _curve(self, base: DERControlBase, mode: str) -> tuple[tuple[float, float], ...] | None:
-        """A curve mode's points, y as a share (of setMaxW or setMaxVar), from the DERCurve read for its link."""
+    def _curve(
+        self, base: DERControlBase, mode: str, scale: float | None = None, y_scale: float = 100.0
+    ) -> tuple[tuple[float, float], ...] | None:
+        """A curve mode's points from the DERCurve read for its link: y as a share (of setMaxW or setMaxVar) or,
+        with ``y_scale`` 1, in the curve's own units; x in % of nominal voltage, Hz, seconds, or (watt-var)
+        a share of setMaxW."""
         link = getattr(base, mode)
         curve = None if link is None else self.curves.get(link.href)
         if curve is None or mode not in APPLIED_CURVES or curve.curveType != CURVE_MODES[mode]:
             return None
-        scale = 100.0 if mode == "opModWattVar" else 1.0  # watt-var's x is a percent of setMaxW too
-        return tuple((x / scale, y / 100) for x, y in curve.points())
+        if scale is None:
+            scale = 100.0 if mode == "opModWattVar" else 1.0  # watt-var's x is a percent of setMaxW too
+        return tuple((x / scale, y / y_scale) for x, y in curve.points())
+
+    def _watt_pf(self, base: DERControlBase) -> tuple[tuple[float, float], ...] | None:
+        """Watt-PF as var per watt (+ injecting) by output share: each point's power factor and excitation
+        (True: absorbing)."""
+        link = base.opModWattPF
+        curve = None if link is None else self.curves.get(link.href)
+        if curve is None or curve.curveType != CURVE_MODES["opModWattPF"]:
+            return None
+        points = []
+        for d in curve.CurveData:
+            pf = min(max(d.yvalue * 10.0**curve.yMultiplier, 0.01), 1.0)
+            ratio = math.tan(math.acos(pf)) * (-1 if d.excitation else 1)
+            points.append((d.xvalue * 10.0**curve.xMultiplier / 100, ratio))
+        return tuple(sorted(points))
 
     def take_default(self, default: DefaultDERControl | None) -> None:
         """The DefaultDERControl of the program in force (None: there is none)."""

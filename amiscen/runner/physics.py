@@ -25,6 +25,10 @@ from amiscen.runner.quantities import Interval
 from amiscen.scenario.model import MeterSpec
 
 Curve = tuple[tuple[float, float], ...]  # (x, y) points, x ascending
+# a ride-through setting: (HV, LV, HF or LF; (seconds, level) points, the level in % of nominal voltage or in Hz;
+# True: must trip (disconnect, back after RECONNECT_S), False: momentary cessation (no output while beyond))
+Trip = tuple[str, Curve, bool]
+RECONNECT_S = 300  # after a trip, back this long after the grid returned within limits (setESDelay's default)
 VAR_SHARE = 0.44  # reactive capability, a share of the rated power (IEEE 1547 category B: 44 % of nameplate)
 Q_VOLTAGE_SHARE = 0.5  # how much a var moves the voltage, against a watt (X/R of a low-voltage feeder, about 0.5)
 
@@ -63,6 +67,9 @@ class Control:
     watt_var: Curve | None = None  # (P, share of setMaxW) -> share of setMaxVar
     volt_watt: Curve | None = None  # (V, % of nominal) -> most output, share of setMaxW
     freq_watt: Curve | None = None  # (Hz) -> most output, share of setMaxW
+    watt_pf: Curve | None = None  # (P, share of setMaxW) -> var per watt (+ injecting), from the power factor
+    droop: tuple[float, float, float, float] | None = None  # over/under-frequency dead band (Hz), droop (per unit)
+    trips: tuple[Trip, ...] = ()  # ride-through settings: when the DER must trip or cease to energize
     default: bool = False  # a DefaultDERControl: in force only while no DER control is
 
     def covers(self, t: int) -> bool:
@@ -80,21 +87,24 @@ class Control:
         """Whether it can change active power: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot,
         nor can a reactive power mode."""
         curtails = self.pv_limit_share is not None and self.pv_limit_share < 1
-        caps = _given(self.volt_watt, self.freq_watt)
+        caps = _given(self.volt_watt, self.freq_watt, self.droop) or bool(self.trips)
         return (
             self._steers or _given(self.reduce_w, self.reduce_share) or curtails or caps or self.pv_connected is False
         )
 
     @property
     def reactive(self) -> bool:
-        return _given(self.pf_inject, self.pf_absorb, self.var_share, self.target_var, self.volt_var, self.watt_var)
+        return _given(
+            self.pf_inject, self.pf_absorb, self.var_share, self.target_var, self.volt_var, self.watt_var, self.watt_pf
+        )
 
     @property
     def is_der(self) -> bool:
         return (
             self._steers
             or self.reactive
-            or _given(self.pv_limit_share, self.pv_connected, self.volt_watt, self.freq_watt)
+            or bool(self.trips)
+            or _given(self.pv_limit_share, self.pv_connected, self.volt_watt, self.freq_watt, self.droop)
         )
 
 
@@ -186,12 +196,36 @@ def grid_frequency(t: int, nominal: float = NOMINAL_FREQUENCY) -> float:
     return nominal + 0.03 * math.sin(2 * math.pi * t / 1800) + 0.02 * noise
 
 
-def output_cap(active: list[Control], rated_w: float, voltage_pct: float, frequency: float) -> float | None:
-    """The most the DER may generate under volt-watt and frequency-watt curves (None: no curve in force);
-    ``voltage_pct``: the voltage as a percent of nominal."""
-    caps = [on_curve(c.volt_watt, voltage_pct) for c in active if c.volt_watt is not None]
-    caps += [on_curve(c.freq_watt, frequency) for c in active if c.freq_watt is not None]
-    return max(0.0, min(caps)) * rated_w if caps else None
+def output_cap(
+    active: list[Control], rated_w: float, voltage_pct: float, frequency: float, nominal_hz: float, available: float
+) -> float | None:
+    """The most the DER may generate under volt-watt and frequency-watt curves and frequency droop (None: none in
+    force); ``voltage_pct``: the voltage as a percent of nominal; ``available``: what it would generate."""
+    caps = [on_curve(c.volt_watt, voltage_pct) * rated_w for c in active if c.volt_watt is not None]
+    caps += [on_curve(c.freq_watt, frequency) * rated_w for c in active if c.freq_watt is not None]
+    for c in active:
+        if c.droop is not None:  # over-frequency: output falls by rated x (per-unit frequency rise) / droop
+            dead_band, _, droop, _ = c.droop
+            rise = frequency - (nominal_hz + dead_band)
+            if rise > 0 and droop > 0:
+                caps.append(available - rated_w * (rise / nominal_hz) / droop)
+    return max(0.0, min(caps)) if caps else None
+
+
+def tripped(trips: list[Trip], voltage_pct: float, frequency: float, seconds: float) -> tuple[bool, bool]:
+    """(beyond a setting for the interval, a must-trip one): beyond a level for at least that level's time. A
+    level applies when its time is within the interval (an interval's average stands for the whole of it)."""
+    beyond = must = False
+    for kind, curve, must_trip in trips:
+        levels = [level for after, level in curve if after <= seconds]
+        if not levels:
+            continue
+        value = voltage_pct if kind in ("HV", "LV") else frequency
+        high = kind in ("HV", "HF")
+        if (value > min(levels)) if high else (value < max(levels)):
+            beyond = True
+            must = must or must_trip
+    return beyond, must
 
 
 def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage_pct: float) -> float:
@@ -213,6 +247,8 @@ def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage_pc
             q = on_curve(c.volt_var, voltage_pct) * VAR_SHARE * rated_w
         elif c.watt_var is not None:
             q = on_curve(c.watt_var, p_w / max(rated_w, 1.0)) * VAR_SHARE * rated_w
+        elif c.watt_pf is not None:
+            q = on_curve(c.watt_pf, p_w / max(rated_w, 1.0)) * abs(p_w)
         else:
             continue
         break
@@ -265,6 +301,7 @@ class MeterPhysics:
         self.last: Interval | None = None
         self.diverged = False
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
+        self.tripped_until = 0.0  # a must-trip ride-through setting tripped the DER until then
         self.nominal_v = site.scenario.site.grid.voltage_v
         self.nominal_hz = float(site.scenario.site.grid.frequency_hz)
         meter = plan.meter  # the DER's rated power (setMaxW): its PV inverter and battery inverter together
@@ -277,6 +314,7 @@ class MeterPhysics:
             "export_total": self.export_total,
             "soc": None if self.battery is None else self.battery.state.soc,
             "diverged": self.diverged,
+            "tripped_until": self.tripped_until,
         }
 
     def restore(self, state: dict[str, object]) -> None:
@@ -284,6 +322,7 @@ class MeterPhysics:
         self.import_total = float(state["import_total"])  # type: ignore[arg-type]
         self.export_total = float(state["export_total"])  # type: ignore[arg-type]
         self.diverged = bool(state["diverged"])
+        self.tripped_until = float(state.get("tripped_until", 0.0))  # type: ignore[arg-type]
         if self.battery is not None and state.get("soc") is not None:
             self.battery.state.soc = float(state["soc"])  # type: ignore[arg-type]
 
@@ -304,6 +343,16 @@ class MeterPhysics:
         pv = float(regs.pv_w[i])
         baseline_net = load - pv - float(regs.battery_w[i])
         active = in_force(controls, start)
+        frequency = grid_frequency(start, self.nominal_hz)
+        rated = self.rated_w
+        voltage_pct = 100 * float(regs.voltage_v[i]) / self.nominal_v
+        trips = [t for c in active for t in c.trips]
+        if trips or start < self.tripped_until:
+            beyond, must = tripped(trips, voltage_pct, frequency, self.step)
+            if must:
+                self.tripped_until = max(self.tripped_until, start + self.step + RECONNECT_S)
+            if beyond or start < self.tripped_until:  # tripped or ceased: nothing out of the DER
+                active = [*active, Control(start, start + int(self.step), pv_connected=False)]
         shed_target = 0.0
         for c in active:
             if c.reduce_w is not None:
@@ -317,10 +366,7 @@ class MeterPhysics:
         shed = min(shed_target, load * self.curtailable)
         load -= shed
         envelope = Envelope.of(active)
-        frequency = grid_frequency(start, self.nominal_hz)
-        rated = self.rated_w
-        voltage_pct = 100 * float(regs.voltage_v[i]) / self.nominal_v
-        cap = output_cap(active, rated, voltage_pct, frequency) if active else None
+        cap = output_cap(active, rated, voltage_pct, frequency, self.nominal_hz, pv) if active else None
         if cap is not None:  # volt-watt, frequency-watt: a cap on the DER's output, as a generation limit
             limit = cap if envelope.generation_w is None else min(cap, envelope.generation_w)
             envelope = dataclasses.replace(envelope, generation_w=limit)

@@ -209,7 +209,16 @@ class DERControlModes(IntFlag):
     OP_MOD_FIXED_W = 1 << 7
     OP_MOD_FREQ_DROOP = 1 << 8
     OP_MOD_FREQ_WATT = 1 << 9
-    # 10-19: the ride-through modes (HFRT, HVRT, LFRT, LVRT: may trip, must trip, momentary cessation)
+    OP_MOD_HFRT_MAY_TRIP = 1 << 10
+    OP_MOD_HFRT_MUST_TRIP = 1 << 11
+    OP_MOD_HVRT_MAY_TRIP = 1 << 12
+    OP_MOD_HVRT_MOMENTARY_CESSATION = 1 << 13
+    OP_MOD_HVRT_MUST_TRIP = 1 << 14
+    OP_MOD_LFRT_MAY_TRIP = 1 << 15
+    OP_MOD_LFRT_MUST_TRIP = 1 << 16
+    OP_MOD_LVRT_MAY_TRIP = 1 << 17
+    OP_MOD_LVRT_MOMENTARY_CESSATION = 1 << 18
+    OP_MOD_LVRT_MUST_TRIP = 1 << 19
     OP_MOD_MAX_LIM_W = 1 << 20
     OP_MOD_TARGET_VAR = 1 << 21
     OP_MOD_TARGET_W = 1 << 22

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import pytest
 
 from amiscen.runner.participation import Participation, Policy
 from amiscen.runner.physics import in_force
@@ -15,6 +15,7 @@ from amiscen.sep.model.events import (
     DERCurve,
     EndDeviceControl,
     FixedVar,
+    FreqDroopType,
     PowerFactorWithExcitation,
     TargetReduction,
 )
@@ -224,13 +225,13 @@ def test_a_curve_control_is_applied_with_the_curve_it_links_to() -> None:
 
 
 def test_a_mode_the_meter_does_not_model_makes_the_control_not_applicable() -> None:
-    """A control carrying a ride-through curve (or a curve that cannot be read, or of another type) is answered
-    252 and nothing of it is applied, not even its other modes."""
+    """A control carrying a mode the meter cannot apply (a fixed var in % of setMaxW, a curve that cannot be read
+    or is of another type, a csipaus limit outside CSIP-AUS) is answered 252 and nothing of it is applied, not
+    even its other modes."""
     p = Participation("M1", 1, {}, 0, pv=True)
-    trip = dataclasses.replace(VOLT_VAR, href="/derp/1/dc/2", curveType=5)
-    p.curves.update({VOLT_VAR.href: VOLT_VAR, trip.href: trip})  # type: ignore[dict-item]
+    p.curves.update({VOLT_VAR.href: VOLT_VAR})  # type: ignore[dict-item]
     cases = [
-        DERControlBase(opModConnect=False, opModHVRTMustTrip=Link("/derp/1/dc/2")),
+        DERControlBase(opModConnect=False, opModFixedVar=FixedVar(1, 500)),
         DERControlBase(opModVoltVar=Link("/derp/1/dc/9")),  # never read
         DERControlBase(opModVoltWatt=Link("/derp/1/dc/1")),  # a volt-var curve given as volt-watt
         DERControlBase(opModConnect=False, opModExpLimW=ActivePower(3, 5)),  # csipaus outside CSIP-AUS
@@ -238,4 +239,37 @@ def test_a_mode_the_meter_does_not_model_makes_the_control_not_applicable() -> N
     for n, base in enumerate(cases):
         assert _statuses(p.update("der", [(_derc(base, mrid=f"{n:02d}" * 16), 1)], T)) == [1, 252], base
     assert p.controls() == []
-    assert p.unsupported(cases[0]) == ["opModHVRTMustTrip"]
+    assert p.unsupported(cases[0]) == ["opModFixedVar"]
+
+
+def test_ride_through_droop_and_watt_pf_are_read_into_the_control() -> None:
+    p = Participation("M1", 1, {}, 0, pv=True)
+    trip = DERCurve(
+        href="/derp/1/dc/5",
+        mRID="D5" * 16,
+        creationTime=T,
+        CurveData=[CurveData(16, 12000), CurveData(1300, 11000)],  # 0.16 s above 120 %, 13 s above 110 %
+        curveType=5,
+        xMultiplier=-2,
+        yMultiplier=-2,
+        yRefType=4,
+    )
+    watt_pf = DERCurve(
+        href="/derp/1/dc/6",
+        mRID="D6" * 16,
+        creationTime=T,
+        CurveData=[CurveData(5000, 100), CurveData(10000, 90, True)],  # unity to half output, then 0.90 absorbing
+        curveType=13,
+        xMultiplier=-2,
+        yMultiplier=-2,
+        yRefType=0,
+    )
+    p.curves.update({trip.href: trip, watt_pf.href: watt_pf})  # type: ignore[dict-item]
+    droop = FreqDroopType(dBOF=36, dBUF=36, kOF=50, kUF=50, openLoopTms=500)
+    base = DERControlBase(opModHVRTMustTrip=Link(trip.href), opModWattPF=Link(watt_pf.href), opModFreqDroop=droop)
+    assert _statuses(p.update("der", [(_derc(base), 1)], T)) == [1]
+    (control,) = p.controls()
+    assert control.trips == (("HV", ((0.16, 120.0), (13.0, 110.0)), True),)
+    assert control.droop == (0.036, 0.036, 0.05, 0.05)
+    (low, high) = control.watt_pf  # type: ignore[misc]
+    assert low == (0.5, 0.0) and high[0] == 1.0 and high[1] == pytest.approx(-0.4843, abs=1e-4)

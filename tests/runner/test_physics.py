@@ -10,7 +10,15 @@ import pytest
 
 from amiscen.compile.plan import SiteModel
 from amiscen.compile.registers import NOMINAL_VOLTAGE
-from amiscen.runner.physics import VAR_SHARE, Baseline, Control, MeterPhysics, grid_frequency, on_curve
+from amiscen.runner.physics import (
+    RECONNECT_S,
+    VAR_SHARE,
+    Baseline,
+    Control,
+    MeterPhysics,
+    grid_frequency,
+    on_curve,
+)
 from amiscen.scenario import load_scenario
 from amiscen.scenario.model import meters
 
@@ -170,3 +178,30 @@ def test_a_60_hz_240_v_site_reports_around_its_own_nominal(site: SiteModel, tmp_
     rated = _rated(us, "PV_ONLY")
     for before, x in zip(there, out, strict=True):
         assert x.reactive_var == pytest.approx(on_curve(curve, 100 * before.voltage_v / 240) * VAR_SHARE * rated)
+
+
+def test_a_must_trip_setting_trips_the_der_and_it_comes_back_after_the_grid_is_normal(site: SiteModel) -> None:
+    always = ("HV", ((1.0, 50.0),), True)  # above 50 % of nominal for a second: always beyond
+    out = _play(site, "PV_ONLY", [Control(START, START + 1200, trips=(always,))])
+    assert all(x.pv_w == 0 and x.reactive_var == 0 for x in out if x.start < START + 1200 + RECONNECT_S)
+    assert all(x.pv_w > 0 for x in out if x.start >= START + 1200 + RECONNECT_S + 60)  # back after setESDelay
+    never = ("HV", ((1.0, 150.0),), True)
+    assert _play(site, "PV_ONLY", [Control(START, START + 7200, trips=(never,))]) == _play(site, "PV_ONLY", [])
+
+
+def test_momentary_cessation_only_while_beyond(site: SiteModel) -> None:
+    cease = ("HF", ((1.0, 0.0),), False)  # any frequency is above 0 Hz: no output while in force
+    out = _play(site, "PV_ONLY", [Control(START, START + 1200, trips=(cease,))])
+    assert all(x.pv_w == 0 for x in out if x.start < START + 1200)
+    assert all(x.pv_w > 0 for x in out if x.start >= START + 1200)
+
+
+def test_over_frequency_droop_lowers_output_beyond_the_dead_band(site: SiteModel) -> None:
+    plain = _play(site, "PV_ONLY", [])
+    out = _play(site, "PV_ONLY", [Control(START, START + 7200, droop=(0.0, 0.0, 0.05, 0.05))])
+    rated = _rated(site, "PV_ONLY")
+    for before, x in zip(plain, out, strict=True):
+        rise = x.frequency_hz - 50.0
+        expected = before.pv_w if rise <= 0 else max(0.0, before.pv_w - rated * (rise / 50.0) / 0.05)
+        assert x.pv_w == pytest.approx(min(before.pv_w, expected), abs=1e-6)
+    assert any(x.pv_w < y.pv_w for x, y in zip(out, plain, strict=True))

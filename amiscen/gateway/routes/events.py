@@ -29,6 +29,7 @@ from amiscen.sep.model.events import (
     EndDeviceControl,
     EndDeviceControlList,
     FixedVar,
+    FreqDroopType,
     Offset,
     PowerFactorWithExcitation,
     ReactivePower,
@@ -233,6 +234,8 @@ def _fields_base(fields: dict[str, Any]) -> DERControlBase:
             v = PowerFactorWithExcitation(**v)
         elif k == "opModFixedVar":
             v = FixedVar(**v)
+        elif k == "opModFreqDroop":
+            v = FreqDroopType(**v)
         elif k in CURVE_MODES:
             v = Link(v)
         values[k] = v

@@ -32,6 +32,7 @@ __all__ = [
     "EndDeviceControl",
     "EndDeviceControlList",
     "FixedVar",
+    "FreqDroopType",
     "Offset",
     "PowerFactorWithExcitation",
     "ReactivePower",
@@ -72,6 +73,18 @@ class PowerFactorWithExcitation:
     @property
     def factor(self) -> float:
         return _scaled(self.displacement, self.multiplier)
+
+
+@dataclass(frozen=True)
+class FreqDroopType:
+    """Frequency-watt as parameters: dead bands in thousandths of Hz, droops in thousandths (per-unit frequency
+    change for a per-unit power change), the open-loop time in hundredths of a second."""
+
+    dBOF: int
+    dBUF: int
+    kOF: int
+    kUF: int
+    openLoopTms: int
 
 
 @dataclass(frozen=True)
@@ -190,6 +203,7 @@ class DERControlBase:
     opModFixedPFInjectW: PowerFactorWithExcitation | None = None  # while injecting active power
     opModFixedVar: FixedVar | None = None
     opModFixedW: int | None = None  # SignedPerCent: hundredths of a percent of setMaxW
+    opModFreqDroop: FreqDroopType | None = None
     opModFreqWatt: Link | None = None  # the curve modes: a DERCurveLink each (CURVE_MODES)
     opModHFRTMayTrip: Link | None = None
     opModHFRTMustTrip: Link | None = None
