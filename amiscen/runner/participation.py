@@ -178,6 +178,7 @@ class Participation:
             freq_watt=self._curve(base, "opModFreqWatt"),
             watt_pf=self._watt_pf(base),
             droop=_droop(base.opModFreqDroop),
+            ramp_s=None if not base.rampTms else base.rampTms / 100,
             trips=tuple(
                 (kind, curve, must)
                 for mode, (kind, must) in RIDE_THROUGH.items()

@@ -70,6 +70,7 @@ class Control:
     watt_pf: Curve | None = None  # (P, share of setMaxW) -> var per watt (+ injecting), from the power factor
     droop: tuple[float, float, float, float] | None = None  # over/under-frequency dead band (Hz), droop (per unit)
     trips: tuple[Trip, ...] = ()  # ride-through settings: when the DER must trip or cease to energize
+    ramp_s: float | None = None  # rampTms: how long the DER takes to move from its output before to the setting
     default: bool = False  # a DefaultDERControl: in force only while no DER control is
 
     def covers(self, t: int) -> bool:
@@ -302,6 +303,7 @@ class MeterPhysics:
         self.diverged = False
         self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
         self.tripped_until = 0.0  # a must-trip ride-through setting tripped the DER until then
+        self.ramp_from: dict[tuple[int, int], float] = {}  # each ramping control's starting output, W
         self.nominal_v = site.scenario.site.grid.voltage_v
         self.nominal_hz = float(site.scenario.site.grid.frequency_hz)
         meter = plan.meter  # the DER's rated power (setMaxW): its PV inverter and battery inverter together
@@ -335,6 +337,20 @@ class MeterPhysics:
             out.append(self.last)
             self.next_index += 1
         return out
+
+    def _ramped(self, active: list[Control], start: int, pv: float, battery_w: float, available: float) -> float:
+        """PV output on the way to a control's setting over its rampTms: a straight line from the DER's output
+        before the control began (as much as the sun gives) to the setting, reached rampTms after its start."""
+        ramp = next((c for c in active if c.ramp_s and not c.default and start < c.start + c.ramp_s), None)
+        if ramp is None or ramp.ramp_s is None or self.last is None:
+            return pv
+        origin = self.ramp_from.setdefault((ramp.start, ramp.end), self.last.pv_w + self.last.battery_w)
+        reached = min(1.0, (start + self.step - ramp.start) / ramp.ramp_s)
+        target = pv + battery_w
+        allowed = origin + (target - origin) * reached - battery_w
+        if target < origin:  # coming down: no faster than the ramp
+            return min(available, max(pv, allowed))
+        return max(0.0, min(pv, allowed))  # going up: no faster either
 
     def _interval(self, i: int, controls: list[Control]) -> Interval:
         regs = self.plan
@@ -392,6 +408,7 @@ class MeterPhysics:
             battery_w = self.battery.apply(envelope.battery(request, load, pv, self.battery.limits()))
             stored = self.battery.state.soc * self.battery.capacity_wh
         pv = envelope.export(pv, load, battery_w)  # what the battery could not soak up is curtailed
+        pv = self._ramped(active, start, pv, battery_w, float(regs.pv_w[i]))
         extra_shed = envelope.import_excess(load, pv, battery_w, load * self.curtailable - shed)
         load -= extra_shed
         net = load - pv - battery_w

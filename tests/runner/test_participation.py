@@ -216,12 +216,14 @@ def test_a_curve_control_is_applied_with_the_curve_it_links_to() -> None:
     p = Participation("M1", 1, {}, 0, pv=True)
     p.curves[VOLT_VAR.href] = VOLT_VAR  # type: ignore[index]
     pf = PowerFactorWithExcitation(95, True, -2)
-    base = DERControlBase(opModVoltVar=Link("/derp/1/dc/1"), opModFixedPFInjectW=pf, opModFixedVar=FixedVar(2, -500))
+    base = DERControlBase(
+        opModVoltVar=Link("/derp/1/dc/1"), opModFixedPFInjectW=pf, opModFixedVar=FixedVar(2, -500), rampTms=3000
+    )
     assert _statuses(p.update("der", [(_derc(base), 1)], T)) == [1]
     assert _statuses(p.tick(T + 600)) == [2]
     (control,) = p.controls()
     assert control.volt_var == ((92.0, 0.3), (108.0, -0.3))
-    assert control.pf_inject == (0.95, True) and control.var_share == -0.05
+    assert control.pf_inject == (0.95, True) and control.var_share == -0.05 and control.ramp_s == 30
 
 
 def test_a_mode_the_meter_does_not_model_makes_the_control_not_applicable() -> None:

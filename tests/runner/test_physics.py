@@ -205,3 +205,19 @@ def test_over_frequency_droop_lowers_output_beyond_the_dead_band(site: SiteModel
         expected = before.pv_w if rise <= 0 else max(0.0, before.pv_w - rated * (rise / 50.0) / 0.05)
         assert x.pv_w == pytest.approx(min(before.pv_w, expected), abs=1e-6)
     assert any(x.pv_w < y.pv_w for x, y in zip(out, plain, strict=True))
+
+
+def test_a_ramp_time_moves_output_to_the_setting_in_a_straight_line(site: SiteModel) -> None:
+    """rampTms 600 s to 0 %: a tenth of the way down each minute, from the output before the control began."""
+    begin = START + 1800
+    plain = _play(site, "PV_ONLY", [])
+    out = _play(site, "PV_ONLY", [Control(begin, begin + 3600, pv_limit_share=0.0, ramp_s=600.0)])
+    before = next(x for x in out if x.start == begin - 60).pv_w
+    ramp = [x for x in out if begin <= x.start < begin + 600]
+    assert len(ramp) == 10
+    for k, x in enumerate(ramp):
+        available = next(y.pv_w for y in plain if y.start == x.start)
+        assert x.pv_w == pytest.approx(min(available, before * (1 - (k + 1) / 10)), abs=1e-6)
+    assert all(x.pv_w == 0 for x in out if begin + 600 <= x.start < begin + 3600)
+    no_ramp = _play(site, "PV_ONLY", [Control(begin, begin + 3600, pv_limit_share=0.0)])
+    assert next(x for x in no_ramp if x.start == begin).pv_w == 0  # at once without one
