@@ -21,6 +21,7 @@ from amiscen.sep.model.pubsub import Notification
 from amiscen.sep.model.registry import resource_class
 
 MAX_BODY_BYTES = 1024 * 1024
+XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 # List.all and List.results: "Required on a response to a GET, ignored otherwise" (sep.xsd). A POSTed list may
 # leave them out (CACTUS's client does); read as 0, and a GET answer without them is one page.
 UNCOUNTED = frozenset({"@all", "@results"})
@@ -42,22 +43,28 @@ def _check_raw(body: bytes) -> None:
         raise SepParseError("DTDs and entity declarations are refused")
 
 
-def parse_document(body: bytes | str, legacy: bool = False) -> Resource:
-    """Parse any known top-level resource; the root element decides the type. ``legacy``: also accept the
-    2030.5-2013 namespace (the head-end does, for clients built on the 2.0 schema such as EPRI's)."""
+def _tree(body: bytes | str, namespaces: dict[str, str | None]) -> Any:
+    """xmltodict's tree of a checked body: 2030.5's namespace as the default, csipaus as its prefix, and
+    ``namespaces`` besides."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     _check_raw(raw)
     try:
-        tree = xmltodict.parse(
+        return xmltodict.parse(
             raw,
             process_namespaces=True,
-            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus", **({LEGACY_NAMESPACE: None} if legacy else {})},
+            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus", **namespaces},
             disable_entities=True,
         )
     except ExpatError as exc:
         raise SepParseError(f"malformed XML: {exc}") from None
     except ValueError as exc:
         raise SepParseError(f"refused XML: {exc}") from None
+
+
+def parse_document(body: bytes | str, legacy: bool = False) -> Resource:
+    """Parse any known top-level resource; the root element decides the type. ``legacy``: also accept the
+    2030.5-2013 namespace (the head-end does, for clients built on the 2.0 schema such as EPRI's)."""
+    tree = _tree(body, {LEGACY_NAMESPACE: None} if legacy else {})
     if not isinstance(tree, dict) or len(tree) != 1:
         raise SepParseError("expected exactly one root element")
     ((tag, content),) = tree.items()
@@ -69,23 +76,10 @@ def parse_document(body: bytes | str, legacy: bool = False) -> Resource:
     return typing.cast(Resource, _build(cls, content, tag))
 
 
-XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
-
-
 def parse_notification(body: bytes | str) -> tuple[Notification, Resource | None]:
     """A Notification and the resource it carries (``<Resource xsi:type="DERControlList">``), or None when it
     carries none (a cancelled subscription, status 1-4). The Notification's own ``Resource`` field stays None."""
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    _check_raw(raw)
-    try:
-        tree = xmltodict.parse(
-            raw,
-            process_namespaces=True,
-            namespaces={NAMESPACE: None, CSIPAUS_NAMESPACE: "csipaus", XSI_NAMESPACE: "xsi"},
-            disable_entities=True,
-        )
-    except (ExpatError, ValueError) as exc:
-        raise SepParseError(f"malformed XML: {exc}") from None
+    tree = _tree(body, {XSI_NAMESPACE: "xsi"})
     if not isinstance(tree, dict) or list(tree) != ["Notification"]:
         raise SepParseError("expected one <Notification> root element")
     content = dict(tree["Notification"] or {})
