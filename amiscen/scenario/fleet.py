@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from enum import Enum
 
@@ -170,14 +171,25 @@ class Building(Model):
     @field_validator("id_pattern")
     @classmethod
     def _pattern(cls, value: str) -> str:
+        """Literal id characters and the fields {n} (optionally zero-padded, {n:03d}, width up to 12),
+        {building}, {network}: nothing else (no format specs that build huge strings, no attribute access)."""
         try:
-            fields = pattern_fields(value)
-            value.format(n=1, building="b", network="net")
-        except (ValueError, KeyError, IndexError) as exc:
+            parts = list(string.Formatter().parse(value))
+        except ValueError as exc:
             raise ValueError(f"not a valid pattern ({exc}); use fields {{n}}, {{building}}, {{network}}") from None
-        unknown = fields - ID_PATTERN_FIELDS
-        if unknown:
-            raise ValueError(f"unknown field(s) {sorted(unknown)}; use {{n}}, {{building}}, {{network}}")
+        fields = set()
+        for literal, name, spec, conversion in parts:
+            if literal and not re.fullmatch(r"[A-Za-z0-9_.\-]*", literal):
+                raise ValueError(f"{literal!r}: ids are letters, digits, '_', '.', '-' (no '/', no spaces)")
+            if name is None:
+                continue
+            if name not in ID_PATTERN_FIELDS or conversion is not None:
+                raise ValueError(f"unknown field {{{name}}}; use {{n}}, {{building}}, {{network}}")
+            if spec and not (name == "n" and re.fullmatch(r"0?([1-9]|1[0-2])d", spec)):
+                raise ValueError(
+                    f"{{{name}:{spec}}}: only {{n}} takes a format, a zero-padded width up to 12 ({{n:03d}})"
+                )
+            fields.add(name)
         if "n" not in fields:
             raise ValueError("must contain {n}, the meter number, so generated ids are unique")
         return value

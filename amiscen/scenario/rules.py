@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from amiscen.diagnostics import Severity, did_you_mean
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, FlowReservation, Targets
 from amiscen.scenario.locate import Loc
 from amiscen.scenario.model import MeterSpec, Scenario, meters
+from amiscen.scenario.types import IDENTIFIER_PATTERN
 
 MAX_C_RATE = 2.0  # stationary Li-ion rarely exceeds 1C; above 2C the figures are almost surely a typo
 
@@ -44,7 +46,14 @@ def _unique_ids(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]
             yield Finding(("buildings", i, "name"), f"duplicate building name '{building.name}'")
         seen_buildings.setdefault(building.name, i)
     first: dict[str, MeterSpec] = {}
+    bad_patterns: set[int] = set()
     for meter in fleet:
+        if not re.fullmatch(IDENTIFIER_PATTERN, meter.id) and meter.building_index not in bad_patterns:
+            bad_patterns.add(meter.building_index)  # one finding per pattern, not one per meter
+            yield Finding(
+                ("buildings", meter.building_index, "id_pattern"),
+                f"makes the meter id '{meter.id[:80]}', not an id (letters, digits, '_', '.', '-', at most 64)",
+            )
         if meter.id in first:
             other = first[meter.id]
             b = scenario.buildings[meter.building_index]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from amiscen.scenario.durations import (
     DURATION_PATTERN,
@@ -54,9 +54,20 @@ TimeRef = Annotated[
 ]
 """An ISO 8601 time with offset, or ``+DURATION`` relative to the scenario start."""
 
+# an id that is also a file name (a meter's certificate directory): never "." or "..", never a separator
+IDENTIFIER_PATTERN = r"^(?!\.{1,2}$)[A-Za-z0-9_.\-]{1,64}$"
+
+
+def _not_dots(value: str) -> str:
+    if value in (".", ".."):
+        raise ValueError(f"{value!r} is not an id (it names a directory)")
+    return value
+
+
 Identifier = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="letters, digits, '_', '.', '-' (at most 64)"),
+    Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="letters, digits, '_', '.', '-' (at most 64; not . or ..)"),
+    AfterValidator(_not_dots),
 ]
 
 

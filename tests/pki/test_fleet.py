@@ -252,3 +252,12 @@ def test_target_that_cannot_be_a_directory(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         _generate(blocker / "certs")
     assert str(caught.value) == f"{blocker / 'certs'}: cannot create this directory (Not a directory)"
+
+
+@pytest.mark.parametrize("meter_id", ["../../victim_1", "..", ".", "a/b", "", "x" * 65])
+def test_the_pki_refuses_an_id_that_would_leave_its_directory(tmp_path: Path, meter_id: str) -> None:
+    """issue #17: whatever made a meter id, the PKI never writes outside certs/meters/<ID>/."""
+    layout = Layout(tmp_path / "certs")
+    with pytest.raises(UsageError, match="cannot name a certificate file"):
+        fleet.generate(layout, [meter_id], network_id="T", hosts=[], now=dt.datetime.now(dt.timezone.utc))
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "victim" in p.name) == []
