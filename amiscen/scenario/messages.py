@@ -91,6 +91,9 @@ def message_for(error: ErrorDetails, root: type[BaseModel]) -> str:
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
     if kind in _TYPES:
+        reason = str(ctx.get("error", ""))
+        if "out of range" in reason or "outside expected range" in reason:  # 2026-02-30, month 13, hour 25
+            return f"is not a real date and time: {reason} (got {got(value)})"
         return f"must be {_TYPES[kind]} (got {got(value)})"
     message = error["msg"]
     return f"{message[:1].lower()}{message[1:]} (got {got(value)})"

@@ -69,9 +69,16 @@ def read_text(path: Path, display: str) -> str:
     return text
 
 
+def _as_text(constructor: Any, node: Any) -> Any:
+    return constructor.construct_scalar(node)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    # timestamps stay text for the model to read: ruamel's own reading crashes on an impossible date
+    # (2026-02-30), where the model reports it with its line and column among every other problem
+    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
     return yaml
 
 
