@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -79,6 +81,7 @@ def _run_dir(options: RunOptions, network_id: str) -> Path:
     if options.resume:
         if options.run_dir is None or not (options.run_dir / "outbox.db").exists():
             raise UsageError("--resume continues a run: give its --run-dir (a directory with an outbox.db)")
+        _check_outbox(options.run_dir / "outbox.db")
         return options.run_dir
     if options.run_dir is not None and (options.run_dir / "outbox.db").exists():
         raise UsageError(
@@ -92,6 +95,30 @@ def _run_dir(options: RunOptions, network_id: str) -> Path:
         path = Path("runs") / f"{network_id}-{stamp}{part}"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _check_outbox(path: Path) -> None:
+    """A run to resume must have a whole outbox: an empty or damaged one would replay the run from the start or
+    fail after it, losing what it held without a word."""
+    problem = None
+    if path.stat().st_size == 0:
+        problem = "is empty (0 bytes)"
+    else:
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+                tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if verdict != "ok":
+                problem = f"is damaged ({verdict})"
+            elif not {"outbox", "state", "meta"} <= tables:
+                problem = "is not an amiscen outbox (its tables are missing)"
+        except sqlite3.DatabaseError as exc:
+            problem = f"is damaged ({exc})"
+    if problem is not None:
+        raise UsageError(
+            f"{path} {problem}: nothing to resume from",
+            hint="start the run again with a new --run-dir (the head-end keeps what was delivered)",
+        )
 
 
 RUN_FILE = "run.json"

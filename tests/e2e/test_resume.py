@@ -74,3 +74,30 @@ def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "5,040 of 5,040 readings delivered, 0 still queued; the head-end stored 5,040" in resumed.stdout
     assert _stored(run / "headend.db") == 5040
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "not_an_outbox"])
+def test_resume_refuses_a_damaged_outbox_before_playing(tmp_path: Path, damage: str) -> None:
+    """issue #17: a truncated outbox.db used to end in exit 3 after replaying the whole run, an empty one in a
+    silent fresh start; both are refused at once (exit 2) with what is wrong."""
+    from amiscen.runner.outbox import Outbox
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    db = run_dir / "outbox.db"
+    if damage == "empty":
+        db.write_bytes(b"")
+    elif damage == "truncated":
+        outbox = Outbox(db)
+        for n in range(2000):
+            outbox.add("M1", "readings", None, b"x" * 400, 1, float(n))
+        outbox.close()
+        db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    else:
+        with sqlite3.connect(db) as other:
+            other.execute("CREATE TABLE t (x)")
+    result = amiscen("run", "examples/smoke_3_meters.yaml", "--pace", "fast", "--resume", "--run-dir", str(run_dir),
+                     "--certs", str(tmp_path / "certs"))  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "nothing to resume from" in result.stderr
+    assert not (run_dir / "headend.db").exists()  # nothing was played
