@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -88,13 +90,45 @@ def _run_dir(options: RunOptions, network_id: str) -> Path:
             f"{options.run_dir} holds a run already", hint="continue it with --resume, or choose another --run-dir"
         )
     if options.run_dir is not None:
-        path = options.run_dir
-    else:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        part = f"-shard{options.shard.index}of{options.shard.count}" if options.shard else ""
-        path = Path("runs") / f"{network_id}-{stamp}{part}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        options.run_dir.mkdir(parents=True, exist_ok=True)
+        return options.run_dir
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    part = f"-shard{options.shard.index}of{options.shard.count}" if options.shard else ""
+    base = Path("runs") / f"{network_id}-{stamp}{part}"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):  # made atomically: two runs started in the same second get a directory each
+        path = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise AssertionError("unreachable")
+
+
+def _hold(run_dir: Path) -> IO[str] | None:
+    """This process's claim on a run directory, held while it plays: a second run (or a --resume of a run still
+    going) in the same directory is refused instead of sharing its outbox, database and logs."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks
+        return None
+    handle = (run_dir / "run.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise UsageError(
+            f"{run_dir} is in use by another amiscen run (pid {holder})",
+            hint="wait for it to end (or stop it) before --resume, or choose another --run-dir",
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _check_outbox(path: Path) -> None:
@@ -151,6 +185,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if not fleet_specs:
         raise UsageError(f"--shard {options.shard}: this slice of {len(whole_fleet)} meters is empty")
     run_dir = _run_dir(options, s.network.id)
+    claim = _hold(run_dir)
     layout = Layout(options.certs_dir)
     index = ensure_certificates(s, layout, [m.id for m in fleet_specs])
     site, start, end = played_site(s, options.duration)
@@ -340,6 +375,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     outbox.close()
     if headend is not None:
         headend.store.close()
+    if claim is not None:
+        claim.close()
     return RunOutcome(
         run_dir, checks, text, result.interrupted, metrics, wall, end - start, extra={"lateness": result.lateness}
     )
