@@ -25,6 +25,11 @@ from amiscen.sep.constants import ErrorReason
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
 from amiscen.sep.parse import MAX_BODY_BYTES
 
+# a body over the limit but under this is read and dropped before the 413 (a client that sends the whole body
+# before it reads the answer, as most HTTP clients do, would otherwise see the connection reset, not the 413);
+# a larger one is refused with the connection closed at once
+DRAINED_BYTES = 64 * 1024 * 1024
+
 access_log = logging.getLogger("amiscen.headend.access")
 log = logging.getLogger("amiscen.headend")
 
@@ -81,6 +86,15 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.leave()
 
+    def _drain(self, length: int) -> None:
+        """Read ``length`` bytes and keep none of them (a chunk at a time)."""
+        left = length
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                return
+            left -= len(chunk)
+
     def _reply(self) -> Reply:
         if self.server.revocations.revoked(self.serial):
             return Reply.error(403, f"certificate of {self.meter_id} is revoked")
@@ -93,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(declared)
         if length > MAX_BODY_BYTES:
             self.close_connection = True
+            if length <= DRAINED_BYTES:  # read and dropped, so the client (still sending) hears the 413
+                self._drain(length)
             return Reply.error(413, f"body of {length:,} bytes is over the limit", ErrorReason.RESOURCE_LIMIT_REACHED)
         if self.command in ("POST", "PUT") and self.headers.get("Content-Length") is None:
             self.close_connection = True

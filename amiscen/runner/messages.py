@@ -3,6 +3,9 @@ samples of them against the user's schema."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+
 from amiscen.runner.physics import VAR_SHARE
 from amiscen.runner.quantities import Interval, Quantity, mmr_mrid, mup_mrid
 from amiscen.scenario.events import FlowReservation
@@ -28,6 +31,8 @@ from amiscen.sep.model.metering import (
     Reading,
 )
 from amiscen.sep.model.misc import FlowReservationRequest, LogEvent, RequestStatus, Response
+from amiscen.sep.parse import SepParseError, parse_as
+from amiscen.sep.render import render_bytes
 
 
 def end_device(lfdi: str, sfdi: int, device_category: int) -> EndDevice:
@@ -80,6 +85,50 @@ def readings(
             )
         )
     return MirrorMeterReadingList(all=len(items), results=len(items), MirrorMeterReading=items)
+
+
+def split_readings(body: bytes) -> list[tuple[bytes, int]] | None:
+    """A readings post in two (each quantity's readings split at the same time): the bodies and how many
+    readings each carries; None when it cannot be split (one interval, or not a readings list)."""
+    try:
+        posted = parse_as(body, MirrorMeterReadingList, max_bytes=None)  # our own body, however large
+    except SepParseError:
+        return None
+    starts = sorted({r.timePeriod.start for m in posted.MirrorMeterReading for s in m.MirrorReadingSet
+                     for r in s.Reading if r.timePeriod is not None})  # fmt: skip
+    if len(starts) < 2:
+        return None
+    cut = starts[len(starts) // 2]
+    halves = []
+    for keep in (lambda t: t < cut, lambda t: t >= cut):
+        items = []
+        count = 0
+        for m in posted.MirrorMeterReading:
+            sets = []
+            for s in m.MirrorReadingSet:
+                values = [r for r in s.Reading if r.timePeriod is not None and keep(r.timePeriod.start)]
+                if not values:
+                    continue
+                count += len(values)
+                first = values[0].timePeriod
+                last = values[-1].timePeriod
+                assert first is not None and last is not None
+                # a set of its own: its mRID from the original's and its start, the PEN (last 8 hex) kept
+                digest = hashlib.sha256(f"{s.mRID}/{first.start}".encode()).hexdigest()[:24].upper()
+                sets.append(
+                    dataclasses.replace(
+                        s,
+                        mRID=digest + s.mRID[-8:],
+                        timePeriod=DateTimeInterval(last.start + last.duration - first.start, first.start),
+                        Reading=values,
+                    )
+                )
+            if sets:
+                items.append(dataclasses.replace(m, MirrorReadingSet=sets))
+        halves.append(
+            (render_bytes(MirrorMeterReadingList(all=len(items), results=len(items), MirrorMeterReading=items)), count)
+        )
+    return halves
 
 
 def response(lfdi: str, subject: str, status: int, created: int) -> Response:

@@ -100,6 +100,7 @@ class Meter:
     polling: set[str] = field(default_factory=set)  # the poll tasks scheduled now (poll_dr, poll_der)
     der_quantities: list[Quantity] = field(default_factory=list)  # CSIP, CSIP-AUS: what the DER mirror reports
     notification_uri: str | None = None  # where the run's listener takes this meter's Notifications (None: poll)
+    post_limit: int | None = None  # bytes: readings posts larger than this were refused (413) and are split first
 
     def __post_init__(self) -> None:
         self.physics = MeterPhysics(self.plan, self.site)
@@ -257,6 +258,11 @@ class Meter:
         if not self.connected:
             return []
         for item in self.outbox.due(self.id, now):
+            if self.post_limit is not None and item.kind == "readings" and len(item.body) > self.post_limit:
+                parts = messages.split_readings(item.body)  # the server refused one this large: do not ask again
+                if parts is not None:
+                    self.outbox.split(item.id, parts)
+                    return self._later_flush(now)
             target = self._target(item.target)
             x = self.client.exchange("PUT" if item.kind == "der" else "POST", target, item.body)
             if x.ok:
@@ -264,6 +270,14 @@ class Meter:
                 self.emit(Delivered(self.id, item.kind, item.readings, now))
                 continue
             attempt = item.attempts + 1
+            if x.status == 413 and item.kind == "readings":  # too large for this server: split it and go on
+                parts = messages.split_readings(item.body)
+                if parts is not None:
+                    self.outbox.split(item.id, parts)
+                    self.post_limit = min(self.post_limit or len(item.body), len(item.body) // 2)
+                    sizes = " and ".join(f"{len(body):,}" for body, _ in parts)
+                    self.emit(Note(self.id, now, f"413 for a {len(item.body):,}-byte post: split into {sizes} bytes"))
+                    return self._later_flush(now)
             if x.transient:
                 wait = self.retry.delay(attempt, x.retry_after)
                 self.outbox.failed(item.id, now + wait, f"{x.failure}: {x.detail}")

@@ -111,6 +111,30 @@ class Outbox:
             ).fetchall()
         return [Item(*row) for row in rows]
 
+    def split(self, item_id: int, parts: list[tuple[bytes, int]]) -> None:
+        """Replace an item by smaller ones (a server refused it as too large): the first part keeps its place, the
+        others follow; the readings they carry add up to the item's."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT meter, kind, target, created, next_try FROM outbox WHERE id = ?", (item_id,)
+                ).fetchone()
+                (first_body, first_readings), *rest = parts
+                self._db.execute(
+                    "UPDATE outbox SET body = ?, readings = ? WHERE id = ?", (first_body, first_readings, item_id)
+                )
+                for body, readings in rest:
+                    self._db.execute(
+                        "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) "
+                        "VALUES (?,?,?,?,?,?,?)",
+                        (*row[:3], body, readings, row[3], row[4]),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def delivered(self, item_id: int, now: float) -> None:
         with self._lock:
             self._db.execute("UPDATE outbox SET delivered = ?, attempts = attempts + 1 WHERE id = ?", (now, item_id))

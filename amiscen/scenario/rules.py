@@ -214,6 +214,11 @@ def _faults(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
             yield from _check_targets(scenario, (*loc, "targets"), targets, fleet)
 
 
+POST_LIMIT_BYTES = 1024 * 1024  # the body limit of amiscen's head-end, and a common one
+READINGS_PER_INTERVAL = 9  # a prosumer's site quantities
+BYTES_PER_READING = 250  # a Reading element with its time period, as amiscen renders it (measured: 249)
+
+
 def _rates(scenario: Scenario) -> Iterator[Finding]:
     interval = scenario.time.reading_interval
     post = scenario.function_sets.mirror_usage_point.post_rate
@@ -231,6 +236,17 @@ def _rates(scenario: Scenario) -> Iterator[Finding]:
             f"({interval.total_seconds():g}s)",
             "warning",
         )
+    else:
+        per_post = int(post.total_seconds() // interval.total_seconds())
+        size = per_post * READINGS_PER_INTERVAL * BYTES_PER_READING
+        if size > POST_LIMIT_BYTES:
+            yield Finding(
+                loc,
+                f"a post carries {per_post:,} intervals (about {size / 2**20:,.1f} MiB for a prosumer), more than "
+                f"the 1 MiB many head-ends take (amiscen's included): meters split what is refused with 413, at the "
+                f"cost of a refused request or more each; a shorter post_rate avoids it",
+                "warning",
+            )
     if scenario.time.duration < interval:
         yield Finding(("time", "duration"), "is shorter than one reading interval")
 

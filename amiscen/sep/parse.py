@@ -32,9 +32,9 @@ class SepParseError(ValueError):
     """A body that is not a usable 2030.5 document; the message says why, in one line."""
 
 
-def _check_raw(body: bytes) -> None:
-    if len(body) > MAX_BODY_BYTES:
-        raise SepParseError(f"body of {len(body):,} bytes exceeds the {MAX_BODY_BYTES:,}-byte limit")
+def _check_raw(body: bytes, max_bytes: int | None = MAX_BODY_BYTES) -> None:
+    if max_bytes is not None and len(body) > max_bytes:
+        raise SepParseError(f"body of {len(body):,} bytes exceeds the {max_bytes:,}-byte limit")
     head = body.lstrip()[:1]
     if not head:
         raise SepParseError("empty body")
@@ -43,11 +43,11 @@ def _check_raw(body: bytes) -> None:
         raise SepParseError("DTDs and entity declarations are refused")
 
 
-def _tree(body: bytes | str, namespaces: dict[str, str | None]) -> Any:
+def _tree(body: bytes | str, namespaces: dict[str, str | None], max_bytes: int | None = MAX_BODY_BYTES) -> Any:
     """xmltodict's tree of a checked body: 2030.5's namespace as the default, csipaus as its prefix, and
     ``namespaces`` besides."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    _check_raw(raw)
+    _check_raw(raw, max_bytes)
     try:
         return xmltodict.parse(
             raw,
@@ -61,10 +61,10 @@ def _tree(body: bytes | str, namespaces: dict[str, str | None]) -> Any:
         raise SepParseError(f"refused XML: {exc}") from None
 
 
-def parse_document(body: bytes | str, legacy: bool = False) -> Resource:
+def parse_document(body: bytes | str, legacy: bool = False, max_bytes: int | None = MAX_BODY_BYTES) -> Resource:
     """Parse any known top-level resource; the root element decides the type. ``legacy``: also accept the
     2030.5-2013 namespace (the head-end does, for clients built on the 2.0 schema such as EPRI's)."""
-    tree = _tree(body, {LEGACY_NAMESPACE: None} if legacy else {})
+    tree = _tree(body, {LEGACY_NAMESPACE: None} if legacy else {}, max_bytes)
     if not isinstance(tree, dict) or len(tree) != 1:
         raise SepParseError("expected exactly one root element")
     ((tag, content),) = tree.items()
@@ -98,9 +98,10 @@ def parse_notification(body: bytes | str) -> tuple[Notification, Resource | None
     return notification, typing.cast(Resource, _build(cls, inner, name))
 
 
-def parse_as(body: bytes | str, cls: type[R]) -> R:
-    """Parse and insist on one resource type (a subclass, e.g. DrResponse for Response, is accepted)."""
-    resource = parse_document(body)
+def parse_as(body: bytes | str, cls: type[R], max_bytes: int | None = MAX_BODY_BYTES) -> R:
+    """Parse and insist on one resource type (a subclass, e.g. DrResponse for Response, is accepted);
+    ``max_bytes`` None: no size limit (a body amiscen made itself)."""
+    resource = parse_document(body, max_bytes=max_bytes)
     if not isinstance(resource, cls):
         raise SepParseError(f"expected <{cls.__name__}>, got <{type(resource).__name__}>")
     return resource
