@@ -76,6 +76,8 @@ def generate_command(
         f"{certs_dir}: CA {'created' if report.created_ca else 'kept'}, head-end certificate {report.gateway}, "
         f"{len(report.created):,} meter certificates created, {report.kept:,} kept"
     )
+    for path in report.tightened:
+        click.echo(f"warning: private key {path} was readable by others: made owner-only", err=True)
 
 
 @command.command("list")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from amiscen.cli.options import ScenarioSource, certs_option, emulate_option, junit_option, scenario_options
 from amiscen.clock import Pace
-from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, UsageError
+from amiscen.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, UsageError
 from amiscen.gateway.app import EMULATIONS
 from amiscen.play.session import RunOptions, default_progress, play
 from amiscen.play.shard import Shard
@@ -101,11 +103,23 @@ def command(
         shard=slice_,
         quirks=EMULATIONS[emulate],
     )
-    outcome = play(loaded, options)
+    terminated: list[int] = []
+
+    def _terminate(signum: int, frame: FrameType | None) -> None:
+        """SIGTERM (a CI job cancelled, `kill`, a container stopping) stops the run as Ctrl-C does: what was
+        queued is kept, the summary is written, and the exit status says so (143)."""
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        outcome = play(loaded, options)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not quiet:
         click.echo(outcome.summary, nl=False)
         click.echo(f"run directory: {outcome.run_dir}")
     if outcome.interrupted:
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
     if not outcome.ok:
         sys.exit(EXIT_FAILED)

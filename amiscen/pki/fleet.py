@@ -61,6 +61,7 @@ class GenerateReport:
     gateway: str = "kept"  # created / reissued / kept
     created: list[str] = field(default_factory=list)
     kept: int = 0
+    tightened: list[str] = field(default_factory=list)  # private keys found readable by others, now 0600
 
 
 def _load_cert(path: Path) -> x509.Certificate:
@@ -189,6 +190,7 @@ def _generate(
     force: bool,
 ) -> GenerateReport:
     report = GenerateReport()
+    ensure_dir(layout.root / "meters")  # 0700 whatever the umask (parents made on the way would follow it)
     authority = _authority(layout, network_id, now, force, report)
     force = force or report.created_ca  # a new CA makes every old certificate useless
     _gateway(layout, authority, hosts, now, days, force, report)
@@ -208,6 +210,7 @@ def _generate(
             else:
                 report.kept += 1
                 index.setdefault(meter_id, Identity.of(meter_id, cert))
+                _tighten(key_path, report)
             continue
         report.created.append(meter_id)
 
@@ -224,6 +227,14 @@ def _generate(
     if problems:
         raise UsageError("\n".join(problems))
     return report
+
+
+def _tighten(key_path: Path, report: GenerateReport) -> None:
+    """A kept private key readable or writable by anyone but its owner is made 0600, and the report says so."""
+    mode = key_path.stat().st_mode & 0o777
+    if mode & 0o077:
+        key_path.chmod(0o600)
+        report.tightened.append(f"{key_path} ({mode:04o} -> 0600)")
 
 
 def read_index(layout: Layout) -> dict[str, Identity]:

@@ -1,4 +1,5 @@
-"""Ctrl-C stops a run cleanly: what was done is summarised, the head-end is stopped, the exit code is 130."""
+"""Ctrl-C stops a run cleanly: what was done is summarised, the head-end is stopped, the exit code is 130. SIGTERM
+(a cancelled CI job, `kill`) does the same with 143 (issue #17: it used to end the run at once, no summary)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 
-def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path, signum: int, status: int) -> None:
     run = tmp_path / "run"
     process = subprocess.Popen(
         [
@@ -42,9 +44,9 @@ def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path) -> None:
     while not (run / "ieee2030_5.log").exists() or "/dcap" not in (run / "ieee2030_5.log").read_text():
         assert time.monotonic() < deadline, "the run never connected"
         time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, out + err
+    assert process.returncode == status, out + err
     assert "INTERRUPTED" in out.splitlines()[0]
     assert "Traceback" not in err
     assert json.loads((run / "summary.json").read_text())["interrupted"] is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import stat
 import subprocess
@@ -261,3 +262,19 @@ def test_the_pki_refuses_an_id_that_would_leave_its_directory(tmp_path: Path, me
     with pytest.raises(UsageError, match="cannot name a certificate file"):
         fleet.generate(layout, [meter_id], network_id="T", hosts=[], now=dt.datetime.now(dt.timezone.utc))
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "victim" in p.name) == []
+
+
+def test_keys_and_directories_stay_private_whatever_was_there(tmp_path: Path) -> None:
+    """issue #17: a key found 0644 was kept without a word; under umask 000 certs/meters/ was 0777."""
+    layout = Layout(tmp_path / "certs")
+    old = os.umask(0)
+    try:
+        fleet.generate(layout, ["M1"], network_id="T", hosts=[], now=dt.datetime.now(dt.timezone.utc))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((layout.root / "meters").stat().st_mode) == 0o700
+    assert stat.S_IMODE(layout.meter_key("M1").stat().st_mode) == 0o600
+    layout.meter_key("M1").chmod(0o644)
+    report = fleet.generate(layout, ["M1"], network_id="T", hosts=[], now=dt.datetime.now(dt.timezone.utc))
+    assert report.kept == 1 and len(report.tightened) == 1 and "0644 -> 0600" in report.tightened[0]
+    assert stat.S_IMODE(layout.meter_key("M1").stat().st_mode) == 0o600
