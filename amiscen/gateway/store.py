@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS subscription (
     level TEXT NOT NULL, created REAL NOT NULL, digest TEXT, delivered INTEGER NOT NULL DEFAULT 0,
     failures INTEGER NOT NULL DEFAULT 0, last_error TEXT);
 CREATE TABLE IF NOT EXISTS edev_owner (edev_id INTEGER PRIMARY KEY, owner TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reading_conflict (
+    mmr_id INTEGER NOT NULL, start INTEGER NOT NULL, kept INTEGER, posted INTEGER, received REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS der_curve (
     id INTEGER PRIMARY KEY, program_id INTEGER NOT NULL, spec TEXT NOT NULL, created INTEGER NOT NULL);
 """

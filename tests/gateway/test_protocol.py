@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from amiscen.gateway.utility import UtilityEvent, publish
 from amiscen.sep import constants as c
 from amiscen.sep.model.common import DateTimeInterval
@@ -105,6 +107,25 @@ def test_retried_readings_are_stored_once(headend: Running) -> None:
     assert session.send("POST", location, body).status == 201
     assert session.send("POST", location, body).status == 201  # a retry after a lost response
     assert headend.app.store.scalar("SELECT count(*) FROM reading") == 4
+
+
+def test_a_reading_posted_again_with_another_value_is_kept_on_record(
+    headend: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """issue #17: the first value stays (201, as for a retry), but a changed one is no longer dropped without a
+    trace: it is kept in reading_conflict and logged."""
+    location, mmr = _mirror(headend, METERS[2])
+    session = headend.session(METERS[2])
+    assert session.send("POST", location, _four_readings(mmr)).status == 201
+    changed = _four_readings(mmr).replace(b"<value>3</value>", b"<value>99</value>")
+    with caplog.at_level("WARNING", logger="amiscen.headend.metering"):
+        assert session.send("POST", location, changed).status == 201
+    store = headend.app.store
+    assert store.scalar("SELECT value FROM reading WHERE start = ?", (T0 + 45,)) == 3
+    assert [tuple(r) for r in store.all("SELECT start, kept, posted FROM reading_conflict")] == [(T0 + 45, 3, 99)]
+    assert "posted 1 reading(s) again with another value" in caplog.text
+    assert session.send("POST", location, _four_readings(mmr)).status == 201  # the same values again: no conflict
+    assert store.scalar("SELECT count(*) FROM reading_conflict") == 1
 
 
 def test_another_meter_cannot_post_into_my_mirror(headend: Running) -> None:

@@ -6,6 +6,7 @@ Each reading is stored once, keyed by (mirror meter reading, interval start): a 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
 
 INT48_MIN, INT48_MAX = -(2**47), 2**47 - 1  # Reading.value is an Int48
+
+log = logging.getLogger("amiscen.headend.metering")
 
 
 def register(app: Headend) -> None:
@@ -193,11 +196,36 @@ def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
                 )
             period = reading.timePeriod or DateTimeInterval(0, int(now))
             rows.append((mmr, period.start, period.duration, reading.value, reading.qualityFlags, now))
-    app.store.executemany(
+    inserted = app.store.executemany(
         "INSERT OR IGNORE INTO reading(mmr_id, start, duration, value, quality, received) VALUES (?, ?, ?, ?, ?, ?)",
         rows,
     )
+    if inserted < len(rows):  # posted again: the first value stays; a different one is kept on record and logged
+        _conflicts(app, req, rows)
     return Reply.created(f"/mup/{m}")
+
+
+def _conflicts(app: Headend, req: Request, rows: list[tuple[int, int, int, int | None, int | None, float]]) -> None:
+    changed = []
+    for mmr, start, _, value, _, now in rows:
+        kept = app.store.scalar("SELECT value FROM reading WHERE mmr_id = ? AND start = ?", (mmr, start))
+        if kept != value:
+            changed.append((mmr, start, kept, value, now))
+    if changed:
+        app.store.executemany(
+            "INSERT INTO reading_conflict(mmr_id, start, kept, posted, received) VALUES (?, ?, ?, ?, ?)", changed
+        )
+        mmr, start, kept, posted, _ = changed[0]
+        log.warning(
+            "%s posted %d reading(s) again with another value (MirrorMeterReading %d at %d: %s kept, %s posted); "
+            "the first value stays",
+            req.meter_id,
+            len(changed),
+            mmr,
+            start,
+            kept,
+            posted,
+        )
 
 
 def _point(row: Any) -> dict[str, Any]:
