@@ -16,7 +16,7 @@ from amiscen.gateway.http import HttpError, Reply, Request, Router
 from amiscen.gateway.store import Store
 from amiscen.sep.constants import LEGACY_NAMESPACE, MEDIA_TYPE, ErrorReason
 from amiscen.sep.model.common import Resource
-from amiscen.sep.parse import SepParseError, parse_document
+from amiscen.sep.parse import SepParseError, check_body, parse_document
 from amiscen.sep.xsd import SchemaValidator
 
 log = logging.getLogger("amiscen.headend")
@@ -186,6 +186,7 @@ class Headend:
                 415, f"content type must be {MEDIA_TYPE} (got {media or 'none'})", ErrorReason.INVALID_REQUEST_FORMAT
             )
         if self.validator is not None:
+            check_body(req.body)  # a DTD or an entity never reaches the schema validator (XXE): 400
             problems = self.validator.errors(req.body, received=True)
             if problems:
                 self.schema_invalid += 1

@@ -65,7 +65,8 @@ class Router:
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
 
     def add(self, pattern: str, **methods: Handler) -> None:
-        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[0-9]+)", pattern) + "$")
+        # ids of at most 18 digits: SQLite's integers end at 2^63 (a longer one is no resource here: 404)
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[0-9]{1,18})", pattern) + "$")
         self._routes.append((regex, {m.upper(): h for m, h in methods.items()}))
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, int]]:
@@ -110,6 +111,8 @@ def page(query: dict[str, str], default_limit: int) -> Page:
         raise HttpError(400, "list parameters s, l and a must be integers") from None
     if start < 0 or limit < 0:
         raise HttpError(400, "list parameters s and l must not be negative")
+    if max(start, limit, abs(after or 0)) >= 2**63:
+        raise HttpError(400, "list parameters s, l and a must be below 2^63")
     return Page(start, min(limit, 10_000), after)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from cryptography import x509
 from amiscen.errors import UsageError
 from amiscen.pki.layout import Layout
 from amiscen.sep.constants import SEP2_CIPHER
+
+log = logging.getLogger("amiscen.headend.tls")
 
 
 def server_context(layout: Layout, version: str = "1.2", ciphers: list[str] | None = None) -> ssl.SSLContext:
@@ -22,7 +25,10 @@ def server_context(layout: Layout, version: str = "1.2", ciphers: list[str] | No
     ctx.load_verify_locations(cafile=str(layout.ca_cert))
     ctx.verify_mode = ssl.CERT_REQUIRED
     if layout.crl.exists():
-        ctx.load_verify_locations(cafile=str(layout.crl))
+        try:
+            ctx.load_verify_locations(cafile=str(layout.crl))
+        except ssl.SSLError as exc:
+            raise UsageError(f"{layout.crl}: not a PEM certificate revocation list ({exc.reason or exc})") from None
         ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2 if version == "1.2" else ssl.TLSVersion.TLSv1_3
@@ -53,9 +59,21 @@ class RevocationList:
     runs refuses that meter's next request (the handshake check only sees the CRL loaded at start)."""
 
     def __init__(self, path: Path | None) -> None:
+        """A CRL that is there but is not one is refused now, so the head-end does not start on it."""
         self.path = path
         self._mtime = -1.0
         self._serials: frozenset[int] = frozenset()
+        if path is not None and path.exists():
+            try:
+                self._load(path.stat().st_mtime)
+            except ValueError as exc:
+                raise UsageError(f"{path}: not a PEM certificate revocation list ({exc})") from None
+
+    def _load(self, mtime: float) -> None:
+        assert self.path is not None
+        crl = x509.load_pem_x509_crl(self.path.read_bytes())
+        self._serials = frozenset(r.serial_number for r in crl)
+        self._mtime = mtime
 
     def revoked(self, serial: int) -> bool:
         if self.path is None:
@@ -65,7 +83,9 @@ class RevocationList:
         except FileNotFoundError:
             return False
         if mtime != self._mtime:
-            crl = x509.load_pem_x509_crl(self.path.read_bytes())
-            self._serials = frozenset(r.serial_number for r in crl)
-            self._mtime = mtime
+            try:
+                self._load(mtime)
+            except ValueError as exc:  # damaged while running: the last good list stays in force, said once
+                self._mtime = mtime
+                log.error("%s is not a CRL any more (%s): the revocations read before stay in force", self.path, exc)
         return serial in self._serials

@@ -32,6 +32,11 @@ class SepParseError(ValueError):
     """A body that is not a usable 2030.5 document; the message says why, in one line."""
 
 
+def check_body(body: bytes, max_bytes: int | None = MAX_BODY_BYTES) -> None:
+    """Refuse what no 2030.5 body is (too large, empty, a DTD or entity declaration), before anything reads it."""
+    _check_raw(body, max_bytes)
+
+
 def _check_raw(body: bytes, max_bytes: int | None = MAX_BODY_BYTES) -> None:
     if max_bytes is not None and len(body) > max_bytes:
         raise SepParseError(f"body of {len(body):,} bytes exceeds the {max_bytes:,}-byte limit")
@@ -186,9 +191,12 @@ def _converter(annotation: Any) -> Any:
 def _int(value: Any, where: str) -> int:
     text = _text(value, where)
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
         raise SepParseError(f"<{where}> must be an integer (got {text[:40]!r})") from None
+    if not -(2**63) <= number < 2**63:  # the widest 2030.5 integer is 64 bits (UInt64 ids, Int64 registers)
+        raise SepParseError(f"<{where}> is out of range (got {text[:40]})")
+    return number
 
 
 def _bool(value: Any, where: str) -> bool:
