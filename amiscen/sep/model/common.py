@@ -99,39 +99,20 @@ def scaled(amount: float, low: int, high: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class ReactivePower:
-    """var as value x 10^multiplier (Int16 value)."""
+class Scaled:
+    """A 2030.5 quantity as value x 10^multiplier (ActivePower, ReactivePower, ApparentPower)."""
 
     multiplier: int
     value: int
 
-    @classmethod
-    def of_var(cls, var: float) -> ReactivePower:
-        return cls(*scaled(var, -32768, 32767))
-
     @property
-    def var(self) -> float:
+    def amount(self) -> float:
         return float(self.value * 10**self.multiplier)
 
 
 @dataclass(frozen=True)
-class ApparentPower:
-    """VA as value x 10^multiplier (UInt16 value)."""
-
-    multiplier: int
-    value: int
-
-    @classmethod
-    def of_va(cls, va: float) -> ApparentPower:
-        return cls(*scaled(va, 0, 65535))
-
-
-@dataclass(frozen=True)
-class ActivePower:
-    """Watts as value x 10^multiplier; value is an Int16."""
-
-    multiplier: int
-    value: int
+class ActivePower(Scaled):
+    """Watts; value is an Int16."""
 
     @classmethod
     def of_watts(cls, watts: float) -> ActivePower:
@@ -139,7 +120,29 @@ class ActivePower:
 
     @property
     def watts(self) -> float:
-        return float(self.value * 10**self.multiplier)
+        return self.amount
+
+
+@dataclass(frozen=True)
+class ReactivePower(Scaled):
+    """var; value is an Int16."""
+
+    @classmethod
+    def of_var(cls, var: float) -> ReactivePower:
+        return cls(*scaled(var, -32768, 32767))
+
+    @property
+    def var(self) -> float:
+        return self.amount
+
+
+@dataclass(frozen=True)
+class ApparentPower(Scaled):
+    """VA; value is a UInt16."""
+
+    @classmethod
+    def of_va(cls, va: float) -> ApparentPower:
+        return cls(*scaled(va, 0, 65535))
 
 
 @dataclass(frozen=True)
