@@ -29,6 +29,9 @@ from amiscen.sep.parse import MAX_BODY_BYTES
 # before it reads the answer, as most HTTP clients do, would otherwise see the connection reset, not the 413);
 # a larger one is refused with the connection closed at once
 DRAINED_BYTES = 64 * 1024 * 1024
+BODY_DEADLINE_S = 60.0  # a request body must arrive within this (a trickling client is cut off)
+IDLE_DEADLINE_S = 120.0  # a connection with no request completed for this long is closed (header trickling too)
+MAX_CONNECTIONS = 4096  # open connections at most; at the cap the longest idle one makes room, else refused
 
 access_log = logging.getLogger("amiscen.headend.access")
 log = logging.getLogger("amiscen.headend")
@@ -63,6 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         if delay and self.server.app.clock.pace.factor is not None:
             time.sleep(delay / self.server.app.clock.pace.factor)
         self.server.enter()
+        self.server.mark(self.connection, busy=True)
         try:
             reply = self._reply()
             if self.server.stopping:
@@ -84,7 +88,24 @@ class _Handler(BaseHTTPRequestHandler):
                 (time.perf_counter() - started) * 1000,
             )
         finally:
+            self.server.mark(self.connection, busy=False)
             self.server.leave()
+
+    def _read_body(self, length: int) -> bytes:
+        """The body, within BODY_DEADLINE_S in all (each read also times out on its own)."""
+        deadline = time.monotonic() + self.server.body_deadline
+        chunks: list[bytes] = []
+        left = length
+        while left > 0:
+            if time.monotonic() > deadline:
+                self.close_connection = True
+                raise TimeoutError(f"{self.meter_id}: a {length:,}-byte body took over {self.server.body_deadline:g} s")
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                raise ConnectionError("the client closed the connection mid-body")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
 
     def _drain(self, length: int) -> None:
         """Read ``length`` bytes and keep none of them (a chunk at a time)."""
@@ -113,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command in ("POST", "PUT") and self.headers.get("Content-Length") is None:
             self.close_connection = True
             return Reply.error(411, "a Content-Length is required", ErrorReason.INVALID_REQUEST_FORMAT)
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body(length) if length else b""
         parts = urlsplit(self.path)
         request = Request(
             method=self.command,
@@ -144,7 +165,13 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
     request_queue_size = 256
 
     def __init__(
-        self, app: Headend, context: ssl.SSLContext, crl: Path | None, host: str = "127.0.0.1", port: int = 8443
+        self,
+        app: Headend,
+        context: ssl.SSLContext,
+        crl: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 8443,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.app = app
         self.context = context
@@ -152,7 +179,13 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         self.stopping = False
         self._in_flight = 0
         self._idle = threading.Condition()
-        self._connections: set[socket.socket] = set()
+        self._connections: dict[socket.socket, tuple[bool, float]] = {}  # -> (busy, since when)
+        self._open = 0  # accepted and not yet closed, handshakes included
+        self._count = threading.Lock()
+        self._reaped_at = 0.0
+        self.max_connections = max_connections
+        self.body_deadline = BODY_DEADLINE_S
+        self.refused = 0  # connections turned away at the cap
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
 
@@ -171,7 +204,60 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
             self._in_flight -= 1
             self._idle.notify_all()
 
+    def mark(self, connection: Any, busy: bool) -> None:
+        with self._count:
+            if connection in self._connections:
+                self._connections[connection] = (busy, time.monotonic())
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """At the cap, the connection idle longest is closed to make room; with none idle, the new one is
+        refused (closed at once): a flood of idle or trickling connections cannot lock meters out."""
+        with self._count:
+            full = self._open >= self.max_connections
+            idle = [(since, c) for c, (busy, since) in self._connections.items() if not busy]
+            victim = min(idle, key=lambda x: x[0])[1] if full and idle else None
+            if full and victim is None:
+                self.refused += 1
+            else:
+                self._open += 1
+        if victim is not None:
+            _close(victim)
+        elif full:
+            if self.refused in (1, 10, 100) or self.refused % 1000 == 0:
+                log.warning("%d connections open (the cap): refused %d so far", self.max_connections, self.refused)
+            with contextlib.suppress(OSError):
+                request.close()
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            with self._count:
+                self._open -= 1
+            raise
+
+    def service_actions(self) -> None:
+        """Once a second, from the accept loop: close connections with no request completed for
+        IDLE_DEADLINE_S (keep-alive left idle, or headers trickling in a byte at a time)."""
+        now = time.monotonic()
+        if now - self._reaped_at >= 1.0:
+            self._reaped_at = now
+            self.reap(now)
+
+    def reap(self, now: float) -> int:
+        with self._count:
+            stale = [c for c, (busy, since) in self._connections.items() if not busy and now - since > IDLE_DEADLINE_S]
+        for connection in stale:
+            _close(connection)
+        return len(stale)
+
     def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            self._finish(request, client_address)
+        finally:
+            with self._count:
+                self._open -= 1
+
+    def _finish(self, request: Any, client_address: Any) -> None:
         if self.app.faults.outage(self.app.clock.now()):
             request.close()  # an injected outage: the connection drops before any TLS
             return
@@ -181,13 +267,15 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         except (ssl.SSLError, OSError) as exc:
             log.info("TLS handshake from %s refused: %s", client_address[0], getattr(exc, "reason", None) or exc)
             return
-        self._connections.add(tls)
+        with self._count:
+            self._connections[tls] = (False, time.monotonic())
         try:
             self.RequestHandlerClass(tls, client_address, self)  # type: ignore[arg-type]
         except (ConnectionError, TimeoutError, ssl.SSLError, OSError):
             pass
         finally:
-            self._connections.discard(tls)
+            with self._count:
+                self._connections.pop(tls, None)
             with contextlib.suppress(OSError):
                 tls.close()
 
@@ -204,9 +292,16 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         self.shutdown()
         with self._idle:
             self._idle.wait_for(lambda: self._in_flight == 0, timeout=grace)
-        for conn in list(self._connections):
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        with self._count:
+            open_now = list(self._connections)
+        for conn in open_now:
+            _close(conn)
         self.server_close()
         if self._thread is not None:
             self._thread.join(timeout=grace)
+
+
+def _close(connection: Any) -> None:
+    """End a connection from another thread: its handler's blocked read returns and it finishes."""
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)

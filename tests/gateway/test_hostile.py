@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import socket
+import ssl
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend, HeadendConfig
 from amiscen.gateway.http import Request
+from amiscen.gateway.server import IDLE_DEADLINE_S, HeadendServer
 from amiscen.gateway.store import Store
 from amiscen.gateway.tls import RevocationList, server_context
 from amiscen.pki import fleet
@@ -21,7 +25,7 @@ from amiscen.pki.layout import Layout
 from amiscen.sep.ids import sfdi_from_lfdi
 from amiscen.sep.xsd import SchemaValidator
 
-from ..fixtures import METERS
+from ..fixtures import METERS, Running
 
 LFDI = "AB" * 20
 SFDI = sfdi_from_lfdi(LFDI)
@@ -77,3 +81,80 @@ def test_a_damaged_crl_stops_the_head_end_from_starting_and_cannot_stop_it_runni
     layout.crl.write_text("garbage")  # damaged while running: the last good list stays, requests go on
     os.utime(layout.crl, (0, 12345))
     assert revocations.revoked(serial) and not revocations.revoked(serial + 1)
+
+
+def _idle_tls(server: HeadendServer, layout: Layout, meter_id: str) -> ssl.SSLSocket:
+    """A mutual-TLS connection that completes its handshake and then sends nothing."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_cert_chain(str(layout.meter_cert(meter_id)), str(layout.meter_key(meter_id)))
+    ctx.load_verify_locations(cafile=str(layout.ca_cert))
+    ctx.check_hostname = False
+    ctx.set_ciphers("ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0")
+    raw = socket.create_connection(server.server_address[:2], timeout=30)
+    tls = ctx.wrap_socket(raw)
+    tls.do_handshake()
+    return tls
+
+
+def _closed(connection: ssl.SSLSocket) -> bool:
+    """Whether the server closed it (an open, idle one has nothing to read yet)."""
+    connection.setblocking(False)
+    try:
+        return connection.recv(1) == b""
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False
+    except OSError:
+        return True
+
+
+def _wait_open(server: HeadendServer, count: int) -> None:
+    """Until the server holds ``count`` connections (their handler threads start on their own)."""
+    deadline = time.monotonic() + 60  # threads start in milliseconds; a minute means they never will
+    while len(server._connections) < count:
+        assert time.monotonic() < deadline, f"the server never held {count} connections"
+        time.sleep(0.01)
+
+
+def test_at_the_connection_cap_the_longest_idle_connection_makes_room(pki: Layout, tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    server = HeadendServer(app, server_context(pki), pki.crl, port=0, max_connections=4).start()
+    try:
+        idle = [_idle_tls(server, pki, METERS[0]) for _ in range(4)]
+        _wait_open(server, 4)
+        meter = Running(server, app, app.clock, pki).session(METERS[1])
+        assert meter.send("GET", "/dcap").status == 200  # a meter still gets in: the oldest idle one was closed
+        assert sum(_closed(c) for c in idle) == 1 and server.refused == 0  # one idle connection made room
+    finally:
+        server.stop()
+
+
+def test_a_connection_idle_past_the_deadline_is_closed(pki: Layout, tmp_path: Path) -> None:
+    """Keep-alive left idle, or headers trickled a byte at a time: closed once no request completed for
+    IDLE_DEADLINE_S (the reaper is run here at a chosen time: no waiting)."""
+    app = _app(tmp_path)
+    server = HeadendServer(app, server_context(pki), pki.crl, port=0).start()
+    try:
+        trickler = _idle_tls(server, pki, METERS[0])
+        trickler.sendall(b"GET /dcap HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+        _wait_open(server, 1)
+        assert server.reap(time.monotonic()) == 0  # not yet
+        assert server.reap(time.monotonic() + IDLE_DEADLINE_S + 1) == 1
+        assert trickler.recv(1) == b""
+    finally:
+        server.stop()
+
+
+def test_a_body_that_does_not_arrive_in_time_ends_the_connection(pki: Layout, tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    server = HeadendServer(app, server_context(pki), pki.crl, port=0).start()
+    server.body_deadline = 0.0  # so that the trickle is late at once (BODY_DEADLINE_S in service)
+    try:
+        slow = _idle_tls(server, pki, METERS[0])
+        slow.sendall(
+            b"POST /edev HTTP/1.1\r\nHost: x\r\nContent-Type: application/sep+xml\r\nContent-Length: 1000\r\n\r\n<"
+        )
+        slow.settimeout(30)
+        assert slow.recv(100) == b""  # cut off, no answer, nothing stored
+        assert app.store.scalar("SELECT count(*) FROM end_device") == 0
+    finally:
+        server.stop()
