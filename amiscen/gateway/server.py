@@ -33,6 +33,20 @@ BODY_DEADLINE_S = 60.0  # a request body must arrive within this (a trickling cl
 IDLE_DEADLINE_S = 120.0  # a connection with no request completed for this long is closed (header trickling too)
 MAX_CONNECTIONS = 4096  # open connections at most; at the cap the longest idle one makes room, else refused
 
+
+def connection_cap(wanted: int = MAX_CONNECTIONS) -> int:
+    """``wanted``, or fewer where the process may not open that many files: the cap must bite before accept()
+    fails for want of a descriptor (which would leave the accept loop spinning)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return wanted
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(16, min(wanted, soft - 128))  # room for the database, logs, certificates, notifications
+
+
 access_log = logging.getLogger("amiscen.headend.access")
 log = logging.getLogger("amiscen.headend")
 
@@ -171,7 +185,7 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         crl: Path | None,
         host: str = "127.0.0.1",
         port: int = 8443,
-        max_connections: int = MAX_CONNECTIONS,
+        max_connections: int | None = None,
     ) -> None:
         self.app = app
         self.context = context
@@ -183,7 +197,7 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         self._open = 0  # accepted and not yet closed, handshakes included
         self._count = threading.Lock()
         self._reaped_at = 0.0
-        self.max_connections = max_connections
+        self.max_connections = connection_cap() if max_connections is None else max_connections
         self.body_deadline = BODY_DEADLINE_S
         self.refused = 0  # connections turned away at the cap
         self._thread: threading.Thread | None = None

@@ -158,3 +158,22 @@ def test_a_body_that_does_not_arrive_in_time_ends_the_connection(pki: Layout, tm
         assert app.store.scalar("SELECT count(*) FROM end_device") == 0
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("declared", ["abc", "-1", "1e3"])
+def test_a_content_length_that_is_not_a_length_is_answered_400(pki: Layout, tmp_path: Path, declared: str) -> None:
+    app = _app(tmp_path)
+    server = HeadendServer(app, server_context(pki), pki.crl, port=0).start()
+    try:
+        client = _idle_tls(server, pki, METERS[0])
+        client.sendall(f"POST /edev HTTP/1.1\r\nHost: x\r\nContent-Length: {declared}\r\n\r\n<x/>".encode())
+        client.settimeout(30)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = client.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:100]
+    finally:
+        server.stop()
