@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+# what tools write into the tree by themselves; anything else a test leaves in the repository is a test bug
+_TOOL_DIRS = {".git", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", "build"}
+
+
+def _tree() -> set[Path]:
+    found = set()
+    for path in ROOT.rglob("*"):
+        parts = set(path.relative_to(ROOT).parts)
+        if parts & _TOOL_DIRS or any(p.endswith(".egg-info") for p in parts) or not path.is_file():
+            continue
+        found.add(path.relative_to(ROOT))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_untouched() -> Iterator[None]:
+    """The suite writes nothing into the repository (certificates, runs, databases go to temporary dirs)."""
+    before = _tree()
+    yield
+    added = sorted(str(p) for p in _tree() - before)
+    if added:
+        pytest.fail(f"the tests wrote into the repository: {', '.join(added[:10])}", pytrace=False)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-@click.group("certs")
+@click.group("certs", short_help="Generate, list, renew and revoke certificates.")
 def command() -> None:
     """Generate, list, renew and revoke the fleet's certificates."""
 

@@ -64,7 +64,11 @@ def _stored(run_dir: Path) -> int | None:
         return int(conn.execute("SELECT count(*) FROM reading").fetchone()[0])
 
 
-@click.command("locust", context_settings={"ignore_unknown_options": True})
+@click.command(
+    "locust",
+    context_settings={"ignore_unknown_options": True},
+    short_help="Run the meters as Locust users (scale-out).",
+)
 @scenario_options
 @certs_option("PKI directory (every worker needs a copy).")
 @click.option(

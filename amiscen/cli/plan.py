@@ -14,7 +14,7 @@ from amiscen.scenario.durations import parse_time_ref
 from amiscen.scenario.model import meters
 
 
-@click.command("plan")
+@click.command("plan", short_help="Compile a scenario: energy, peaks, DR shed.")
 @scenario_options
 @click.option(
     "--export",

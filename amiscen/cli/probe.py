@@ -24,7 +24,7 @@ from amiscen.scenario.model import meters
 from amiscen.sep.xsd import SchemaValidator, schema_path
 
 
-@click.command("test")
+@click.command("test", short_help="Probe a head-end as the scenario's meters.")
 @scenario_options
 @certs_option("PKI directory; missing certificates are generated.")
 @click.option("--meters", "limit", type=click.IntRange(1), help="Handshake with the first N meters only.")

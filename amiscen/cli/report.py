@@ -9,7 +9,7 @@ import click
 from amiscen.report import from_run, write_report
 
 
-@click.command("report")
+@click.command("report", short_help="Write an HTML report of a run.")
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
     "--out",

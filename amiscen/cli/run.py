@@ -19,7 +19,7 @@ from amiscen.scenario.durations import parse_duration
 from amiscen.sep.xsd import schema_path
 
 
-@click.command("run")
+@click.command("run", short_help="Play a scenario against a head-end.")
 @scenario_options
 @click.option(
     "--pace",

@@ -9,7 +9,7 @@ import click
 from amiscen.scenario.jsonschema import scenario_json_schema
 
 
-@click.command("schema")
+@click.command("schema", short_help="Print the scenario JSON Schema.")
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE instead of stdout.")
 def command(out: Path | None) -> None:
     """Print the JSON Schema of scenario files (for yaml-language-server and other editors)."""

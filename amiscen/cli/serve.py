@@ -50,7 +50,7 @@ def catch_up(clock: SimClock, start: float, loaded: float, now: float) -> None:
         clock.anchor(start + (now - loaded) * clock.pace.factor)
 
 
-@click.command("serve")
+@click.command("serve", short_help="Serve the 2030.5 head-end (mutual TLS).")
 @click.argument("scenario", type=click.Path(path_type=Path), required=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8443, show_default=True, help="Port (0: any free).")
@@ -164,7 +164,7 @@ def command(
     click.echo(status_text(app.store), nl=False)
 
 
-@click.group("event")
+@click.group("event", short_help="List, add or cancel the head-end's events.")
 def event_command() -> None:
     """List, add or cancel the head-end's utility events (meters see changes at their next poll)."""
 

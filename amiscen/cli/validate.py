@@ -13,7 +13,7 @@ from amiscen.sep.render import render
 from amiscen.sep.xsd import HOW_TO_GET, SchemaValidator, schema_path
 
 
-@click.command("validate")
+@click.command("validate", short_help="Check a scenario; every problem at once.")
 @scenario_options
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the effective settings and where each comes from.")

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -79,7 +80,8 @@ class RunOutcome:
         return not self.interrupted and all(c.ok for c in self.checks)
 
 
-def _run_dir(options: RunOptions, network_id: str) -> Path:
+def _run_dir(options: RunOptions, scenario_name: str) -> Path:
+    """The run's directory: --run-dir, or runs/<scenario name>-<local time> made anew."""
     if options.resume:
         if options.run_dir is None or not (options.run_dir / "outbox.db").exists():
             raise UsageError("--resume continues a run: give its --run-dir (a directory with an outbox.db)")
@@ -94,7 +96,8 @@ def _run_dir(options: RunOptions, network_id: str) -> Path:
         return options.run_dir
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     part = f"-shard{options.shard.index}of{options.shard.count}" if options.shard else ""
-    base = Path("runs") / f"{network_id}-{stamp}{part}"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", scenario_name).strip("._")[:64] or "run"
+    base = Path("runs") / f"{name}-{stamp}{part}"
     base.parent.mkdir(parents=True, exist_ok=True)
     for n in itertools.count(1):  # made atomically: two runs started in the same second get a directory each
         path = base if n == 1 else base.with_name(f"{base.name}-{n}")
@@ -184,7 +187,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     fleet_specs = options.shard.select(whole_fleet) if options.shard else whole_fleet
     if not fleet_specs:
         raise UsageError(f"--shard {options.shard}: this slice of {len(whole_fleet)} meters is empty")
-    run_dir = _run_dir(options, s.network.id)
+    run_dir = _run_dir(options, s.name)
     claim = _hold(run_dir)
     layout = Layout(options.certs_dir)
     index = ensure_certificates(s, layout, [m.id for m in fleet_specs])

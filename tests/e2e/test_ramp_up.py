@@ -21,7 +21,18 @@ def _boots(tmp_path: Path, ramp: str | None) -> list[float]:
     scenario = tmp_path / f"ramp-{ramp}.yaml"
     scenario.write_text(text)
     run = tmp_path / f"run-{ramp}"
-    result = amiscen("run", str(scenario), "--dry-run", "--duration", "15m", "--run-dir", str(run), "-q")
+    result = amiscen(
+        "run",
+        str(scenario),
+        "--dry-run",
+        "--duration",
+        "15m",
+        "--run-dir",
+        str(run),
+        "--certs",
+        str(tmp_path / "certs"),
+        "-q",
+    )
     assert result.returncode == 0, result.stderr
     first: dict[str, float] = {}
     for line in (run / "record.jsonl").read_text().splitlines():

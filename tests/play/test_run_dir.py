@@ -24,11 +24,11 @@ def test_two_runs_in_the_same_second_get_a_directory_each(tmp_path: Path, monkey
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(session.dt, "datetime", _Frozen)
     options = RunOptions(pace=Pace(None))
-    first, second, third = (session._run_dir(options, "NET") for _ in range(3))
-    assert [p.name for p in (first, second, third)] == [
-        "NET-20261201-160000",
-        "NET-20261201-160000-2",
-        "NET-20261201-160000-3",
+    first, second, third = (session._run_dir(options, "campus day/2") for _ in range(3))
+    assert [p.name for p in (first, second, third)] == [  # named after the scenario, made safe for a path
+        "campus_day_2-20261201-160000",
+        "campus_day_2-20261201-160000-2",
+        "campus_day_2-20261201-160000-3",
     ]
 
 
