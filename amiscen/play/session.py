@@ -28,7 +28,7 @@ from amiscen.gateway.tls import notification_context
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.embedded import ensure_certificates, new_headend, serve
-from amiscen.play.expect import Check, check, measured_reduction_kw, write_junit
+from amiscen.play.expect import Check, check, interrupted_check, measured_reduction_kw, write_junit
 from amiscen.play.observe import Dispatcher, Metrics, Notices, ProgressLine, RunLogs
 from amiscen.play.schedule import fault_windows, played_site, utility_events
 from amiscen.play.shard import Shard
@@ -315,6 +315,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         logs.close()
     wall = time.perf_counter() - started
 
+    # an interrupted run reached only so far: its figures and expectations are of that part
+    reached = max(start, min(end, metrics.sim_time)) if result.interrupted else end
     stored = None
     if headend is not None:
         stored = int(headend.store.scalar("SELECT count(*) FROM reading") or 0)
@@ -329,11 +331,13 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         stored,
         pending,
         schema_invalid,
-        played_until=end,
+        played_until=reached,
         outbox_totals=outbox.totals(),
         whole_campus=options.shard is None,
     )
-    text = summary_text(s, metrics, checks, fleet_specs, wall, end - start, result.interrupted, result.lateness)
+    if result.interrupted:  # judged on what was played, and said so
+        checks = [interrupted_check(c, reached) for c in checks]
+    text = summary_text(s, metrics, checks, fleet_specs, wall, reached - start, result.interrupted, result.lateness)
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
     (run_dir / "summary.json").write_text(
         json.dumps(
@@ -381,7 +385,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if claim is not None:
         claim.close()
     return RunOutcome(
-        run_dir, checks, text, result.interrupted, metrics, wall, end - start, extra={"lateness": result.lateness}
+        run_dir, checks, text, result.interrupted, metrics, wall, reached - start, extra={"lateness": result.lateness}
     )
 
 

@@ -48,5 +48,10 @@ def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path, signum: int, status
     out, err = process.communicate(timeout=60)
     assert process.returncode == status, out + err
     assert "INTERRUPTED" in out.splitlines()[0]
+    # issue #19: the figures are of what was played (seconds of a one-hour scenario), not of the whole scenario
+    assert "simulated 1.00 h" not in out and "simulated 0.0" in out, out
+    delivered = next(line for line in out.splitlines() if "all_readings_delivered:" in line)
+    assert "interrupted at" in delivered
+    assert "[FAIL]" in delivered or " 0 of 0 " not in delivered, delivered  # nothing delivered is no success
     assert "Traceback" not in err
     assert json.loads((run / "summary.json").read_text())["interrupted"] is True
