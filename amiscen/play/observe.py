@@ -26,7 +26,7 @@ from amiscen.runner.events import (
     RunEvent,
     Subscribed,
 )
-from amiscen.runner.transport import Exchange
+from amiscen.runner.transport import FIXES, Exchange
 
 Handler = Callable[[RunEvent], None]
 
@@ -224,10 +224,20 @@ class Notices:
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
+        self._classes: set[str] = set()
 
     def __call__(self, event: RunEvent) -> None:
         if isinstance(event, Note) and event.meter is None and event.level != "info":
             print(f"note: {event.message}", file=self.stream, flush=True)
+        elif isinstance(event, Failed) and event.failure not in self._classes:
+            # the first failure of each class as it happens, with the fix to try (not only in the final summary)
+            self._classes.add(event.failure)
+            fix = FIXES.get(event.failure)
+            detail = event.detail if len(event.detail) <= 160 else event.detail[:157] + "..."
+            print(f"first {event.failure} failure ({event.meter}, {event.what}): {detail}", file=self.stream)
+            if fix:
+                print(f"  hint: {fix}", file=self.stream)
+            self.stream.flush()
 
 
 class ProgressLine:

@@ -12,6 +12,7 @@ import re
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from amiscen.runner.fleet import Fleet
 from amiscen.runner.meter import Meter
 from amiscen.runner.notifications import NotificationListener, listener_context
 from amiscen.runner.outbox import Outbox
+from amiscen.runner.transport import FIXES
 from amiscen.scenario import Loaded
 from amiscen.scenario.model import Scenario, meters
 from amiscen.sep.model.common import Resource
@@ -295,6 +297,9 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                 fleet.moments = [float(t) for t in changes]
             else:
                 notifier.start()
+    give_up = s.gateway.timeouts.give_up
+    if give_up is not None:
+        fleet.give_up = _no_meter_connected(metrics, resume_at, give_up.total_seconds(), base_url)
     started = time.perf_counter()
     clock.anchor(resume_at)  # building the meters took a while; the first ones are not late for it
     try:
@@ -316,7 +321,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     wall = time.perf_counter() - started
 
     # an interrupted run reached only so far: its figures and expectations are of that part
-    reached = max(start, min(end, metrics.sim_time)) if result.interrupted else end
+    cut_short = result.interrupted or fleet.gave_up is not None
+    reached = max(start, min(end, metrics.sim_time)) if cut_short else end
     stored = None
     if headend is not None:
         stored = int(headend.store.scalar("SELECT count(*) FROM reading") or 0)
@@ -337,6 +343,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     )
     if result.interrupted:  # judged on what was played, and said so
         checks = [interrupted_check(c, reached) for c in checks]
+    if fleet.gave_up is not None:
+        checks.insert(0, Check("meters_connected", False, fleet.gave_up))
     text = summary_text(s, metrics, checks, fleet_specs, wall, reached - start, result.interrupted, result.lateness)
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
     (run_dir / "summary.json").write_text(
@@ -387,6 +395,29 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     return RunOutcome(
         run_dir, checks, text, result.interrupted, metrics, wall, reached - start, extra={"lateness": result.lateness}
     )
+
+
+def _no_meter_connected(metrics: Metrics, since: float, seconds: float, url: str) -> Callable[[float], str | None]:
+    """The reason to stop a run in which no meter has connected ``seconds`` after the first failure, or None
+    (``since``: the run's start, for the message)."""
+
+    failing_since: list[float] = []  # when the first failure was seen (a meter that has not tried yet is no sign)
+
+    def reason(t: float) -> str | None:
+        if not metrics.failures or any(m.connected_at is not None for m in metrics.meters.values()):
+            return None
+        if not failing_since:
+            failing_since.append(t)
+        if t - failing_since[0] < seconds:
+            return None
+        failures = ", ".join(f"{kind} x{n}" for kind, n in metrics.failures.most_common(3)) or "no answer"
+        fix = FIXES.get(metrics.failures.most_common(1)[0][0], "") if metrics.failures else ""
+        return (
+            f"no meter could connect to {url} in {seconds / 60:g} min ({failures}); the run stopped "
+            f"(gateway.timeouts.give_up){': ' + fix if fix else ''}"
+        )
+
+    return reason
 
 
 def subscribed_kinds(s: Scenario) -> frozenset[str]:

@@ -107,6 +107,8 @@ class Fleet:
         self.meters = list(meters)
         self.on_moment = on_moment
         self.moments = sorted(moments)  # a heap
+        self.give_up: Callable[[float], str | None] | None = None  # a reason to stop the run now, or None
+        self.gave_up: str | None = None
         self.clock = clock
         self.emit = emit
         self.workers = max(1, min(workers, len(self.meters)))
@@ -128,6 +130,11 @@ class Fleet:
         now = self.clock.now()
         while not self._notified.empty():
             self._push(self._notified.get(), [(now, "notified")])
+
+    def _giving_up(self, t: float) -> bool:
+        if self.give_up is not None and self.gave_up is None:
+            self.gave_up = self.give_up(t)
+        return self.gave_up is not None
 
     def _push(self, meter: int, tasks: list[Task]) -> None:
         for t, task in tasks:
@@ -181,7 +188,9 @@ class Fleet:
         play = self._play_paced if self._paced else self._play_stepped
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="meter")
         try:
-            play(pool, lambda t: t < end, draining=False)
+            play(pool, lambda t: t < end and not self._giving_up(t), draining=False)
+            if self.gave_up is not None:  # nothing to drain to a gateway no meter reaches
+                return FleetResult(interrupted=False, drained=False, lateness=dict(self._lateness))
             # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
             # in realtime pace) never waits for a task that will not run
             self._heap = [x for x in self._heap if x[3].split(":")[0] in DRAIN_TASKS - {"post"}]

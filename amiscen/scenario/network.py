@@ -48,6 +48,11 @@ class Timeouts(Model):
 
     connect: Duration = Field(timedelta(seconds=5), description="TCP + TLS connect timeout.")
     read: Duration = Field(timedelta(seconds=15), description="Time to wait for a response.")
+    give_up: Duration | None = Field(
+        timedelta(minutes=5),
+        description="A run in which no meter has connected this long after it began (simulated time) stops with "
+        "exit 1 and the reason; null: never give up.",
+    )
 
 
 class RetryPolicy(Model):
