@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import threading
 import time
 from collections import Counter, defaultdict
@@ -241,23 +242,45 @@ class Notices:
 
 
 class ProgressLine:
-    """One live line on a terminal: simulated time, meters connected, readings sent and queued, retries."""
+    """Progress as the run goes. On a terminal, one live line (redrawn, never wider than the terminal): share of
+    the simulated window done, simulated time, wall time and what is left of it, meters connected, readings sent
+    and queued, requests, retries. Elsewhere (CI logs, pipes) the same as plain lines, one every ``plain_every``
+    seconds of wall time, so a long run is never silent."""
 
     def __init__(
-        self, metrics: Metrics, total_meters: int, stream: IO[str], every: float = 0.5, tz: dt.tzinfo = dt.timezone.utc
+        self,
+        metrics: Metrics,
+        total_meters: int,
+        stream: IO[str],
+        every: float = 0.5,
+        tz: dt.tzinfo = dt.timezone.utc,
+        window: tuple[float, float] | None = None,
+        live: bool | None = None,
+        plain_every: float = 30.0,
     ) -> None:
         self.metrics = metrics
         self.total = total_meters
         self.stream = stream
-        self.every = every
+        self.live = stream.isatty() if live is None else live
+        self.every = every if self.live else plain_every
         self.tz = tz
+        self.window = window  # (start, end) simulated
         self._last = 0.0
+        self._began = time.monotonic()
+        self._width = 0
 
     def __call__(self, event: RunEvent) -> None:
         if not isinstance(event, Progress) or time.monotonic() - self._last < self.every:
             return
         self._last = time.monotonic()
-        self.stream.write("\r" + self.line(event.sim_time))
+        text = self.line(event.sim_time)
+        if self.live:
+            width = max(20, shutil.get_terminal_size((80, 24)).columns - 1)
+            text = text[:width]
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            self.stream.write(text + "\n")
         self.stream.flush()
 
     def line(self, sim_time: float) -> str:
@@ -265,11 +288,26 @@ class ProgressLine:
         connected = sum(1 for s in m.meters.values() if s.connected_at is not None)
         queued = m.generated - m.delivered
         when = dt.datetime.fromtimestamp(sim_time, self.tz).strftime("%Y-%m-%d %H:%M")
+        elapsed = time.monotonic() - self._began
+        head = when
+        if self.window is not None:
+            start, end = self.window
+            done = min(1.0, max(0.0, (sim_time - start) / max(end - start, 1e-9)))
+            left = f", {_clock(elapsed * (1 - done) / done)} left" if done > 0.01 else ""
+            head = f"{done:4.0%} {when} ({_clock(elapsed)}{left})"
         return (
-            f"{when} | {connected}/{self.total} meters connected | readings {m.delivered:,} sent, "
-            f"{queued:,} queued | {m.requests:,} requests | retries {m.retries}   "
+            f"{head} | {connected}/{self.total} meters | {m.delivered:,} readings sent, {queued:,} queued | "
+            f"{m.requests:,} requests | {m.retries} retries"
         )
 
     def finish(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -258,7 +258,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     record = options.record or (run_dir / "record.jsonl" if options.dry_run else None)
     logs = RunLogs(run_dir, bodies=options.wire_bodies, record=record)
     progress = (
-        ProgressLine(metrics, len(fleet_specs), options.progress, tz=ZoneInfo(s.site.timezone))
+        ProgressLine(metrics, len(fleet_specs), options.progress, tz=ZoneInfo(s.site.timezone), window=(resume_at, end))
         if options.progress
         else None
     )
@@ -471,4 +471,5 @@ def _unsubscribe(fleet_meters: list[Meter], workers: int) -> None:
 
 
 def default_progress() -> IO[str] | None:
-    return sys.stderr if sys.stderr.isatty() else None
+    """Where progress goes: stderr, live on a terminal, as plain lines every 30 s elsewhere (CI, pipes)."""
+    return sys.stderr
