@@ -19,8 +19,10 @@ def run_status(run_dir: Path) -> str:
         raise UsageError(f"{run_dir}: not an amiscen run directory (no outbox.db)")
     lines = []
     summary = run_dir / "summary.json"
+    seen: dict[str, str] = {}  # each meter's last failure of any kind (connecting too), from the summary
     if summary.exists():
         data = json.loads(summary.read_text(encoding="utf-8"))
+        seen = {mid: m.get("last_failure") or "" for mid, m in data.get("meters", {}).items()}
         state = "interrupted" if data.get("interrupted") else "finished"
         failed = [c["name"] for c in data.get("checks", []) if not c["ok"]]
         lines.append(
@@ -37,6 +39,7 @@ def run_status(run_dir: Path) -> str:
         ).fetchall()
     lines.append(f"{'meter':<24} {'posts':>7} {'readings sent':>14} {'queued':>8} {'items queued':>13}  last failure")
     for meter, posts, sent, queued, items, failure in rows:
+        failure = failure or seen.get(meter)  # a meter that never connected tried no outbox item
         lines.append(
             f"{meter:<24} {posts or 0:>7,} {sent or 0:>14,} {queued or 0:>8,} {items or 0:>13,}  "
             f"{(failure or '-')[:60]}"

@@ -12,6 +12,7 @@ import pytest
 
 from amiscen.clock import Pace
 from amiscen.play.session import RunOptions, play
+from amiscen.play.status import run_status
 from amiscen.scenario import load_scenario
 
 pytestmark = pytest.mark.e2e
@@ -40,3 +41,5 @@ def test_no_meter_connects_the_run_stops_and_says_why(tmp_path: Path) -> None:
     lines = told.getvalue().splitlines()
     assert sum(line.startswith("first connect failure") for line in lines) == 1  # once per class, as it happened
     assert any(line.startswith("  hint: cannot connect") for line in lines)
+    shown = run_status(outcome.run_dir).splitlines()  # `amiscen status`: each meter's last failure, not "-"
+    assert sum(" connect: " in line for line in shown) == 3, shown
