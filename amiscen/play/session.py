@@ -285,6 +285,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         )
     for note in notes + notes_dry:
         dispatcher(Note(None, start, note, "warning"))
+    for meter in fleet_meters:  # a run cut short never claims an event that begins after its window
+        meter.participation.played_until = end
     fleet = Fleet(fleet_meters, clock, dispatcher, options.workers)
     listener = notifier = None
     if subscribe:

@@ -108,6 +108,7 @@ class Fleet:
         self.on_moment = on_moment
         self.moments = sorted(moments)  # a heap
         self.give_up: Callable[[float], str | None] | None = None  # a reason to stop the run now, or None
+        self._end = float("inf")
         self.gave_up: str | None = None
         self.clock = clock
         self.emit = emit
@@ -176,12 +177,13 @@ class Fleet:
         follow, late = outcome
         for kind, seconds in late if not draining else ():  # the drain posts every meter at once: not timeliness
             self._lateness[kind].add(seconds)
-        if draining:
-            follow = [(ft, task) for ft, task in follow if task == "flush" or task == "tick"]
+        if draining:  # delivering what is queued; a response due after the played window is not this run's
+            follow = [(ft, task) for ft, task in follow if task == "flush" or (task == "tick" and ft <= self._end)]
         self._push(index, follow)
 
     def run(self, start: float, end: float, drain: float = 3600.0) -> FleetResult:
         """Play [start, end), then post the last readings and drain outboxes for up to ``drain`` seconds."""
+        self._end = end
         for i, meter in enumerate(self.meters):
             self._push(i, meter.first_tasks(start))
         interrupted = False
@@ -193,7 +195,9 @@ class Fleet:
                 return FleetResult(interrupted=False, drained=False, lateness=dict(self._lateness))
             # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
             # in realtime pace) never waits for a task that will not run
-            self._heap = [x for x in self._heap if x[3].split(":")[0] in DRAIN_TASKS - {"post"}]
+            self._heap = [
+                x for x in self._heap if x[3].split(":")[0] == "flush" or (x[3].split(":")[0] == "tick" and x[0] <= end)
+            ]
             heapq.heapify(self._heap)
             for i in range(len(self.meters)):
                 self._push(i, [(end, "post")])

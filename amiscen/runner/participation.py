@@ -125,6 +125,7 @@ class Participation:
         self.known: dict[str, Known] = {}
         self.default: Control | None = None  # from the DefaultDERControl, while no DER control is active
         self.curves: dict[str, DERCurve] = {}  # the DERCurves controls link to, by href (the meter reads them)
+        self.played_until = float("inf")  # the end of the simulated window (set by the fleet)
 
     def _offset(self, event_id: str, spread: int | None) -> int:
         if not spread:
@@ -330,10 +331,14 @@ class Participation:
         k.control = dataclasses.replace(k.control, end=k.end)
 
     def tick(self, now: float) -> list[Due]:
-        """Responses owed because time passed: started at the effective start, completed at the end."""
+        """Responses owed because time passed: started at the effective start, completed at the end. Nothing
+        starts at or after ``played_until`` (the end of the simulated window: a run cut short never claims an
+        event that begins after it)."""
         due: list[Due] = []
         for k in self.known.values():
             if k.opted_out or k.status not in (EventStatusCode.SCHEDULED, EventStatusCode.ACTIVE):
+                continue
+            if k.start >= self.played_until:
                 continue
             if now >= k.start and ResponseStatus.EVENT_STARTED not in k.posted and now < k.end:
                 due += self._post(k, ResponseStatus.EVENT_STARTED)

@@ -275,3 +275,11 @@ def test_ride_through_droop_and_watt_pf_are_read_into_the_control() -> None:
     assert control.droop == (0.036, 0.036, 0.05, 0.05)
     (low, high) = control.watt_pf  # type: ignore[misc]
     assert low == (0.5, 0.0) and high[0] == 1.0 and high[1] == pytest.approx(-0.4843, abs=1e-4)
+
+
+def test_nothing_starts_at_or_after_the_end_of_the_played_window() -> None:
+    """issue #19: a run cut short (--duration) sent 'started' for an event beginning after its end."""
+    p = Participation("M1", 1, {}, 0)
+    p.played_until = T + 600  # the event starts at T + 600: just outside [start, T + 600)
+    assert _statuses(p.update("dr", [(_edc(), 0)], T)) == [1]
+    assert _statuses(p.tick(T + 600)) == [] and _statuses(p.tick(T + 4200)) == []
