@@ -21,6 +21,16 @@ class Check:
     detail: str
 
 
+def dr_window(scenario: Scenario, event: DemandResponseEvent) -> tuple[float, float]:
+    """When a DR event was in force: from its start to its end, or to its cancellation if that came first (the
+    report measures the same span)."""
+    start = scenario.at(event.start).timestamp()
+    end = start + event.duration.total_seconds()
+    if event.cancel_at is not None:
+        end = max(start, min(end, scenario.at(event.cancel_at).timestamp()))
+    return start, end
+
+
 def measured_reduction_kw(metrics: Metrics, start: float, end: float) -> float:
     """Campus demand reduction over [start, end): baseline minus actual net import, averaged, in kW."""
     cuts = [w for t, w in metrics.reduction_w.items() if start <= t < end]
@@ -94,8 +104,7 @@ def check(
         event = next(x for x in scenario.demand_response_events() if x.id == event_id)
         if event not in played:
             continue
-        start = scenario.at(event.start).timestamp()
-        got = measured_reduction_kw(metrics, start, start + event.duration.total_seconds())
+        got = measured_reduction_kw(metrics, *dr_window(scenario, event))
         checks.append(
             Check(
                 f"min_dr_reduction_kw[{event_id}]",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amiscen.play.expect import Check, measured_reduction_kw
+from amiscen.play.expect import Check, dr_window, measured_reduction_kw
 from amiscen.play.observe import Metrics
 from amiscen.runner.fleet import Lateness
 from amiscen.runner.transport import FIXES
@@ -39,8 +39,7 @@ def summary_text(
     if socs:
         lines.append(f"  batteries: {len(socs)} holding {sum(socs) / 1000:,.0f} kWh at the end")
     for e in s.demand_response_events():
-        start = s.at(e.start).timestamp()
-        cut = measured_reduction_kw(metrics, start, start + e.duration.total_seconds())
+        cut = measured_reduction_kw(metrics, *dr_window(s, e))
         statuses: dict[int, int] = {}
         for codes in metrics.responses.get(e.id, {}).values():
             for code in codes:
