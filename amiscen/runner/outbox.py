@@ -137,7 +137,11 @@ class Outbox:
 
     def delivered(self, item_id: int, now: float) -> None:
         with self._lock:
-            self._db.execute("UPDATE outbox SET delivered = ?, attempts = attempts + 1 WHERE id = ?", (now, item_id))
+            # the body is dropped once delivered (the head-end has it): the row stays, for the counts and status,
+            # and the outbox stays the size of what is in flight, not of the whole run
+            self._db.execute(
+                "UPDATE outbox SET delivered = ?, attempts = attempts + 1, body = x'' WHERE id = ?", (now, item_id)
+            )
 
     def failed(self, item_id: int, next_try: float, failure: str) -> None:
         with self._lock:
