@@ -48,6 +48,7 @@ from amiscen.sep.profile import DER_MIRROR, PROFILES, Profile
 from amiscen.sep.render import render_bytes
 
 NEVER = 1e300
+LARGE_POST_BYTES = 1024 * 1024  # a post larger than this that loses its connection is taken as too large
 DER_TARGET = "der-mirror:"  # an outbox item for the DER mirror, wherever the server put it
 Task = tuple[float, str]
 
@@ -270,13 +271,17 @@ class Meter:
                 self.emit(Delivered(self.id, item.kind, item.readings, now))
                 continue
             attempt = item.attempts + 1
-            if x.status == 413 and item.kind == "readings":  # too large for this server: split it and go on
+            # too large for this server: a 413, or (servers that answer before reading the body, then close) the
+            # connection lost while a post over 1 MiB was on its way: split it and go on
+            cut_off = x.status is None and x.failure == "connect" and len(item.body) > LARGE_POST_BYTES
+            if (x.status == 413 or cut_off) and item.kind == "readings":
                 parts = messages.split_readings(item.body)
                 if parts is not None:
                     self.outbox.split(item.id, parts)
                     self.post_limit = min(self.post_limit or len(item.body), len(item.body) // 2)
                     sizes = " and ".join(f"{len(body):,}" for body, _ in parts)
-                    self.emit(Note(self.id, now, f"413 for a {len(item.body):,}-byte post: split into {sizes} bytes"))
+                    why = "413" if x.status == 413 else "the connection lost"
+                    self.emit(Note(self.id, now, f"{why} for a {len(item.body):,}-byte post: split into {sizes} bytes"))
                     return self._later_flush(now)
             if x.transient:
                 wait = self.retry.delay(attempt, x.retry_after)
