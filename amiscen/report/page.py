@@ -138,10 +138,23 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+CAPTIONS = {  # what each figure shows, in words (its file sits beside index.html under the name in brackets)
+    "campus.png": "Campus power over the period: consumption, PV, feed-in and net import, DR events shaded",
+    "battery_soc.png": "State of charge of every battery, and of all of them together",
+    "building_types.png": "Consumption and PV by building type, mean over the period's days",
+    "dr_events.png": "Each demand response event: the target, the plan's expectation and the measured reduction",
+}
+
+
 def write(data: ReportData, out: Path, figures: list[Path]) -> Path:
     """index.html in ``out``: self-contained (figures inlined as PNG data), with the same PNGs beside it."""
     images = [
-        {"name": p.stem.replace("_", " "), "file": p.name, "data": base64.b64encode(p.read_bytes()).decode()}
+        {
+            "name": p.stem.replace("_", " "),
+            "file": p.name,
+            "caption": CAPTIONS.get(p.name, p.stem.replace("_", " ")),
+            "data": base64.b64encode(p.read_bytes()).decode(),
+        }
         for p in figures
     ]
     page = (

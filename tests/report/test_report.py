@@ -110,6 +110,10 @@ def test_report_command_writes_a_page_and_figures(run: Path, tmp_path: Path) -> 
     assert "the embedded head-end&#39;s database" in page or "the embedded head-end's database" in page
     assert "DR_OFFICES_PERCENT" in page and "1 → 2 → 3" in page
     assert "AMI_" in page and "p99" in page
+    # issue #19: the verdict first, captions in words, no words run together
+    assert page.index("<h2>Expectations</h2>") < page.index("<h2>Campus energy</h2>")
+    assert "<figcaption>Campus power over the period" in page and "<figcaption>campus.png" not in page
+    assert "</code>. Generated" in page
     text = (out / "report.txt").read_text()
     assert "numbers from the embedded head-end's database" in text
 
