@@ -116,6 +116,8 @@ class Metrics:
     def _count(self, meter: str, intervals: tuple[Any, ...]) -> None:
         for x in intervals:
             self.energy_wh["load"] += x.load_w * x.duration / 3600
+            planned = x.load_w if x.planned_load_w is None else x.planned_load_w
+            self.energy_wh["planned_load"] += planned * x.duration / 3600
             self.energy_wh["pv"] += x.pv_w * x.duration / 3600
             self.energy_wh["import"] += x.import_wh
             self.energy_wh["export"] += x.export_wh

@@ -24,7 +24,7 @@ def summary_text(
     lines = [
         f"amiscen run: {s.name} ({s.network.id}) {'INTERRUPTED' if interrupted else ''}".rstrip(),
         f"  simulated {sim_seconds / 3600:,.2f} h in {wall:,.1f} s wall ({sim_seconds / max(wall, 1e-9):,.0f}x)",
-        f"  campus: consumption {load:,.0f} kWh, PV {pv:,.0f} kWh, import {imported:,.0f} kWh, "
+        f"  campus: consumption {load:,.0f} kWh{_shed_note(metrics)}, PV {pv:,.0f} kWh, import {imported:,.0f} kWh, "
         f"feed-in {exported:,.0f} kWh",
         f"  readings: {metrics.delivered:,} delivered of {metrics.generated:,} generated; "
         f"{metrics.requests:,} requests; {metrics.retries} retried failures",
@@ -63,6 +63,14 @@ def summary_text(
     for c in checks:
         lines.append(f"    [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
     return "\n".join(lines) + "\n"
+
+
+def _shed_note(metrics: Metrics) -> str:
+    """Why consumption differs from `amiscen plan`'s: what DR and controls shed from the planned load."""
+    shed = (metrics.energy_wh["planned_load"] - metrics.energy_wh["load"]) / 1000
+    if shed < 0.5:
+        return ""
+    return f" ({metrics.energy_wh['planned_load'] / 1000:,.0f} planned, {shed:,.0f} shed by DR and controls)"
 
 
 def lateness_text(lateness: dict[str, Lateness]) -> str:

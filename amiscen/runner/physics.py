@@ -437,4 +437,5 @@ class MeterPhysics:
             baseline_net_w=baseline_net,
             reactive_var=q,
             frequency_hz=frequency,
+            planned_load_w=float(regs.load_w[i]),
         )

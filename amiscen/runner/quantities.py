@@ -29,6 +29,7 @@ class Interval:
     voltage_v: float
     baseline_net_w: float  # what the meter would have drawn with no control active
     reactive_var: float = 0.0  # the DER's reactive power, + injecting (over-excited)
+    planned_load_w: float | None = None  # the compiled plan's load before any control shed it (None: the same)
     frequency_hz: float = 50.0  # the grid's frequency
 
     @property

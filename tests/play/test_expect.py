@@ -18,3 +18,15 @@ def test_a_cancelled_event_is_measured_until_its_cancellation() -> None:
     assert end - start == 1800
     start, end = dr_window(s, events["DR_OFFICES_PERCENT"])  # not cancelled: its hour
     assert end - start == 3600
+
+
+def test_the_run_says_why_its_consumption_differs_from_the_plan() -> None:
+    """issue #19: `plan` said 68,680 kWh where the run said 68,213 kWh with no note why."""
+    from amiscen.play.observe import Metrics
+    from amiscen.play.summary import _shed_note
+
+    metrics = Metrics()
+    metrics.energy_wh.update({"planned_load": 68_680_000.0, "load": 68_213_000.0})
+    assert _shed_note(metrics) == " (68,680 planned, 467 shed by DR and controls)"
+    metrics.energy_wh["load"] = 68_680_000.0
+    assert _shed_note(metrics) == ""  # nothing shed: nothing to explain
