@@ -36,6 +36,7 @@ def check(scenario: Scenario) -> list[Finding]:
         *_faults(scenario, fleet),
         *_rates(scenario),
         *_expectations(scenario),
+        *_bangkok_defaults(scenario),
     ]
 
 
@@ -249,6 +250,34 @@ def _rates(scenario: Scenario) -> Iterator[Finding]:
             )
     if scenario.time.duration < interval:
         yield Finding(("time", "duration"), "is shorter than one reading interval")
+
+
+BANGKOK = (13.7797, 100.5606)  # where the built-in weather and calendar are from
+
+
+def _bangkok_defaults(scenario: Scenario) -> Iterator[Finding]:
+    """A site far from Bangkok that leaves out weather or calendar silently gets Bangkok's climate and Thai
+    holidays and terms: say so (issue #18)."""
+    site = scenario.site
+    if abs(site.latitude - BANGKOK[0]) < 2 and abs(site.longitude - BANGKOK[1]) < 2:
+        return
+    where = f"the site ({site.latitude:g}, {site.longitude:g}) is far from Bangkok"
+    if "weather" not in site.model_fields_set:
+        yield Finding(
+            ("site",),
+            f"{where}, but no `weather:` is given: temperatures and clouds are Bangkok's; give the site's "
+            "monthly_mean_c and cloudiness",
+            "warning",
+        )
+    calendar = scenario.calendar
+    if calendar.holidays is None or calendar.terms is None:
+        missing = " and ".join(x for x, v in (("holidays", calendar.holidays), ("terms", calendar.terms)) if v is None)
+        yield Finding(
+            ("calendar",) if "calendar" in scenario.model_fields_set else ("site",),
+            f"{where}, but no calendar {missing} are given: Thai public holidays and a Thai semester calendar are "
+            "used; give `calendar: {holidays: [...], terms: [...]}`",
+            "warning",
+        )
 
 
 def _expectations(scenario: Scenario) -> Iterator[Finding]:

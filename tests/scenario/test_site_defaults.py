@@ -1,0 +1,35 @@
+"""issue #18: a site far from Bangkok that leaves out weather or calendar is told it gets Bangkok's climate and
+Thai holidays, instead of getting them silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from amiscen.scenario import load_scenario
+
+FAR = """\
+schema_version: 1
+site: {name: Garching, latitude: 48.25, longitude: 11.65, timezone: Europe/Berlin}
+time: {start: 2026-10-24T00:00:00+02:00, duration: 1h}
+buildings:
+  - {name: hall, type: academic, count: 1}
+"""
+
+
+def test_a_far_site_without_weather_or_calendar_is_warned(tmp_path: Path) -> None:
+    path = tmp_path / "far.yaml"
+    path.write_text(FAR)
+    messages = [w.message for w in load_scenario(path).warnings]
+    assert any("no `weather:` is given: temperatures and clouds are Bangkok's" in m for m in messages)
+    assert any("no calendar holidays and terms are given: Thai public holidays" in m for m in messages)
+    given = FAR.replace(
+        "timezone: Europe/Berlin}",
+        "timezone: Europe/Berlin, weather: {daily_swing_c: 8}}\ncalendar: {holidays: [2026-10-03], terms: []}",
+    )
+    path.write_text(given)
+    assert [w.message for w in load_scenario(path).warnings if "Bangkok" in w.message] == []
+
+
+def test_the_campus_in_bangkok_is_not_warned() -> None:
+    root = Path(__file__).resolve().parents[2]
+    assert not any("Bangkok" in w.message for w in load_scenario(root / "scenarios" / "campus_utcc.yaml").warnings)
