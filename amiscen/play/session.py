@@ -301,7 +301,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                 notifier.start()
     give_up = s.gateway.timeouts.give_up
     if give_up is not None:
-        fleet.give_up = _no_meter_connected(metrics, resume_at, give_up.total_seconds(), base_url)
+        fleet.give_up = _no_meter_connected(metrics, give_up.total_seconds(), base_url)
     started = time.perf_counter()
     clock.anchor(resume_at)  # building the meters took a while; the first ones are not late for it
     try:
@@ -401,21 +401,24 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     )
 
 
-def _no_meter_connected(metrics: Metrics, since: float, seconds: float, url: str) -> Callable[[float], str | None]:
-    """The reason to stop a run in which no meter has connected ``seconds`` after the first failure, or None
-    (``since``: the run's start, for the message)."""
-
+def _no_meter_connected(metrics: Metrics, seconds: float, url: str) -> Callable[[float], str | None]:
+    """The reason to stop a run in which no meter has connected ``seconds`` after the first failure, or None.
+    Asked at every moment of the run: once a meter has connected, it answers None at once from then on."""
     failing_since: list[float] = []  # when the first failure was seen (a meter that has not tried yet is no sign)
+    settled = [False]  # a meter has connected: nothing to watch any more
 
     def reason(t: float) -> str | None:
-        if not metrics.failures or any(m.connected_at is not None for m in metrics.meters.values()):
+        if settled[0] or not metrics.failures:
+            return None
+        if any(m.connected_at is not None for m in metrics.meters.values()):
+            settled[0] = True
             return None
         if not failing_since:
             failing_since.append(t)
         if t - failing_since[0] < seconds:
             return None
-        failures = ", ".join(f"{kind} x{n}" for kind, n in metrics.failures.most_common(3)) or "no answer"
-        fix = FIXES.get(metrics.failures.most_common(1)[0][0], "") if metrics.failures else ""
+        failures = ", ".join(f"{kind} x{n}" for kind, n in metrics.failures.most_common(3))
+        fix = FIXES.get(metrics.failures.most_common(1)[0][0], "")
         return (
             f"no meter could connect to {url} in {seconds / 60:g} min ({failures}); the run stopped "
             f"(gateway.timeouts.give_up){': ' + fix if fix else ''}"

@@ -98,18 +98,16 @@ class Fleet:
         clock: SimClock,
         emit: Callable[[RunEvent], None],
         workers: int = 16,
-        on_moment: Callable[[float], None] | None = None,
-        moments: Sequence[float] = (),
     ) -> None:
-        """``on_moment``: called with each moment's time before its tasks run, in fast pace, and ``moments``:
-        times to stop at for it though no meter has a task then (the embedded head-end's notifications are sent
-        at the moments its events change, so fast runs stay the same every time)."""
         self.meters = list(meters)
-        self.on_moment = on_moment
-        self.moments = sorted(moments)  # a heap
+        # fast pace: ``on_moment`` is called with each moment's time before its tasks run, and the loop also stops
+        # at each of ``moments`` (a heap) though no meter has a task then (the embedded head-end's notifications
+        # are sent at the moments its events change, so fast runs stay the same every time)
+        self.on_moment: Callable[[float], None] | None = None
+        self.moments: list[float] = []
         self.give_up: Callable[[float], str | None] | None = None  # a reason to stop the run now, or None
-        self._end = float("inf")
         self.gave_up: str | None = None
+        self._end = float("inf")
         self.clock = clock
         self.emit = emit
         self.workers = max(1, min(workers, len(self.meters)))
@@ -177,9 +175,15 @@ class Fleet:
         follow, late = outcome
         for kind, seconds in late if not draining else ():  # the drain posts every meter at once: not timeliness
             self._lateness[kind].add(seconds)
-        if draining:  # delivering what is queued; a response due after the played window is not this run's
-            follow = [(ft, task) for ft, task in follow if task == "flush" or (task == "tick" and ft <= self._end)]
+        if draining:
+            follow = [(ft, task) for ft, task in follow if self._drains(ft, task)]
         self._push(index, follow)
+
+    def _drains(self, t: float, task: str) -> bool:
+        """Whether a task runs in the drain: delivering what is queued, and the Responses due by the end of the
+        played window (not one due after it: that is not this run's)."""
+        kind = task.split(":")[0]
+        return kind == "flush" or (kind == "tick" and t <= self._end)
 
     def run(self, start: float, end: float, drain: float = 3600.0) -> FleetResult:
         """Play [start, end), then post the last readings and drain outboxes for up to ``drain`` seconds."""
@@ -195,9 +199,7 @@ class Fleet:
                 return FleetResult(interrupted=False, drained=False, lateness=dict(self._lateness))
             # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
             # in realtime pace) never waits for a task that will not run
-            self._heap = [
-                x for x in self._heap if x[3].split(":")[0] == "flush" or (x[3].split(":")[0] == "tick" and x[0] <= end)
-            ]
+            self._heap = [x for x in self._heap if self._drains(x[0], x[3])]
             heapq.heapify(self._heap)
             for i in range(len(self.meters)):
                 self._push(i, [(end, "post")])

@@ -23,7 +23,7 @@ from amiscen.runner.events import (
     RunEvent,
     Subscribed,
 )
-from amiscen.runner.outbox import Outbox
+from amiscen.runner.outbox import Item, Outbox
 from amiscen.runner.participation import Due, Participation
 from amiscen.runner.physics import Baseline, MeterPhysics
 from amiscen.runner.quantities import Quantity
@@ -48,6 +48,11 @@ from amiscen.sep.profile import DER_MIRROR, PROFILES, Profile
 from amiscen.sep.render import render_bytes
 
 NEVER = 1e300
+# each event kind's list resource and the element name of its items
+EVENT_LISTS: dict[str, tuple[type[EndDeviceControlList] | type[DERControlList], str]] = {
+    "dr": (EndDeviceControlList, "EndDeviceControl"),
+    "der": (DERControlList, "DERControl"),
+}
 LARGE_POST_BYTES = 1024 * 1024  # a post larger than this that loses its connection is taken as too large
 DER_TARGET = "der-mirror:"  # an outbox item for the DER mirror, wherever the server put it
 Task = tuple[float, str]
@@ -259,11 +264,9 @@ class Meter:
         if not self.connected:
             return []
         for item in self.outbox.due(self.id, now):
-            if self.post_limit is not None and item.kind == "readings" and len(item.body) > self.post_limit:
-                parts = messages.split_readings(item.body)  # the server refused one this large: do not ask again
-                if parts is not None:
-                    self.outbox.split(item.id, parts)
-                    return self._later_flush(now)
+            # the server refused one this large before: split it first rather than ask again
+            if self.post_limit is not None and len(item.body) > self.post_limit and self._split(item, now, None):
+                return self._later_flush(now)
             target = self._target(item.target)
             x = self.client.exchange("PUT" if item.kind == "der" else "POST", target, item.body)
             if x.ok:
@@ -274,15 +277,11 @@ class Meter:
             # too large for this server: a 413, or (servers that answer before reading the body, then close) the
             # connection lost while a post over 1 MiB was on its way: split it and go on
             cut_off = x.status is None and x.failure == "connect" and len(item.body) > LARGE_POST_BYTES
-            if (x.status == 413 or cut_off) and item.kind == "readings":
-                parts = messages.split_readings(item.body)
-                if parts is not None:
-                    self.outbox.split(item.id, parts)
-                    self.post_limit = min(self.post_limit or len(item.body), len(item.body) // 2)
-                    sizes = " and ".join(f"{len(body):,}" for body, _ in parts)
-                    why = "413" if x.status == 413 else "the connection lost"
-                    self.emit(Note(self.id, now, f"{why} for a {len(item.body):,}-byte post: split into {sizes} bytes"))
-                    return self._later_flush(now)
+            if (x.status == 413 or cut_off) and self._split(
+                item, now, "413" if x.status == 413 else "the connection lost"
+            ):
+                self.post_limit = min(self.post_limit or len(item.body), len(item.body) // 2)
+                return self._later_flush(now)
             if x.transient:
                 wait = self.retry.delay(attempt, x.retry_after)
                 self.outbox.failed(item.id, now + wait, f"{x.failure}: {x.detail}")
@@ -300,6 +299,18 @@ class Meter:
                 )
             )
         return []
+
+    def _split(self, item: Item, now: float, why: str | None) -> bool:
+        """Replace a readings post in the outbox by its two halves (told, with ``why``, when it was refused);
+        False when it is not one that can be split."""
+        parts = messages.split_readings(item.body) if item.kind == "readings" else None
+        if parts is None:
+            return False
+        self.outbox.split(item.id, parts)
+        if why is not None:
+            sizes = " and ".join(f"{len(body):,}" for body, _ in parts)
+            self.emit(Note(self.id, now, f"{why} for a {len(item.body):,}-byte post: split into {sizes} bytes"))
+        return True
 
     def _target(self, target: str | None) -> str:
         """Where an outbox item goes: its own link, or this meter's site or DER mirror as discovered now (mirror
@@ -368,9 +379,8 @@ class Meter:
                     self.emit(Note(self.id, now, f"DERCurve {link.href} of {mode} unreadable: {exc}", "warning"))
 
     def _read_events(self, kind: str, href: str) -> list[Any]:
-        if kind == "dr":
-            return self.client.get_list(href, EndDeviceControlList, "EndDeviceControl")
-        return self.client.get_list(href, DERControlList, "DERControl")
+        cls, items = EVENT_LISTS[kind]
+        return self.client.get_list(href, cls, items)
 
     def _take_events(self, now: float, kind: str) -> None:
         """Every control of ``kind`` the meter knows, by mRID (the first program listing one wins), to its
@@ -478,8 +488,7 @@ class Meter:
             if known is None:
                 continue  # a list this meter no longer reads (a program withdrawn since)
             kind, primacy, _ = known
-            items_attr = "EndDeviceControl" if kind == "dr" else "DERControl"
-            expected = EndDeviceControlList if kind == "dr" else DERControlList
+            expected, items_attr = EVENT_LISTS[kind]
             try:
                 if isinstance(resource, expected) and len(getattr(resource, items_attr)) >= resource.all:
                     controls = list(getattr(resource, items_attr))
