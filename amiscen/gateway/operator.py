@@ -7,12 +7,13 @@ in conformance/) and scripts drive the head-end while meters talk to it. Names f
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from amiscen.gateway.utility import UtilityEvent, cancel, ensure_program, events, publish, store_curve
+from amiscen.gateway.utility import UtilityEvent, cancel, curve_spec, ensure_program, events, publish, store_curve
 from amiscen.sep.ids import registration_pin, sfdi_from_lfdi
-from amiscen.sep.model.events import CURVE_MODES
+from amiscen.sep.model.events import CURVE_MODES, RECORD_TYPES
 
 if TYPE_CHECKING:
     from amiscen.gateway.app import Headend
@@ -38,12 +39,8 @@ CONTROL_FIELDS: dict[str, type] = {
 }
 CONTROL_FIELDS.update(dict.fromkeys(CURVE_MODES, str))  # the href of a DERCurve (`Operator.add_der_curve`)
 DEFAULT_CONTROL_FIELDS = {**CONTROL_FIELDS, "setGradW": int}  # setGradW: DefaultDERControl's own
-RECORD_FIELDS: dict[str, dict[str, type]] = {  # the parts of each record field, and their types
-    "opModFixedPFAbsorbW": {"displacement": int, "excitation": bool, "multiplier": int},
-    "opModFixedPFInjectW": {"displacement": int, "excitation": bool, "multiplier": int},
-    "opModFixedVar": {"refType": int, "value": int},
-    "opModFreqDroop": {"dBOF": int, "dBUF": int, "kOF": int, "kUF": int, "openLoopTms": int},
-}
+# the parts of each record field and their types, as the 2030.5 model has them
+RECORD_FIELDS: dict[str, dict[str, type]] = {name: typing.get_type_hints(cls) for name, cls in RECORD_TYPES.items()}
 # the resources whose pollRate an operator can set
 POLLED = (
     "DeviceCapability",
@@ -301,8 +298,7 @@ class Operator:
             raise OperatorError(f"curve points must be integers (got {points!r})") from None
         name = self._program_for(program, primacy)
         program_id = ensure_program(self.store, "der", name, 1)
-        ref = y_ref_type if y_ref_type is not None else (2 if mode in ("opModVoltVar", "opModWattVar") else 1)
-        spec = {"mode": mode, "points": data, "x_multiplier": x_multiplier, "y_multiplier": y_multiplier, "y_ref": ref}
+        spec = curve_spec(mode, data, x_multiplier, y_multiplier, y_ref_type)
         return {"program": name, "href": store_curve(self.store, program_id, spec, self.app.now()), **spec}
 
     def _program_for(self, program: str | None, primacy: int | None) -> str:

@@ -79,8 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
         delay = self.server.app.faults.delay(self.server.app.clock.now())
         if delay and self.server.app.clock.pace.factor is not None:
             time.sleep(delay / self.server.app.clock.pace.factor)
-        self.server.enter()
-        self.server.mark(self.connection, busy=True)
+        self.server.enter(self.connection)
         try:
             reply = self._reply()
             if self.server.stopping:
@@ -102,11 +101,11 @@ class _Handler(BaseHTTPRequestHandler):
                 (time.perf_counter() - started) * 1000,
             )
         finally:
-            self.server.mark(self.connection, busy=False)
-            self.server.leave()
+            self.server.leave(self.connection)
 
-    def _read_body(self, length: int) -> bytes:
-        """The body, within BODY_DEADLINE_S in all (each read also times out on its own)."""
+    def _read(self, length: int, keep: bool = True) -> bytes:
+        """``length`` bytes of body within the server's body deadline in all (each read also times out on its
+        own); ``keep`` False: read and dropped (an over-limit body, so the client hears the 413)."""
         deadline = time.monotonic() + self.server.body_deadline
         chunks: list[bytes] = []
         left = length
@@ -116,19 +115,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raise TimeoutError(f"{self.meter_id}: a {length:,}-byte body took over {self.server.body_deadline:g} s")
             chunk = self.rfile.read(min(left, 65536))
             if not chunk:
+                if not keep:
+                    return b""
                 raise ConnectionError("the client closed the connection mid-body")
-            chunks.append(chunk)
+            if keep:
+                chunks.append(chunk)
             left -= len(chunk)
         return b"".join(chunks)
-
-    def _drain(self, length: int) -> None:
-        """Read ``length`` bytes and keep none of them (a chunk at a time)."""
-        left = length
-        while left > 0:
-            chunk = self.rfile.read(min(left, 65536))
-            if not chunk:
-                return
-            left -= len(chunk)
 
     def _reply(self) -> Reply:
         if self.server.revocations.revoked(self.serial):
@@ -143,12 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             if length <= DRAINED_BYTES:  # read and dropped, so the client (still sending) hears the 413
-                self._drain(length)
+                self._read(length, keep=False)
             return Reply.error(413, f"body of {length:,} bytes is over the limit", ErrorReason.RESOURCE_LIMIT_REACHED)
         if self.command in ("POST", "PUT") and self.headers.get("Content-Length") is None:
             self.close_connection = True
             return Reply.error(411, "a Content-Length is required", ErrorReason.INVALID_REQUEST_FORMAT)
-        body = self._read_body(length) if length else b""
+        body = self._read(length) if length else b""
         parts = urlsplit(self.path)
         request = Request(
             method=self.command,
@@ -209,16 +202,19 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         host = str(host)
         return f"https://{'[' + host + ']' if ':' in host else host}:{port}"
 
-    def enter(self) -> None:
+    def enter(self, connection: Any) -> None:
+        """A request on ``connection`` is being answered (a stop waits for it; the reaper leaves it alone)."""
         with self._idle:
             self._in_flight += 1
+        self._mark(connection, busy=True)
 
-    def leave(self) -> None:
+    def leave(self, connection: Any) -> None:
+        self._mark(connection, busy=False)
         with self._idle:
             self._in_flight -= 1
             self._idle.notify_all()
 
-    def mark(self, connection: Any, busy: bool) -> None:
+    def _mark(self, connection: Any, busy: bool) -> None:
         with self._count:
             if connection in self._connections:
                 self._connections[connection] = (busy, time.monotonic())

@@ -82,6 +82,11 @@ class UtilityEvent:
             return now < self.cancelled_at + LISTED_AFTER_CANCEL
         return now < self.end
 
+    @property
+    def until(self) -> int:
+        """When it stops being in force: its end, or its cancellation if that came first."""
+        return self.end if self.cancelled_at is None else min(self.end, self.cancelled_at)
+
     def changes(self) -> tuple[int, ...]:
         """The times its listing changes (listed, active, cancelled, gone): when subscribers are told."""
         times = [self.created, self.start, self.end]
@@ -120,19 +125,23 @@ SCENARIO_CURVE_MODES = {
 }
 
 
+def curve_spec(
+    mode: str, points: list[list[int]], x_multiplier: int, y_multiplier: int, y_ref: int | None = None
+) -> dict[str, Any]:
+    """What is kept of a DERCurve: its mode, its (x, y) points as 2030.5 writes them (integers, scaled by the
+    multipliers) and the unit of y (DERUnitRefType; by default %setMaxVar for a var curve, %setMaxW otherwise)."""
+    if y_ref is None:
+        y_ref = 2 if mode in ("opModVoltVar", "opModWattVar") else 1
+    return {"mode": mode, "points": points, "x_multiplier": x_multiplier, "y_multiplier": y_multiplier, "y_ref": y_ref}
+
+
 def _with_curve(store: Store, program_id: int, e: UtilityEvent) -> dict[str, Any]:
     """A scenario's curve control: its DERCurve stored (x and y in hundredths) and linked from the spec."""
     control = e.spec.get("control", {})
     if control.get("type") != "curve" or "href" in control:
         return e.spec
-    mode = SCENARIO_CURVE_MODES[control["mode"]]
-    spec = {
-        "mode": mode,
-        "points": [[round(x * 100), round(y * 100)] for x, y in control["points"]],
-        "x_multiplier": -2,
-        "y_multiplier": -2,
-        "y_ref": 2 if mode in ("opModVoltVar", "opModWattVar") else 1,
-    }
+    points = [[round(x * 100), round(y * 100)] for x, y in control["points"]]
+    spec = curve_spec(SCENARIO_CURVE_MODES[control["mode"]], points, -2, -2)
     return {**e.spec, "control": {**control, "href": store_curve(store, program_id, spec, e.created)}}
 
 

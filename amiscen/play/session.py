@@ -369,9 +369,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                 "failures": dict(metrics.failures),
                 "statuses": {str(k): v for k, v in sorted(metrics.statuses.items())},
                 "reduction_kw": {
-                    e.event_id: measured_reduction_kw(metrics, e.start, min(e.end, e.cancelled_at or e.end))
-                    for e in events
-                    if e.kind == "dr"
+                    e.event_id: measured_reduction_kw(metrics, e.start, e.until) for e in events if e.kind == "dr"
                 },
                 "meters": {
                     mid: {

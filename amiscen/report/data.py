@@ -233,7 +233,7 @@ class ReportData:
 
 
 def spans(scenario: Scenario, events: list[UtilityEvent], end: float) -> list[Span]:
-    out = [Span("dr", e.event_id, e.start, min(e.cancelled_at or e.end, e.end)) for e in events if e.kind == "dr"]
+    out = [Span("dr", e.event_id, e.start, e.until) for e in events if e.kind == "dr"]
     for f in scenario.faults:
         if isinstance(f, GatewayOutage):
             start = scenario.at(f.start).timestamp()
@@ -573,7 +573,7 @@ def _dr_rows(
     baseline = plan_baseline.net_w()
     rows = []
     for e in dr_events:
-        active_until = min(e.end, end, e.cancelled_at or e.end)
+        active_until = min(e.until, end)
         cut = [
             baseline[t] - frame.net_fine[t]
             for t in range(int(e.start), int(active_until), int(frame.reading_s))

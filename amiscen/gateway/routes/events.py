@@ -15,6 +15,7 @@ from amiscen.sep.ids import mrid
 from amiscen.sep.model.common import ActivePower, DateTimeInterval, EventStatus, Link, ListLink, Resource, scaled
 from amiscen.sep.model.events import (
     CURVE_MODES,
+    RECORD_TYPES,
     CurveData,
     DefaultDERControl,
     DemandResponseProgram,
@@ -29,7 +30,6 @@ from amiscen.sep.model.events import (
     EndDeviceControl,
     EndDeviceControlList,
     FixedVar,
-    FreqDroopType,
     Offset,
     PowerFactorWithExcitation,
     ReactivePower,
@@ -230,12 +230,8 @@ def _fields_base(fields: dict[str, Any]) -> DERControlBase:
             v = ActivePower.of_watts(v)
         elif k == "opModTargetVar":
             v = ReactivePower(*scaled(v, -32768, 32767))
-        elif k in ("opModFixedPFAbsorbW", "opModFixedPFInjectW"):
-            v = PowerFactorWithExcitation(**v)
-        elif k == "opModFixedVar":
-            v = FixedVar(**v)
-        elif k == "opModFreqDroop":
-            v = FreqDroopType(**v)
+        elif k in RECORD_TYPES:
+            v = RECORD_TYPES[k](**v)
         elif k in CURVE_MODES:
             v = Link(v)
         values[k] = v

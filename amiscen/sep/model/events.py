@@ -93,6 +93,15 @@ class FixedVar:
     value: int  # SignedPerCent: hundredths of a percent, + injecting
 
 
+# DERControlBase fields that are records of their own, by their type
+RECORD_TYPES: dict[str, type] = {
+    "opModFixedPFAbsorbW": PowerFactorWithExcitation,
+    "opModFixedPFInjectW": PowerFactorWithExcitation,
+    "opModFixedVar": FixedVar,
+    "opModFreqDroop": FreqDroopType,
+}
+
+
 @dataclass(frozen=True)
 class CurveData:
     xvalue: int
