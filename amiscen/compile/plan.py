@@ -11,7 +11,7 @@ from amiscen.compile import solar
 from amiscen.compile.battery import requested_power, simulate
 from amiscen.compile.calendar import day_types
 from amiscen.compile.load import base_demand, day_factor, load_w
-from amiscen.compile.registers import Registers, registers
+from amiscen.compile.registers import Registers, grid_frequency, registers
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
 from amiscen.compile.weather import WeatherSeries, _monthly, weather
@@ -55,6 +55,12 @@ class SiteModel:
     def day_flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         weekend, holiday, in_term, index = self.days
         return weekend[index], holiday[index], in_term[index]
+
+    @cached_property
+    def frequency_hz(self) -> np.ndarray:
+        """The grid's frequency at each interval's start (runner/physics reads it for every meter)."""
+        nominal = float(self.scenario.site.grid.frequency_hz)
+        return np.array([grid_frequency(int(t), nominal) for t in self.grid.starts])
 
     @cached_property
     def weather(self) -> WeatherSeries:

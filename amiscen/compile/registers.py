@@ -3,12 +3,21 @@ load = import - export + pv + discharge - charge (energy per interval)."""
 
 from __future__ import annotations
 
+import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 NOMINAL_VOLTAGE = 230.0  # the default site grid (scenario site.grid): Thailand, 230/400 V, 50 Hz
 NOMINAL_FREQUENCY = 50.0
+
+
+def grid_frequency(t: int, nominal: float = NOMINAL_FREQUENCY) -> float:
+    """The system frequency at ``t``, the same at every meter: nominal, a slow swing of 0.03 Hz (load following)
+    and 0.02 Hz of noise, inside the normal operating band."""
+    noise = zlib.crc32(f"frequency\x1f{t}".encode()) / 2**32 - 0.5
+    return nominal + 0.03 * math.sin(2 * math.pi * t / 1800) + 0.02 * noise
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from amiscen.compile.battery import Battery
 from amiscen.compile.plan import MeterPlan, SiteModel
-from amiscen.compile.registers import NOMINAL_FREQUENCY
 from amiscen.runner.quantities import Interval
 from amiscen.scenario.model import MeterSpec
 
@@ -190,13 +188,6 @@ def on_curve(curve: Curve, x: float) -> float:
     return curve[-1][1]
 
 
-def grid_frequency(t: int, nominal: float = NOMINAL_FREQUENCY) -> float:
-    """The system frequency at ``t``, the same at every meter: nominal, a slow swing of 0.03 Hz (load following)
-    and 0.02 Hz of noise, inside the normal operating band."""
-    noise = zlib.crc32(f"frequency\x1f{t}".encode()) / 2**32 - 0.5
-    return nominal + 0.03 * math.sin(2 * math.pi * t / 1800) + 0.02 * noise
-
-
 def output_cap(
     active: list[Control], rated_w: float, voltage_pct: float, frequency: float, nominal_hz: float, available: float
 ) -> float | None:
@@ -306,6 +297,7 @@ class MeterPhysics:
         self.ramp_from: dict[tuple[int, int], float] = {}  # each ramping control's starting output, W
         self.nominal_v = site.scenario.site.grid.voltage_v
         self.nominal_hz = float(site.scenario.site.grid.frequency_hz)
+        self.frequency_hz = site.frequency_hz  # the grid's, the same at every meter: computed once per site
         meter = plan.meter  # the DER's rated power (setMaxW): its PV inverter and battery inverter together
         self.rated_w = ((meter.pv.ac_kw if meter.pv else 0.0) + (meter.battery.kw if meter.battery else 0.0)) * 1000
 
@@ -359,7 +351,7 @@ class MeterPhysics:
         pv = float(regs.pv_w[i])
         baseline_net = load - pv - float(regs.battery_w[i])
         active = in_force(controls, start)
-        frequency = grid_frequency(start, self.nominal_hz)
+        frequency = float(self.frequency_hz[i])
         rated = self.rated_w
         voltage_pct = 100 * float(regs.voltage_v[i]) / self.nominal_v
         trips = [t for c in active for t in c.trips]

@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from amiscen.compile.plan import SiteModel
-from amiscen.compile.registers import NOMINAL_VOLTAGE
+from amiscen.compile.registers import NOMINAL_VOLTAGE, grid_frequency
 from amiscen.runner.physics import (
     RECONNECT_S,
     VAR_SHARE,
     Baseline,
     Control,
     MeterPhysics,
-    grid_frequency,
     on_curve,
 )
 from amiscen.scenario import load_scenario
