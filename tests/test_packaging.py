@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .fixtures import HANG
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,7 +41,7 @@ def test_wheel_carries_templates_and_runs_from_site_packages(tmp_path: Path) -> 
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = (tmp_path / "dist").glob("amiscen-*.whl")
@@ -51,7 +53,7 @@ def test_wheel_carries_templates_and_runs_from_site_packages(tmp_path: Path) -> 
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
     assert install.returncode == 0, install.stderr
     code = (
@@ -65,7 +67,7 @@ def test_wheel_carries_templates_and_runs_from_site_packages(tmp_path: Path) -> 
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=HANG,
     )
     assert run.returncode == 0, run.stderr
     assert "<reasonCode>1</reasonCode>" in run.stdout
@@ -75,6 +77,6 @@ def test_wheel_carries_templates_and_runs_from_site_packages(tmp_path: Path) -> 
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=HANG,
     )
     assert validate.returncode == 0, validate.stderr

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..fixtures import HANG
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,7 +26,7 @@ def amiscen(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
         env=full_env,
-        timeout=120,
+        timeout=HANG,
     )
 
 

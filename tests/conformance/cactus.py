@@ -33,6 +33,8 @@ DEVICES = ("CACTUS_DEVICE_1", "CACTUS_DEVICE_2")
 AGGREGATOR = "CACTUS_AGGREGATOR_1"
 MAX_WATTS = 5000
 PINS = (111115, 222220, 555555)
+STOP_GRACE_S = 60  # a server asked to stop has this long before it is killed
+CONNECT_TRY_S = 5  # one try at connecting to a server that is starting
 
 
 def python312() -> str | None:
@@ -198,7 +200,7 @@ class Harness:
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 try:
-                    process.wait(timeout=60)
+                    process.wait(timeout=STOP_GRACE_S)  # then killed: not a failure
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
@@ -298,7 +300,7 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=5):
+            with socket.create_connection(("127.0.0.1", port), timeout=CONNECT_TRY_S):  # and tried again
                 return
         except OSError:
             time.sleep(0.2)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ..fixtures import HANG
 from .cactus import Harness, ensure_venv, python312
 
 # one per function set: the fast procedure of each (seconds measured with bench/conformance.py)
@@ -25,8 +26,6 @@ PROCEDURES = {
     "Subscription / Notification": "S-ALL-26",  # update and delete subscriptions
     "Edge cases": "S-ALL-53",  # CSIP-AUS ConnectionPoint updated
 }
-# a procedure here takes seconds; the limit is for a harness that never ends, not for a slow machine
-HANG = 1800
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..fixtures import start_serve
+from ..fixtures import HANG, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -62,10 +62,10 @@ def test_every_reading_arrives_once_across_a_head_end_crash(tmp_path: Path) -> N
     try:
         time.sleep(3)  # about 20 simulated minutes in
         server.send_signal(signal.SIGKILL)
-        server.wait(timeout=30)
+        server.wait(timeout=HANG)
         time.sleep(1.5)  # ten simulated minutes with no head-end at all
         server = _serve(port, db, certs)
-        out, err = run.communicate(timeout=300)
+        out, err = run.communicate(timeout=HANG)
     finally:
         for p in (run, server):
             if p.poll() is None:

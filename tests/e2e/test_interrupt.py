@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ..fixtures import HANG
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
@@ -40,12 +42,12 @@ def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path: Path, signum: int, status
         text=True,
         env={**os.environ},
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG
     while not (run / "ieee2030_5.log").exists() or "/dcap" not in (run / "ieee2030_5.log").read_text():
         assert time.monotonic() < deadline, "the run never connected"
         time.sleep(0.2)
     process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=HANG)
     assert process.returncode == status, out + err
     assert "INTERRUPTED" in out.splitlines()[0]
     # issue #19: the figures are of what was played (seconds of a one-hour scenario), not of the whole scenario

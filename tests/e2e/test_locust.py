@@ -19,7 +19,7 @@ import pytest
 from amiscen.scenario import load_scenario
 from amiscen.scenario.model import meters
 
-from ..fixtures import start_serve
+from ..fixtures import HANG, start_serve
 
 # never imported here: Locust patches the whole process with gevent
 pytestmark = [
@@ -95,12 +95,12 @@ def test_master_and_two_workers_deliver_every_reading(tmp_path: Path) -> None:
             )
             for i in range(2)
         ]
-        out, err = master.communicate(timeout=240)
+        out, err = master.communicate(timeout=HANG)
         for w in workers:
-            w.wait(timeout=60)
+            w.wait(timeout=HANG)
     finally:
         serve.terminate()
-        serve.communicate(timeout=60)
+        serve.communicate(timeout=HANG)
     assert master.returncode == 0, out + err[-3000:]
     fleet = meters(load_scenario(SCENARIO).scenario)
     summary = json.loads((run / "locust-summary.json").read_text())

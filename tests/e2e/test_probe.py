@@ -19,7 +19,7 @@ from amiscen.runner.transport import Credentials, TlsSettings
 
 from ..cli.test_validate import amiscen
 from ..conftest import sep_xsd_path
-from ..fixtures import METERS, T0, Running
+from ..fixtures import HANG, METERS, T0, Running
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -74,7 +74,7 @@ def _target(h: Running, clock: float) -> ProbeTarget:
         ],
         TlsSettings(),
         pen=32473,
-        timeout=5,
+        timeout=HANG,
         clock=lambda: clock,
     )
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ..cli.test_validate import amiscen
+from ..fixtures import HANG
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -50,12 +51,12 @@ def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
         env={**os.environ},
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG
     while _stored(run / "headend.db") < 500:
         assert time.monotonic() < deadline and process.poll() is None, "the run did not get going"
         time.sleep(0.2)
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    process.wait(timeout=HANG)
     before = _stored(run / "headend.db")
     assert 0 < before < 5040
     again = amiscen("run", "examples/smoke_3_meters.yaml", "--run-dir", str(run), "--certs", str(certs))

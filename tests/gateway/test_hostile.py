@@ -25,7 +25,7 @@ from amiscen.pki.layout import Layout
 from amiscen.sep.ids import sfdi_from_lfdi
 from amiscen.sep.xsd import SchemaValidator
 
-from ..fixtures import METERS, Running
+from ..fixtures import HANG, METERS, Running
 
 LFDI = "AB" * 20
 SFDI = sfdi_from_lfdi(LFDI)
@@ -90,7 +90,7 @@ def _idle_tls(server: HeadendServer, layout: Layout, meter_id: str) -> ssl.SSLSo
     ctx.load_verify_locations(cafile=str(layout.ca_cert))
     ctx.check_hostname = False
     ctx.set_ciphers("ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0")
-    raw = socket.create_connection(server.server_address[:2], timeout=30)
+    raw = socket.create_connection(server.server_address[:2], timeout=HANG)
     tls = ctx.wrap_socket(raw)
     tls.do_handshake()
     return tls
@@ -109,7 +109,7 @@ def _closed(connection: ssl.SSLSocket) -> bool:
 
 def _wait_open(server: HeadendServer, count: int) -> None:
     """Until the server holds ``count`` connections (their handler threads start on their own)."""
-    deadline = time.monotonic() + 60  # threads start in milliseconds; a minute means they never will
+    deadline = time.monotonic() + HANG
     while len(server._connections) < count:
         assert time.monotonic() < deadline, f"the server never held {count} connections"
         time.sleep(0.01)

@@ -18,7 +18,7 @@ from amiscen.sep.model.device import EndDevice
 from amiscen.sep.model.misc import Response
 from amiscen.sep.render import render_bytes
 
-from ..fixtures import METERS, Running
+from ..fixtures import HANG, METERS, Running
 
 
 def _register(h: Running, meter_id: str) -> str:
@@ -33,7 +33,7 @@ def _register(h: Running, meter_id: str) -> str:
 def _raw_handshake(url: str, context: ssl.SSLContext) -> None:
     host, port = url.removeprefix("https://").rsplit(":", 1)
     with (
-        socket.create_connection((host, int(port)), timeout=5) as raw,
+        socket.create_connection((host, int(port)), timeout=HANG) as raw,
         context.wrap_socket(raw, server_hostname="localhost") as tls,
     ):
         tls.sendall(b"GET /dcap HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -81,8 +81,8 @@ def test_certificate_from_another_ca_is_refused(headend: Running, tmp_path: Path
         headend.server.url,
         Credentials(stranger.meter_cert(METERS[0]), stranger.meter_key(METERS[0]), headend.layout.ca_cert),
         TlsSettings(),
-        5,
-        5,
+        HANG,
+        HANG,
     )
     x = session.send("GET", "/dcap")
     assert x.status is None and x.failure == "tls"
@@ -97,8 +97,8 @@ def test_expired_certificate_is_refused(headend: Running, tmp_path: Path) -> Non
         headend.server.url,
         Credentials(copy.meter_cert(METERS[2]), copy.meter_key(METERS[2]), copy.ca_cert),
         TlsSettings(),
-        5,
-        5,
+        HANG,
+        HANG,
     )
     x = session.send("GET", "/dcap")
     assert x.status is None and x.failure == "tls"
@@ -142,7 +142,7 @@ def test_the_2030_5_suite_is_negotiated(headend: Running) -> None:
     context.maximum_version = ssl.TLSVersion.TLSv1_3
     host, port = headend.server.url.removeprefix("https://").rsplit(":", 1)
     with (
-        socket.create_connection((host, int(port)), timeout=5) as raw,
+        socket.create_connection((host, int(port)), timeout=HANG) as raw,
         context.wrap_socket(raw, server_hostname="localhost") as tls,
     ):
         assert tls.version() == "TLSv1.2"
@@ -187,7 +187,7 @@ def test_a_handshake_with_a_client_that_enforces_the_2030_5_profile(headend: Run
         input=request,
         capture_output=True,
         text=True,
-        timeout=600,  # a hang, not a slow machine: the answer comes in well under a second
+        timeout=HANG,
         check=False,
     )
     assert "HTTP/1.1 200" in result.stdout, result.stdout + result.stderr

@@ -15,7 +15,7 @@ from amiscen.sep.parse import parse_as
 from amiscen.sep.render import render_bytes
 
 from ..cli.test_validate import amiscen
-from ..fixtures import METERS, T0, Running, start_serve
+from ..fixtures import HANG, METERS, T0, Running, start_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,11 @@ def test_serve_event_admin_and_graceful_stop(tmp_path: Path) -> None:
         layout = Layout(certs)
         meter = "AMI_METER_SMOKE_001"
         session = MeterSession(
-            url, Credentials(layout.meter_cert(meter), layout.meter_key(meter), layout.ca_cert), TlsSettings(), 5, 5
+            url,
+            Credentials(layout.meter_cert(meter), layout.meter_key(meter), layout.ca_cert),
+            TlsSettings(),
+            HANG,
+            HANG,
         )
         from amiscen.pki.fleet import read_index
 
@@ -69,7 +73,7 @@ def test_serve_event_admin_and_graceful_stop(tmp_path: Path) -> None:
         listed = amiscen("event", "list", "--db", str(db))
         assert "OPERATOR_DR" in listed.stdout and "cancelled at" in listed.stdout
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=60)
+        out, _ = process.communicate(timeout=HANG)
         assert process.returncode == 0
         assert "devices registered: 1" in out
     finally:
@@ -137,7 +141,11 @@ def test_with_time_start_now_the_time_resource_is_the_wall_clock(tmp_path: Path)
         layout = Layout(certs)
         meter = "AMI_METER_SMOKE_001"
         session = MeterSession(
-            url, Credentials(layout.meter_cert(meter), layout.meter_key(meter), layout.ca_cert), TlsSettings(), 5, 5
+            url,
+            Credentials(layout.meter_cert(meter), layout.meter_key(meter), layout.ca_cert),
+            TlsSettings(),
+            HANG,
+            HANG,
         )
         before = time.time()
         served = parse_as(session.send("GET", "/tm").response_body, Time).currentTime
@@ -146,7 +154,7 @@ def test_with_time_start_now_the_time_resource_is_the_wall_clock(tmp_path: Path)
         assert before - 2 <= served <= after + 1, (before, served, after)
     finally:
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
+        process.communicate(timeout=HANG)
 
 
 def test_the_start_up_time_is_not_lost() -> None:

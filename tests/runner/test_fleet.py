@@ -16,6 +16,8 @@ from amiscen.runner.events import RunEvent
 from amiscen.runner.fleet import LATENESS_EDGES, Fleet, Lateness
 from amiscen.runner.meter import Task
 
+from ..fixtures import HANG
+
 
 class _EmptyOutbox:
     def pending(self, meter: str | None = None) -> tuple[int, int]:
@@ -61,7 +63,7 @@ def test_realtime_a_slow_meter_delays_only_itself() -> None:
 
     def a_does(task: str, now: float) -> list[Task]:
         if task == "connect":
-            assert released.wait(10), "meter A was never released: B's posts waited for A"
+            assert released.wait(HANG), "meter A was never released: B's posts waited for A"
         return []
 
     def b_does(task: str, now: float) -> list[Task]:

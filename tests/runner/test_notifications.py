@@ -21,7 +21,7 @@ from amiscen.sep.model.pubsub import Notification, Subscription
 from amiscen.sep.parse import SepParseError, parse_notification
 from amiscen.sep.render import render_bytes
 
-from ..fixtures import METERS, Running
+from ..fixtures import HANG, METERS, Running
 
 Taken = list[tuple[str, Notification, Resource | None]]
 
@@ -90,7 +90,7 @@ def test_a_deleted_resource_is_told_without_a_resource(
 
 def _post(listener: NotificationListener, path: str, body: bytes, context: ssl.SSLContext) -> tuple[int, str]:
     port = int(listener.base_url.rsplit(":", 1)[1])
-    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=HANG)
     try:
         connection.request("POST", path, body=body, headers={"Content-Type": "application/sep+xml"})
         answer = connection.getresponse()

@@ -38,6 +38,8 @@ ACTIVE_SINCE = 60  # an "active" control started this many seconds ago (a tenth 
 ACTIVE_DURATION = 3600  # and lasts an hour unless the procedure says
 SCHEDULED_GAP = 60  # a "scheduled" control with no start given starts this long after the last one ends
 SCHEDULED_DURATION = 120  # and lasts two minutes unless the procedure says
+# the longest an operator call may take: a guard against a hang (the head-end answers in milliseconds)
+HANG = 1800
 
 
 class OperatorApiError(RuntimeError):
@@ -50,7 +52,7 @@ def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     request = urllib.request.Request(base + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=HANG) as answer:
             return json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as exc:
         raise OperatorApiError(f"{method} {path}: {exc.code} {exc.read().decode(errors='replace')}") from None
