@@ -94,6 +94,7 @@ class Headend:
         self.router = Router()
         routes.register(self)
         store.set_meta("pen", str(config.pen))
+        store.set_meta("timezone", config.timezone)  # for status: times in the site's local time, as the report
         self.schema_invalid = 0
         self.csipaus = config.profile == "csip-aus" or config.quirks.csipaus_elements
         self.poll_rates: dict[str, int] = json.loads(store.meta("poll_rates") or "{}")

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from amiscen.gateway.store import Store
 from amiscen.gateway.utility import events
 
 
-def _t(epoch: float | None) -> str:
-    if epoch is None:
-        return "-"
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+def _clock(zone: ZoneInfo) -> Callable[[float | None], str]:
+    """Times as the report shows them: the site's local time, with its UTC offset (+07:00) so nothing is ambiguous."""
+
+    def show(epoch: float | None) -> str:
+        if epoch is None:
+            return "-"
+        return dt.datetime.fromtimestamp(epoch, zone).isoformat(sep=" ", timespec="seconds")
+
+    return show
 
 
 def status_text(store: Store) -> str:
-    lines = []
+    name = store.meta("timezone") or "UTC"
+    at = _clock(ZoneInfo(name))
+    lines = [f"times are local ({name})"]
     devices = store.all(
         "SELECT d.meter_id, d.lfdi, d.last_contact, (SELECT count(*) FROM reading r JOIN mirror_meter_reading m "
         "ON m.id = r.mmr_id JOIN mirror_usage_point u ON u.id = m.mup_id WHERE u.edev_id = d.id) AS readings "
@@ -24,7 +33,7 @@ def status_text(store: Store) -> str:
     lines.append(f"devices registered: {len(devices)}")
     for d in devices:
         lines.append(
-            f"  {d['meter_id']:<24} {d['lfdi']}  readings {d['readings']:>9,}  last contact {_t(d['last_contact'])}"
+            f"  {d['meter_id']:<24} {d['lfdi']}  readings {d['readings']:>9,}  last contact {at(d['last_contact'])}"
         )
     total = store.scalar("SELECT count(*) FROM reading") or 0
     lines.append(f"readings stored: {total:,}")
@@ -40,7 +49,7 @@ def status_text(store: Store) -> str:
         shown = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "none"
         state = "cancelled" if e.cancelled_at is not None else "scheduled"
         lines.append(
-            f"  {e.kind.upper():<3} {e.event_id:<24} {_t(e.start)} for {e.duration // 60} min ({state}); "
+            f"  {e.kind.upper():<3} {e.event_id:<24} {at(e.start)} for {e.duration // 60} min ({state}); "
             f"responses by status {{{shown}}}"
         )
     rejected = store.all(
