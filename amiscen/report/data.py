@@ -57,12 +57,19 @@ def quantity_of(reading_type: dict[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class Span:
-    """A shaded stretch of a time axis: a DR event, a gateway outage, a meter offline."""
+    """A shaded stretch of a time axis: a DR event, a DER control, a gateway outage, a meter offline. A cancelled
+    event's span ends at its cancellation (before its start if it never ran); ``planned_end`` is then where it was
+    to end."""
 
     kind: str
     label: str
     start: float
     end: float
+    planned_end: float | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.planned_end is not None
 
 
 @dataclass
@@ -145,8 +152,12 @@ class DrRow:
     target_kw: float | None
     measured_kw: float | None  # baseline - measured net, mean over the window; None for a plan
     expected_kw: float | None  # from the plan, everyone participating
-    cancelled: bool
+    cancelled_at: float | None  # when the utility cancelled it (before or during), None if it was not
     responses: dict[str, list[int]]  # meter -> statuses in the order received
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @classmethod
     def of(
@@ -168,7 +179,7 @@ class DrRow:
             target_kw=target_kw,
             measured_kw=measured_kw,
             expected_kw=expected_kw,
-            cancelled=e.cancelled_at is not None,
+            cancelled_at=e.cancelled_at,
             responses={m: list(v) for m, v in sorted(mine.items())},
         )
 
@@ -233,7 +244,16 @@ class ReportData:
 
 
 def spans(scenario: Scenario, events: list[UtilityEvent], end: float) -> list[Span]:
-    out = [Span("dr", e.event_id, e.start, e.until) for e in events if e.kind == "dr"]
+    out = [
+        Span(
+            e.kind,
+            e.event_id if e.kind == "dr" else f"{e.event_id}: {_control_text(e.spec)}",
+            e.start,
+            max(e.start, e.until),
+            e.end if e.until < e.end else None,
+        )
+        for e in events
+    ]
     for f in scenario.faults:
         if isinstance(f, GatewayOutage):
             start = scenario.at(f.start).timestamp()
@@ -596,6 +616,17 @@ def _control_text(spec: dict[str, Any]) -> str:
         return f"target {control['kw']:g} kW (opModTargetW)"
     if kind == "connect":
         return "connect" if control.get("connected", True) else "disconnect"
+    if kind == "envelope":
+        limits = {"export_kw": "export", "import_kw": "import", "generation_kw": "generation", "load_kw": "load"}
+        shown = [f"{name} {control[key]:g} kW" for key, name in limits.items() if control.get(key) is not None]
+        return "envelope: " + ", ".join(shown)
+    if kind == "fixed_pf":
+        way = "absorbing" if control.get("absorbing", True) else "injecting"
+        return f"power factor {control['power_factor']:g} {way} (opModFixedPF)"
+    if kind == "fixed_var":
+        return f"reactive power {control['percent']:g} % of setMaxVar (opModFixedVar)"
+    if kind == "curve":
+        return f"{control['mode'].replace('_', '-')} curve, {len(control['points'])} points"
     return str(kind)
 
 

@@ -35,10 +35,15 @@ LABEL = {
 }
 SPAN_STYLE = {
     "dr": {"facecolor": "#56B4E9", "alpha": 0.25, "hatch": "//", "edgecolor": "#0072B2"},
+    "der": {"facecolor": "#E69F00", "alpha": 0.18, "hatch": "\\\\", "edgecolor": "#A05A00"},
     "outage": {"facecolor": "#999999", "alpha": 0.35, "hatch": "xx", "edgecolor": "#333333"},
     "offline": {"facecolor": "#CC79A7", "alpha": 0.25, "hatch": "..", "edgecolor": "#882255"},
 }
-SPAN_LABEL = {"dr": "DR event", "outage": "Gateway outage", "offline": "Meters offline"}
+SPAN_LABEL = {"dr": "DR event", "der": "DER control", "outage": "Gateway outage", "offline": "Meters offline"}
+CANCELLED_LABEL = "Cancelled: the rest it was planned for"
+# where each kind's name is written inside its band: DR and faults from the top, DER controls from the bottom,
+# so a control during a DR event keeps both names readable
+TEXT_AT = {"dr": (0.98, "top"), "der": (0.02, "bottom"), "outage": (0.98, "top"), "offline": (0.98, "top")}
 
 
 def pyplot() -> Any:
@@ -55,28 +60,73 @@ def _times(data: ReportData, epochs: np.ndarray) -> list[dt.datetime]:
     return [dt.datetime.fromtimestamp(float(t), data.tz) for t in epochs]
 
 
+def dates_shown(data: ReportData) -> str:
+    """The local date (or dates) the axis covers: the last instant is one bin before the end, so a day that ends
+    at midnight is that day, not the next."""
+    f = data.frame
+    first = data.local(f.start).date()
+    last = data.local(f.start + f.bin_s * max(f.count - 1, 0)).date()
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
 def _time_axis(ax: Any, data: ReportData, label: bool = True) -> None:
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator(tz=data.tz, minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=data.tz))
+    # ISO dates (a tick at midnight shows the day, 03-03), and no offset text: matplotlib's names the last tick's
+    # day, which for a day drawn to its closing midnight is the next one; the label below names the dates instead
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(
+            locator,
+            tz=data.tz,
+            formats=["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M"],
+            show_offset=False,
+        )
+    )
     if label:
-        ax.set_xlabel(f"Local time ({data.scenario.site.timezone})")
+        ax.set_xlabel(f"Local time ({data.scenario.site.timezone}), {dates_shown(data)}")
     ax.grid(True, color="#DDDDDD", linewidth=0.6)
 
 
 def _shade(ax: Any, data: ReportData, spans: Sequence[Span], seen: set[str]) -> None:
+    """Each span its own band, edged so that back-to-back events stay two, with its name written inside; a
+    cancelled event's band ends at the cancellation and the rest it was planned for is drawn as a dashed outline."""
+    place = ax.get_xaxis_transform()  # x in time, y as a share of the axes' height
     for s in spans:
         style = SPAN_STYLE[s.kind]
-        label = SPAN_LABEL[s.kind] if s.kind not in seen else None
-        seen.add(s.kind)
-        ax.axvspan(
-            dt.datetime.fromtimestamp(s.start, data.tz),
-            dt.datetime.fromtimestamp(s.end, data.tz),
-            label=label,
-            linewidth=0.5,
-            **style,
+        start, end = data.local(s.start), data.local(s.end)
+        if s.end > s.start:
+            ax.axvspan(start, end, label=SPAN_LABEL[s.kind] if s.kind not in seen else None, linewidth=0, **style)
+            seen.add(s.kind)
+            for edge in (start, end):
+                ax.axvline(edge, color=style["edgecolor"], linewidth=0.9)
+        name = s.label
+        if s.planned_end is not None:
+            ax.axvspan(
+                end,
+                data.local(s.planned_end),
+                fill=False,
+                linestyle="--",
+                linewidth=1.0,
+                edgecolor=style["edgecolor"],
+                label=CANCELLED_LABEL if "cancelled" not in seen else None,
+            )
+            seen.add("cancelled")
+            name += f" (cancelled {end:%H:%M})" if s.end > s.start else " (cancelled before its start)"
+        y, align = TEXT_AT[s.kind]
+        ax.text(
+            start,
+            y,
+            " " + name,
+            transform=place,
+            rotation=90,
+            ha="left",
+            va=align,
+            fontsize="x-small",
+            color="#222222",
+            bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1.0},
         )
 
 
@@ -123,7 +173,7 @@ def battery_soc(data: ReportData) -> Any | None:
         stored += np.nan_to_num(soc) * m.battery.kwh
         capacity += m.battery.kwh
     ax.plot(x, stored / capacity, color="#000000", linewidth=2.0, label="Fleet (capacity-weighted)")
-    _shade(ax, data, [s for s in data.spans if s.kind == "dr"], set())
+    _shade(ax, data, [s for s in data.spans if s.kind in ("dr", "der")], set())
     ax.set_ylim(0, 100)
     ax.set_title(f"Battery state of charge: {len(batteries)} batteries, {capacity:,.0f} kWh in all")
     ax.set_ylabel("State of charge (%)")
@@ -153,7 +203,10 @@ def building_types(data: ReportData) -> Any:
         ax.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
-    fig.suptitle(f"Consumption and PV by building type ({_bin_note(data)}, local time {data.scenario.site.timezone})")
+    fig.suptitle(
+        f"Consumption and PV by building type ({_bin_note(data)}; local time, {data.scenario.site.timezone}, "
+        f"{dates_shown(data)})"
+    )
     return fig
 
 
@@ -183,7 +236,11 @@ def dr_events(data: ReportData) -> Any | None:
             edgecolor="#000000",
             linewidth=0.8,
         )
-    ax.set_xticks(index, [r.event_id for r in rows])
+    names = [
+        f"{r.event_id}\n(cancelled {data.local(r.cancelled_at):%H:%M})" if r.cancelled_at is not None else r.event_id
+        for r in rows
+    ]
+    ax.set_xticks(index, names)
     ax.set_ylabel("Demand reduction (kW, mean over the event)")
     ax.set_title("Demand response: target and reduction")
     ax.axhline(0, color="#444444", linewidth=0.6)

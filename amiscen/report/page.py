@@ -102,7 +102,9 @@ def text(data: ReportData) -> str:
             lines.append(f"{head}, expected {expected} (everyone participating)")
         else:
             measured = "-" if r.measured_kw is None else f"{r.measured_kw:,.1f} kW"
-            cancelled = " while active (cancelled)" if r.cancelled else ""
+            cancelled = (
+                "" if r.cancelled_at is None else f" until its cancellation at {data.local(r.cancelled_at):%H:%M}"
+            )
             lines.append(f"{head}, measured {measured}{cancelled}; responses {response_counts(r)}")
     for r in data.der:
         responses = "" if data.kind == "plan" else f"; responses {response_counts(r)}"
@@ -139,9 +141,14 @@ def _environment() -> jinja2.Environment:
 
 
 CAPTIONS = {  # what each figure shows, in words (its file sits beside index.html under the name in brackets)
-    "campus.png": "Campus power over the period: consumption, PV, feed-in and net import, DR events shaded",
-    "battery_soc.png": "State of charge of every battery, and of all of them together",
-    "building_types.png": "Consumption and PV by building type, mean over the period's days",
+    "campus.png": (
+        "Campus power over the period: consumption, PV, feed-in and net import; DR events and DER controls shaded "
+        "and named, the planned rest of a cancelled event dashed"
+    ),
+    "battery_soc.png": (
+        "State of charge of every battery, and of all of them together; DR events and DER controls shaded"
+    ),
+    "building_types.png": "Consumption and PV of each building type over the period",
     "dr_events.png": "Each demand response event: the target, the plan's expectation and the measured reduction",
 }
 

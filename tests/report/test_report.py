@@ -8,8 +8,10 @@ import json
 import shutil
 import sqlite3
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from amiscen.report import from_run, write_report
@@ -216,3 +218,97 @@ def test_time_axes_are_in_the_sites_local_time(run: Path) -> None:
     # the example starts 12:00 Asia/Bangkok (05:00 UTC)
     assert "12:00" in labels and "05:00" not in labels
     figures.pyplot().close(fig)
+
+
+def test_each_event_is_its_own_named_band_and_a_cancelled_one_shows_its_planned_rest(run: Path) -> None:
+    """The example's two DR events run back to back (13:00-14:00, 14:00-15:00, the second cancelled at 14:30) and a
+    DER control curtails PV at 12:30: each is named in its band, the cancellation is written and its planned rest
+    drawn apart (issue #19: one unlabelled band, the cancel unmarked, the curtailment not drawn)."""
+    from amiscen.report import figures
+
+    data = from_run(run)
+    by_id = {s.label.split(":")[0]: s for s in data.spans}
+    assert by_id["DR_HALLS_KW"].cancelled and not by_id["DR_OFFICES_PERCENT"].cancelled
+    assert by_id["DR_OFFICES_PERCENT"].end == by_id["DR_HALLS_KW"].start  # back to back
+    assert by_id["DR_HALLS_KW"].end < by_id["DR_HALLS_KW"].planned_end  # type: ignore[operator]
+    assert by_id["DER_CURTAIL_HALLS"].kind == "der"
+    fig = figures.campus(data)
+    fig.canvas.draw()
+    texts = [t.get_text() for t in _texts(fig)]
+    assert " DR_OFFICES_PERCENT" in texts and " DR_HALLS_KW (cancelled 14:30)" in texts
+    assert any(t.startswith(" DER_CURTAIL_HALLS: PV limited to") for t in texts)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert {"DR event", "DER control", figures.CANCELLED_LABEL} <= set(legend)
+    figures.pyplot().close(fig)
+
+
+def test_a_day_drawn_to_its_closing_midnight_is_labelled_with_its_own_date() -> None:
+    """The campus day (2026-03-02, 00:00 to 24:00 Bangkok) was labelled 2026-Mar-03, the day of its last tick."""
+    from amiscen.report import figures
+    from amiscen.report.data import from_plan
+    from amiscen.scenario import load_scenario
+
+    data = from_plan(load_scenario(ROOT / "scenarios" / "campus_utcc.yaml").scenario)
+    fig = figures.campus(data)
+    fig.canvas.draw()
+    axis = fig.axes[0].xaxis
+    assert axis.get_label().get_text() == "Local time (Asia/Bangkok), 2026-03-02"
+    assert "03-03" in [t.get_text() for t in axis.get_ticklabels()]  # the closing midnight names its day, in ISO
+    assert not axis.get_offset_text().get_text()
+    figures.pyplot().close(fig)
+
+
+class _Cells(HTMLParser):
+    """Each table of a page as rows of (tag, classes) cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[tuple[str, str]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("th", "td"):
+            self.tables[-1][-1].append((tag, dict(attrs).get("class") or ""))
+
+
+def test_every_header_is_aligned_as_its_column(run: Path, tmp_path: Path) -> None:
+    """Text columns are left-aligned, numbers right-aligned; a header sits as its column does (issue #19: the
+    headers of text columns were right-aligned over left-aligned text)."""
+    page = write_report(from_run(run), tmp_path / "report").page
+    cells = _Cells()
+    cells.feed(page.read_text())
+    checked = 0
+    for table in cells.tables:
+        header, *rows = table
+        for i, (tag, classes) in enumerate(header[1:], 1):
+            assert tag == "th"
+            body = {"text" in row[i][1].split() for row in rows if len(row) == len(header)}
+            assert body <= {"text" in classes.split()}, f"column {i} of a table headed {header}"
+            checked += 1
+    assert checked > 30
+
+
+def test_the_page_as_a_browser_draws_it(run: Path, tmp_path: Path) -> None:
+    """A screenshot of index.html by headless Chromium (`amiscen report --screenshot`): the page is drawn with its
+    inlined figures (their DR band colour is on screen). Where no Chromium is installed this is the README's
+    documented check instead (`apt install chromium`)."""
+    from amiscen.report.screenshot import HEIGHT, WIDTH, browser
+
+    if browser() is None:
+        pytest.skip("no Chromium on this machine (apt install chromium); the README gives the check by hand")
+    shot = tmp_path / "page.png"
+    result = amiscen("report", str(run), "--out", str(tmp_path / "report"), "--screenshot", str(shot))
+    assert result.returncode == 0, result.stderr
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(shot))[:, :, :3]
+    assert pixels.shape[:2] == (HEIGHT, WIDTH)
+    drawn = (pixels < 0.9).any(axis=2)
+    assert drawn[:120].any(), "no title at the top"
+    assert drawn.mean() > 0.03, "the page is nearly blank"
+    # the DR band: #56B4E9 at alpha 0.25 over white, as the campus figure draws it
+    band = np.array([0x56, 0xB4, 0xE9]) / 255 * 0.25 + 0.75
+    assert (np.abs(pixels - band).max(axis=2) < 0.03).sum() > 2_000, "the figures are not on the page"
