@@ -115,7 +115,7 @@ def test_report_command_writes_a_page_and_figures(run: Path, tmp_path: Path) -> 
     # issue #19: the verdict first, captions in words, no words run together
     assert page.index("<h2>Expectations</h2>") < page.index("<h2>Campus energy</h2>")
     assert "<figcaption>Campus power over the period" in page and "<figcaption>campus.png" not in page
-    assert "</code>. Generated" in page
+    assert '</code>. <span class="nowrap">Generated' in page
     text = (out / "report.txt").read_text()
     assert "numbers from the embedded head-end's database" in text
 
