@@ -37,9 +37,9 @@ DEFAULT_PROGRAM = "site DER controls"
 DB_OPTION = click.option(
     "--db",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("headend.db"),
+    default=Path("runs/headend.db"),
     show_default=True,
-    help="The head-end's SQLite database.",
+    help="The head-end's SQLite database (kept across restarts; runs/ beside the runs, not the working directory).",
 )
 
 
@@ -126,6 +126,7 @@ def command(
         raise UsageError(str(exc)) from None
     path = schema_path(xsd)
     config = dataclasses.replace(config, quirks=EMULATIONS[emulate], profile=profile or config.profile)
+    db.parent.mkdir(parents=True, exist_ok=True)
     app = Headend(Store(db), clock, config, SchemaValidator(path) if path else None)
     if scenario is not None:
         publish(app.store, utility_events(s, fleet))

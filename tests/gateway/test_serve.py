@@ -83,6 +83,16 @@ def test_serve_event_admin_and_graceful_stop(tmp_path: Path) -> None:
     assert status.returncode == 0 and "devices registered: 1" in status.stdout
 
 
+def test_serve_keeps_its_database_in_runs_not_the_working_directory(tmp_path: Path) -> None:
+    """issue #19: `serve` wrote headend.db into whatever directory it was started from."""
+    scenario = str(ROOT / "examples" / "smoke_3_meters.yaml")
+    process, _ = start_serve([scenario, "--port", "0", "--certs", str(tmp_path / "certs")], tmp_path)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=HANG)
+    assert (tmp_path / "runs" / "headend.db").is_file()
+    assert not (tmp_path / "headend.db").exists()
+
+
 def test_an_operator_publishes_any_der_control_fields(headend: Running) -> None:
     """issue #15: `amiscen event add` publishes a DERControl with any DERControlBase fields, CSIP-AUS limits
     included, in 2030.5's units; meters see it at their next poll."""
