@@ -244,7 +244,7 @@ class Notices:
 
 
 class ProgressLine:
-    """Progress as the run goes. On a terminal, one live line (redrawn, never wider than the terminal): share of
+    """Progress as the run goes. On a terminal, one live line (redrawn, never wider than the terminal): a bar, share of
     the simulated window done, simulated time, wall time and what is left of it, meters connected, readings sent
     and queued, requests, retries. Elsewhere (CI logs, pipes) the same as plain lines, one every ``plain_every``
     seconds of wall time, so a long run is never silent."""
@@ -297,6 +297,8 @@ class ProgressLine:
             done = min(1.0, max(0.0, (sim_time - start) / max(end - start, 1e-9)))
             left = f", {_clock(elapsed * (1 - done) / done)} left" if done > 0.01 else ""
             head = f"{done:4.0%} {when} ({_clock(elapsed)}{left})"
+            if self.live:  # a bar where it is redrawn; plain lines stay plain
+                head = f"{_bar(done)} {head}"
         return (
             f"{head} | {connected}/{self.total} meters | {m.delivered:,} readings sent, {queued:,} queued | "
             f"{m.requests:,} requests | {m.retries} retries"
@@ -306,6 +308,12 @@ class ProgressLine:
         if self.live:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _bar(done: float, width: int = 16) -> str:
+    """[######..........]: the share done, whole cells rounded down, in ASCII so that any terminal shows it."""
+    filled = int(done * width)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
 def _clock(seconds: float) -> str:

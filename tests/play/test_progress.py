@@ -32,3 +32,4 @@ def test_on_a_terminal_the_line_is_redrawn_within_its_width(monkeypatch: pytest.
     progress(Progress(43260.0, 43260.0))
     drawn = stream.getvalue().split("\r")[1:]
     assert len(drawn) == 2 and all(len(d) <= 59 for d in drawn) and "\n" not in stream.getvalue()
+    assert drawn[0].startswith("[########........]  50% 1970-01-01 12:00")  # a bar on the live line
