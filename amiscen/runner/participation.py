@@ -269,9 +269,10 @@ class Participation:
             if k is None:
                 event_id = item.description or item.mRID
                 begin = item.interval.start - round(offset)
+                # randomizeStart moves the event (it lasts its duration from the randomised start, as EPRI's
+                # client has it); randomizeDuration lengthens or shortens it
                 start = begin + self._offset(event_id, item.randomizeStart)
-                end = begin + item.interval.duration + self._offset(event_id + "/d", item.randomizeDuration)
-                end = max(end, start)
+                end = max(start + item.interval.duration + self._offset(event_id + "/d", item.randomizeDuration), start)
                 mandatory = isinstance(item, EndDeviceControl) and item.drProgramMandatory
                 k = Known(
                     kind,

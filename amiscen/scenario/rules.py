@@ -180,7 +180,9 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
             yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter", "warning")
         if isinstance(event, DemandResponseEvent):
             for meter in reached:
-                dr_spans.setdefault(meter.id, []).append((start, end + event.randomize_duration, i, event))
+                dr_spans.setdefault(meter.id, []).append(
+                    (start, end + max(event.randomize_start, timedelta(0)) + event.randomize_duration, i, event)
+                )
     yield from _overlaps(dr_spans)
 
 

@@ -84,8 +84,10 @@ def test_randomised_start_is_per_meter_and_reproducible() -> None:
         again = Participation(meter, 7, {}, 0)
         again.update("dr", [(_edc(rs=600), 0)], T)
         assert p.controls()[0].start == again.controls()[0].start
-        assert T + 600 <= p.controls()[0].start < T + 1200
-        starts.add(p.controls()[0].start)
+        control = p.controls()[0]
+        assert T + 600 <= control.start < T + 1200
+        assert control.end - control.start == 3600  # moved, not shortened (issue #18: meters ran 115-119 of 120 min)
+        starts.add(control.start)
     assert len(starts) > 1
 
 
