@@ -15,6 +15,9 @@ from amiscen.scenario.fleet import Battery as BatterySpec
 from amiscen.scenario.fleet import BatteryMode
 
 TOU_PEAK_HOURS = (9.0, 22.0)  # Thai TOU tariff: on-peak 09:00-22:00 on weekdays
+# backup: kept full for an outage. With no surplus PV it float-charges from the grid at this share of its power
+# rating until full (standby loss is made good the same way), as UPS and backup chargers do
+FLOAT_CHARGE_SHARE = 0.1
 
 
 @dataclass
@@ -79,7 +82,7 @@ class Battery:
             if on_peak:
                 return max(net, 0.0)
             return min(net, 0.0) if net < 0 else -0.5 * self.max_w
-        return min(net, 0.0)  # backup: only soak up surplus PV, hold the charge
+        return net if net < 0 else -FLOAT_CHARGE_SHARE * self.max_w  # backup: surplus PV, else float charge
 
 
 def requested_power(
@@ -102,8 +105,8 @@ def requested_power(
     elif mode == BatteryMode.time_of_use:
         on_peak = weekday & (local_hours >= TOU_PEAK_HOURS[0]) & (local_hours < TOU_PEAK_HOURS[1])
         request = np.where(on_peak, np.maximum(net, 0.0), np.where(net < 0, net, -0.5 * max_w))
-    else:
-        request = np.minimum(net, 0.0)
+    else:  # backup: surplus PV, else a float charge from the grid (nothing is taken once full)
+        request = np.where(net < 0, net, -FLOAT_CHARGE_SHARE * max_w)
     return np.clip(request, -max_w, max_w)
 
 
