@@ -609,7 +609,7 @@ def _control_text(spec: dict[str, Any]) -> str:
     control = spec.get("control", {})
     kind = control.get("type", "?")
     if kind == "curtail":
-        return f"PV limited to {control['max_w_percent']:g} % (opModMaxLimW)"
+        return f"DER output limited to {control['max_w_percent']:g} % of setMaxW (opModMaxLimW)"
     if kind == "fixed_w":
         return f"fixed {control['percent']:g} % of rating (opModFixedW)"
     if kind == "target_w":

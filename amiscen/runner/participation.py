@@ -162,7 +162,7 @@ class Participation:
         control = Control(
             start,
             end,
-            pv_limit_share=None if base.opModMaxLimW is None or not self.pv else base.opModMaxLimW / 10000,
+            max_w_share=None if base.opModMaxLimW is None else base.opModMaxLimW / 10000,
             pv_connected=connect,
             battery_w=battery,
             export_limit_w=_watts(base.opModExpLimW) if self.doe else None,
@@ -207,7 +207,6 @@ class Participation:
                     missing.append(name)
             elif (
                 (name in ("opModFixedW", "opModTargetW") and not self.battery_w)
-                or (name == "opModMaxLimW" and not self.pv)
                 or (name.startswith("opMod") and name.endswith("LimW") and name != "opModMaxLimW" and not self.doe)
                 or (name == "opModLoadLimW" and not self.battery_w)
                 or (name == "opModFixedVar" and value.refType not in (2, 3))

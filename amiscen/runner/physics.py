@@ -49,7 +49,7 @@ class Control:
     end: int
     reduce_w: float | None = None  # DR: shed this much
     reduce_share: float | None = None  # DR: shed this share of demand
-    pv_limit_share: float | None = None  # DER: PV output at most this share of rating
+    max_w_share: float | None = None  # DER: output (PV plus battery discharge) at most this share of setMaxW
     pv_connected: bool | None = None  # DER: connect / disconnect
     battery_w: float | None = None  # DER: hold the battery at this power (+ discharge)
     export_limit_w: float | None = None  # DOE: most export at the connection point
@@ -85,7 +85,7 @@ class Control:
     def binding(self) -> bool:
         """Whether it can change active power: "stay connected, up to 100 %" (a typical DefaultDERControl) cannot,
         nor can a reactive power mode."""
-        curtails = self.pv_limit_share is not None and self.pv_limit_share < 1
+        curtails = self.max_w_share is not None and self.max_w_share < 1
         caps = _given(self.volt_watt, self.freq_watt, self.droop) or bool(self.trips)
         return (
             self._steers or _given(self.reduce_w, self.reduce_share) or curtails or caps or self.pv_connected is False
@@ -103,7 +103,7 @@ class Control:
             self._steers
             or self.reactive
             or bool(self.trips)
-            or _given(self.pv_limit_share, self.pv_connected, self.volt_watt, self.freq_watt, self.droop)
+            or _given(self.max_w_share, self.pv_connected, self.volt_watt, self.freq_watt, self.droop)
         )
 
 
@@ -191,9 +191,12 @@ def on_curve(curve: Curve, x: float) -> float:
 def output_cap(
     active: list[Control], rated_w: float, voltage_pct: float, frequency: float, nominal_hz: float, available: float
 ) -> float | None:
-    """The most the DER may generate under volt-watt and frequency-watt curves and frequency droop (None: none in
-    force); ``voltage_pct``: the voltage as a percent of nominal; ``available``: what it would generate."""
-    caps = [on_curve(c.volt_watt, voltage_pct) * rated_w for c in active if c.volt_watt is not None]
+    """The most the DER may generate (PV plus battery discharge) under opModMaxLimW, volt-watt and frequency-watt
+    curves and frequency droop (None: none in force); ``voltage_pct``: the voltage as a percent of nominal;
+    ``available``: what it would generate."""
+    # opModMaxLimW: a share of setMaxW, the DER's rating (PV and battery inverters together), on its whole output
+    caps = [c.max_w_share * rated_w for c in active if c.max_w_share is not None]
+    caps += [on_curve(c.volt_watt, voltage_pct) * rated_w for c in active if c.volt_watt is not None]
     caps += [on_curve(c.freq_watt, frequency) * rated_w for c in active if c.freq_watt is not None]
     for c in active:
         if c.droop is not None:  # over-frequency: output falls by rated x (per-unit frequency rise) / droop
@@ -367,8 +370,6 @@ class MeterPhysics:
                 shed_target += c.reduce_w
             if c.reduce_share is not None:
                 shed_target += load * c.reduce_share
-            if c.pv_limit_share is not None and self.meter.pv is not None:
-                pv = min(pv, self.meter.pv.ac_kw * 1000 * c.pv_limit_share)
             if c.pv_connected is False:
                 pv = 0.0
         shed = min(shed_target, load * self.curtailable)

@@ -236,7 +236,7 @@ def test_each_event_is_its_own_named_band_and_a_cancelled_one_shows_its_planned_
     fig.canvas.draw()
     texts = [t.get_text() for t in _texts(fig)]
     assert " DR_OFFICES_PERCENT" in texts and " DR_HALLS_KW (cancelled 14:30)" in texts
-    assert any(t.startswith(" DER_CURTAIL_HALLS: PV limited to") for t in texts)
+    assert any(t.startswith(" DER_CURTAIL_HALLS: DER output limited to") for t in texts)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert {"DR event", "DER control", figures.CANCELLED_LABEL} <= set(legend)
     figures.pyplot().close(fig)

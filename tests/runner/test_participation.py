@@ -105,7 +105,11 @@ def test_der_overlap_resolved_by_primacy() -> None:
     p = Participation("M1", 1, {}, 100, pv=True)
     p.update("der", [(derc("BB" * 16, 5000), 2), (derc("CC" * 16, 2000), 1)], T)
     (winner,) = p.controls()
-    assert winner.pv_limit_share == 0.2
+    assert winner.max_w_share == 0.2
+    # a meter whose DER is a battery alone applies opModMaxLimW too (a share of its setMaxW, the battery's rating)
+    battery_only = Participation("M2", 1, {}, 5)
+    battery_only.update("der", [(derc("DD" * 16, 5000), 1)], T)
+    assert battery_only.controls()[0].max_w_share == 0.5
 
 
 def test_a_control_the_meter_cannot_apply_is_answered_not_applicable() -> None:

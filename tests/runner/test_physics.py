@@ -100,7 +100,7 @@ def test_a_default_control_that_limits_nothing_is_the_plan(site: SiteModel) -> N
     """The embedded head-end's DefaultDERControl says "connected, up to 100 %": the readings stay the plan's."""
     (spec,) = [m for m in meters(site.scenario) if m.id == "PV_AND_BATTERY"]
     plan = site.meter_plan(spec)
-    default = Control(0, 2**62, pv_limit_share=1.0, pv_connected=True, default=True)
+    default = Control(0, 2**62, max_w_share=1.0, pv_connected=True, default=True)
     played = _play(site, "PV_AND_BATTERY", [default])
     assert [round(x.battery_w, 3) for x in played] == [round(float(w), 3) for w in plan.registers.battery_w]
 
@@ -210,7 +210,7 @@ def test_a_ramp_time_moves_output_to_the_setting_in_a_straight_line(site: SiteMo
     """rampTms 600 s to 0 %: a tenth of the way down each minute, from the output before the control began."""
     begin = START + 1800
     plain = _play(site, "PV_ONLY", [])
-    out = _play(site, "PV_ONLY", [Control(begin, begin + 3600, pv_limit_share=0.0, ramp_s=600.0)])
+    out = _play(site, "PV_ONLY", [Control(begin, begin + 3600, max_w_share=0.0, ramp_s=600.0)])
     before = next(x for x in out if x.start == begin - 60).pv_w
     ramp = [x for x in out if begin <= x.start < begin + 600]
     assert len(ramp) == 10
@@ -218,5 +218,19 @@ def test_a_ramp_time_moves_output_to_the_setting_in_a_straight_line(site: SiteMo
         available = next(y.pv_w for y in plain if y.start == x.start)
         assert x.pv_w == pytest.approx(min(available, before * (1 - (k + 1) / 10)), abs=1e-6)
     assert all(x.pv_w == 0 for x in out if begin + 600 <= x.start < begin + 3600)
-    no_ramp = _play(site, "PV_ONLY", [Control(begin, begin + 3600, pv_limit_share=0.0)])
+    no_ramp = _play(site, "PV_ONLY", [Control(begin, begin + 3600, max_w_share=0.0)])
     assert next(x for x in no_ramp if x.start == begin).pv_w == 0  # at once without one
+
+
+def test_max_limit_is_a_share_of_set_max_w_on_pv_and_battery_together(site: SiteModel) -> None:
+    """opModMaxLimW is a share of setMaxW, which the meter advertises as its PV and battery inverters together
+    (issue #18: it was applied to the PV inverter alone, and the battery was left unlimited)."""
+    (spec,) = [m for m in meters(site.scenario) if m.id == "PV_AND_BATTERY"]
+    assert spec.pv is not None and spec.battery is not None
+    set_max_w = (spec.pv.ac_kw + spec.battery.kw) * 1000
+    limited = _play(site, "PV_AND_BATTERY", [Control(START, START + 7200, max_w_share=0.3)])
+    output = [x.pv_w + max(x.battery_w, 0.0) for x in limited]
+    assert max(output) == pytest.approx(0.3 * set_max_w, abs=1)  # the sun gives more: held at the limit
+    assert all(o <= 0.3 * set_max_w + 1e-6 for o in output)
+    night = _play(site, "PV_AND_BATTERY", [Control(START, START + 7200, max_w_share=0.0)])
+    assert all(x.pv_w == 0 and x.battery_w <= 0 for x in night)  # 0 %: nothing out, the battery may still charge
