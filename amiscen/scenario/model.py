@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from amiscen.scenario.events import (
     DemandResponseEvent,
@@ -18,7 +18,7 @@ from amiscen.scenario.events import (
     FlowReservation,
 )
 from amiscen.scenario.fleet import Battery, Building, LoadProfile, Pv
-from amiscen.scenario.network import FunctionSets, Gateway, Network
+from amiscen.scenario.network import FunctionSets, Gateway, Network, network_id_of
 from amiscen.scenario.profiles import BUILTIN_PROFILES
 from amiscen.scenario.site import Calendar, Site, TimeWindow
 from amiscen.scenario.types import Model, resolve_time
@@ -48,6 +48,19 @@ class Scenario(Model):
     )
     faults: list[Fault] = Field(default_factory=list, description="Faults to inject, by `type`.")
     expect: Expectations = Field(default_factory=Expectations, description="What the run must show.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _network_named_after_the_scenario(cls, data: Any) -> Any:
+        """network.id, when not given, is the scenario's name as an id (it was UTCC_CAMPUS_001 for every site)."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("network", {}), Mapping):
+            return data
+        network = dict(data.get("network") or {})
+        if "id" in network:
+            return data
+        name = data.get("name", "scenario")
+        network["id"] = network_id_of(name if isinstance(name, str) else "scenario")
+        return {**data, "network": network}
 
     def profile(self, building_type: str) -> LoadProfile:
         """The load profile of a building type: the scenario's own, else the built-in one."""

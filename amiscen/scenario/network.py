@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Literal
 from urllib.parse import urlsplit
@@ -13,13 +14,19 @@ from amiscen.scenario.types import Duration, Model
 SEP2_CIPHER = "ECDHE-ECDSA-AES128-CCM8"  # the scenario layer imports no protocol code: sep.constants has it too
 
 
+def network_id_of(name: str) -> str:
+    """A scenario's name as a network id: what is not a letter, digit, '_', '.' or '-' becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", name).strip("_")[:64] or "scenario"
+
+
 class Network(Model):
     """The AMI network's identity."""
 
     id: str = Field(
-        "UTCC_CAMPUS_001",
+        "scenario",
         pattern=r"^[A-Za-z0-9_.\-]{1,64}$",
-        description="Network id (AMI_NETWORK_ID); names the run and the head-end's database.",
+        description="Network id (AMI_NETWORK_ID), in the CA's name and the meter id patterns; default: the "
+        "scenario's name, as an id.",
     )
     pen: int = Field(
         32473,

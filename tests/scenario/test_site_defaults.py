@@ -33,3 +33,15 @@ def test_a_far_site_without_weather_or_calendar_is_warned(tmp_path: Path) -> Non
 def test_the_campus_in_bangkok_is_not_warned() -> None:
     root = Path(__file__).resolve().parents[2]
     assert not any("Bangkok" in w.message for w in load_scenario(root / "scenarios" / "campus_utcc.yaml").warnings)
+
+
+def test_the_network_is_named_after_the_scenario_unless_given(tmp_path: Path) -> None:
+    """issue #18: network.id defaulted to UTCC_CAMPUS_001 for every site."""
+    path = tmp_path / "far.yaml"
+    path.write_text("name: Garching campus (TUM)\n" + FAR)
+    assert load_scenario(path).scenario.network.id == "Garching_campus_TUM"
+    path.write_text(FAR)
+    assert load_scenario(path).scenario.network.id == "scenario"  # no name either
+    path.write_text("name: Garching\nnetwork: {id: TUM_GARCHING_01}\n" + FAR)
+    assert load_scenario(path).scenario.network.id == "TUM_GARCHING_01"
+    assert load_scenario(path, environ={"AMI_NETWORK_ID": "FROM_ENV"}).scenario.network.id == "FROM_ENV"
