@@ -10,6 +10,7 @@ from itertools import pairwise
 
 from amiscen.diagnostics import Severity, did_you_mean
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, FlowReservation, Targets
+from amiscen.scenario.fleet import Battery, BatteryMode
 from amiscen.scenario.locate import Loc
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 from amiscen.scenario.types import IDENTIFIER_PATTERN
@@ -86,21 +87,27 @@ def _building_types(scenario: Scenario) -> Iterator[Finding]:
 
 def _batteries(scenario: Scenario) -> Iterator[Finding]:
     for i, building in enumerate(scenario.buildings):
-        places: list[tuple[Loc, object]] = [(("buildings", i, "battery"), building.battery)]
+        places: list[tuple[Loc, Battery | None]] = [(("buildings", i, "battery"), building.battery)]
         for j, meter in enumerate(building.meters or []):
             places.append((("buildings", i, "meters", j, "battery"), meter.battery))
         for loc, battery in places:
             if battery is None:
                 continue
-            rate = battery.kw / battery.kwh  # type: ignore[attr-defined]
+            rate = battery.kw / battery.kwh
             if rate > MAX_C_RATE:
                 yield Finding(
                     (*loc, "kw"),
-                    f"{battery.kw:g} kW from {battery.kwh:g} kWh is {rate:.1f}C; "  # type: ignore[attr-defined]
+                    f"{battery.kw:g} kW from {battery.kwh:g} kWh is {rate:.1f}C; "
                     f"stationary batteries stay at or below {MAX_C_RATE:g}C",
                 )
             elif rate > 1.0:
                 yield Finding((*loc, "kw"), f"{rate:.1f}C is fast for a stationary battery", "warning")
+            if battery.peak_threshold_kw is not None and battery.mode != BatteryMode.peak_shaving:
+                yield Finding(
+                    (*loc, "peak_threshold_kw"),
+                    f"is used only by mode peak_shaving; this battery's mode is {battery.mode.value}",
+                    "warning",
+                )
 
 
 def _targeted(scenario: Scenario, targets: Targets, fleet: list[MeterSpec]) -> list[MeterSpec]:
@@ -156,6 +163,8 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
         if isinstance(event, FlowReservation):
             if event.meter not in set(ids):
                 yield Finding((*loc, "meter"), f"no meter '{event.meter}'{did_you_mean(event.meter, ids)}")
+            else:
+                yield from _reservation(loc, event, next(m for m in fleet if m.id == event.meter))
             if event.request_at is not None and scenario.at(event.request_at) > start:
                 yield Finding((*loc, "request_at"), "the request must be posted before the interval starts")
             continue
@@ -163,6 +172,13 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
             cancel = scenario.at(event.cancel_at)
             if not start - timedelta(days=1) <= cancel < end:
                 yield Finding((*loc, "cancel_at"), "must fall between a day before the event's start and its end")
+            elif cancel <= start:
+                yield Finding(
+                    (*loc, "cancel_at"),
+                    f"event '{event.id}' is cancelled before it starts, so it never runs (meters only hear of the "
+                    "cancellation); to cut it short, cancel after its start",
+                    "warning",
+                )
         yield from _check_targets(scenario, (*loc, "targets"), event.targets, fleet)
         reached = _targeted(scenario, event.targets, fleet)
         if isinstance(event, DerControlEvent):
@@ -184,6 +200,35 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
                     (start, end + max(event.randomize_start, timedelta(0)) + event.randomize_duration, i, event)
                 )
     yield from _overlaps(dr_spans)
+
+
+def _reservation(loc: Loc, event: FlowReservation, meter: MeterSpec) -> Iterator[Finding]:
+    """A reservation that cannot be met: export with nothing to export, more energy than its power gives over the
+    interval, or more power than the meter has."""
+    hours = event.duration.total_seconds() / 3600
+    if hours > 0 and event.energy_kwh > event.power_kw * hours * (1 + 1e-9):
+        yield Finding(
+            (*loc, "energy_kwh"),
+            f"{event.energy_kwh:g} kWh in {hours:g} h needs {event.energy_kwh / hours:,.1f} kW on average; "
+            f"power_kw is {event.power_kw:g}",
+            "warning",
+        )
+    battery_kw = meter.battery.kw if meter.battery else 0.0
+    if event.direction == "export":
+        if meter.pv is None and meter.battery is None:
+            yield Finding(
+                (*loc, "direction"), f"meter '{meter.id}' has no PV and no battery: it has nothing to export", "warning"
+            )
+            return
+        most_kw, what = (meter.pv.ac_kw if meter.pv else 0.0) + battery_kw, "its PV and battery inverters"
+    else:
+        most_kw, what = meter.peak_kw + battery_kw, "its peak demand and battery charging"
+    if event.power_kw > most_kw * (1 + 1e-9):
+        yield Finding(
+            (*loc, "power_kw"),
+            f"{event.power_kw:g} kW is more than meter '{meter.id}' can {event.direction}: {most_kw:,.1f} kW ({what})",
+            "warning",
+        )
 
 
 def _overlaps(

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from amiscen.diagnostics import did_you_mean
 from amiscen.scenario.types import Duration, Model
@@ -159,6 +159,12 @@ class Term(Model):
 
     start: date = Field(description="First day of the term.")
     end: date = Field(description="Last day of the term.")
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Term:
+        if self.end < self.start:
+            raise ValueError(f"the term ends ({self.end}) before it starts ({self.start})")
+        return self
 
 
 class Calendar(Model):
