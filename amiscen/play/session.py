@@ -381,7 +381,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
                     for mid, m in sorted(metrics.meters.items())
                 },
                 "lateness": {kind: part.to_json() for kind, part in sorted(result.lateness.items())},
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+                "checks": [{"name": c.name, "ok": c.ok, "judged": c.judged, "detail": c.detail} for c in checks],
             },
             indent=1,
         ),

@@ -61,7 +61,7 @@ def summary_text(
             lines.append(f"    {kind}: {n}  -> {FIXES.get(kind, '')}")
     lines.append("  expectations:")
     for c in checks:
-        lines.append(f"    [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
+        lines.append(f"    [{c.verdict}] {c.name}: {c.detail}")
     return "\n".join(lines) + "\n"
 
 
