@@ -52,20 +52,33 @@ def load_w(
     n = len(demand)
     noise = _ar1(stream(seed, "meter", meter_id, "noise"), n, step_s, profile.noise_minutes * 60)
     power = peak_kw * 1000 * demand * (1 + profile.noise * noise)
-    power += _steps(profile, peak_kw, n, step_s, stream(seed, "meter", meter_id, "steps"))
+    power += _steps(profile, peak_kw, n, step_s, seed, meter_id)
     return np.maximum(power, 0.02 * peak_kw * 1000)
 
 
-def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, rng: np.random.Generator) -> np.ndarray:
-    """Appliances switching on for a while (chillers, lifts, kitchen equipment): rectangular steps."""
+def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: int, meter_id: str) -> np.ndarray:
+    """Appliances switching on for a while (chillers, lifts, kitchen equipment): rectangular steps. Drawn day by
+    day from the window's start (a count per day, then each step's time, length and size in order, each from its
+    own stream), so the steps of a window's first days do not depend on how many days are compiled."""
     out = np.zeros(n)
-    days = n * step_s / 86400
-    count = rng.poisson(profile.steps_per_day * days)
-    if count == 0 or profile.step_share == 0:
+    if profile.step_share == 0 or n == 0:
         return out
-    starts = rng.integers(0, n, count)
-    lengths = np.maximum(1, (rng.exponential(1800, count) / step_s).astype(np.int64))
-    sizes = profile.step_share * peak_kw * 1000 * rng.uniform(0.5, 1.5, count)
+    per_day = 86400 / step_s  # intervals per day
+    days = int(np.ceil(n / per_day))
+    counts = stream(seed, "meter", meter_id, "steps", "count").poisson(profile.steps_per_day, days)
+    count = int(counts.sum())
+    if count == 0:
+        return out
+    day_of = np.repeat(np.arange(days), counts)
+    starts = day_of * per_day + stream(seed, "meter", meter_id, "steps", "at").uniform(0, per_day, count)
+    starts = starts.astype(np.int64)
+    lengths = stream(seed, "meter", meter_id, "steps", "length").exponential(1800, count)
+    lengths = np.maximum(1, (lengths / step_s).astype(np.int64))
+    sizes = (
+        profile.step_share * peak_kw * 1000 * stream(seed, "meter", meter_id, "steps", "size").uniform(0.5, 1.5, count)
+    )
+    inside = starts < n  # the last day may be partly outside the window
+    starts, lengths, sizes = starts[inside], lengths[inside], sizes[inside]
     change = np.bincount(starts, weights=sizes, minlength=n + 1)
     change -= np.bincount(np.minimum(starts + lengths, n), weights=sizes, minlength=n + 1)
     return np.cumsum(change[:n])

@@ -28,11 +28,12 @@ def _monthly(values: list[float], grid: TimeGrid) -> np.ndarray:
 
 
 def _ar1(rng: np.random.Generator, n: int, step: float, tau: float) -> np.ndarray:
-    """A unit-variance AR(1) series with correlation time ``tau`` seconds."""
+    """A unit-variance AR(1) series with correlation time ``tau`` seconds. Its first k values are the same for any
+    n >= k (numpy's generators draw arrays value by value), so a longer window repeats a shorter one's start."""
     phi = float(np.exp(-step / tau))
+    value = rng.standard_normal()  # drawn first: the series' start never depends on its length
     shocks = rng.standard_normal(n) * np.sqrt(1 - phi * phi)
     out = np.empty(n)
-    value = rng.standard_normal()
     # the recurrence out[k] = phi*out[k-1] + shock[k], vectorised per chunk; chunks stay short enough that
     # phi**length does not underflow (1e-100)
     length = int(max(1, min(65536, 230 / max(step / tau, 1e-9))))

@@ -73,14 +73,15 @@ class UtilityEvent:
         return None
 
     def visible(self, now: float) -> bool:
-        """Listed from its creation until it ends; a cancelled one for an hour after the cancel, so a device that
-        applied it learns of the cancel however seldom it polls (a completed event is gone at its end, as
-        CSIP-AUS servers do: its devices know its end without being told)."""
+        """Listed from its creation until it ends (the latest a randomised device ends it); a cancelled one for an
+        hour after the cancel, so a device that applied it learns of the cancel however seldom it polls (a
+        completed event is gone at its end, as CSIP-AUS servers do: its devices know its end without being told)."""
         if self.created > now:
             return False
         if self.cancelled_at is not None and self.cancelled_at < self.end:
             return now < self.cancelled_at + LISTED_AFTER_CANCEL
-        return now < self.end
+        # with randomisation a device may run up to randomizeStart + randomizeDuration past the end: still listed
+        return now < self.end + max(self.randomize_start, 0) + max(self.randomize_duration, 0)
 
     @property
     def until(self) -> int:

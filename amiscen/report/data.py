@@ -247,7 +247,7 @@ def spans(scenario: Scenario, events: list[UtilityEvent], end: float) -> list[Sp
     out = [
         Span(
             e.kind,
-            e.event_id if e.kind == "dr" else f"{e.event_id}: {_control_text(e.spec)}",
+            e.event_id if e.kind == "dr" else f"{e.event_id}: {_control_short(e.spec)}",
             e.start,
             max(e.start, e.until),
             e.end if e.until < e.end else None,
@@ -603,6 +603,23 @@ def _dr_rows(
         measured = float(np.mean(cut)) / 1000 if cut else None
         rows.append(DrRow.of(e, target, target_kw, responses, measured_kw=measured))
     return rows
+
+
+def _control_short(spec: dict[str, Any]) -> str:
+    """A DER control in a few words, for a figure's band (the tables give it whole)."""
+    control = spec.get("control", {})
+    kind = control.get("type", "?")
+    short = {
+        "curtail": lambda: f"max {control['max_w_percent']:g} %",
+        "fixed_w": lambda: f"fixed {control['percent']:g} %",
+        "target_w": lambda: f"target {control['kw']:g} kW",
+        "connect": lambda: "connect" if control.get("connected", True) else "disconnect",
+        "envelope": lambda: "envelope",
+        "fixed_pf": lambda: f"PF {control['power_factor']:g}",
+        "fixed_var": lambda: f"var {control['percent']:g} %",
+        "curve": lambda: control["mode"].replace("_", "-"),
+    }.get(kind)
+    return short() if short else str(kind)
 
 
 def _control_text(spec: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ class Known:
     required: int
     start: int  # effective, after this meter's randomisation
     end: int
+    listed_until: int  # the end the server gave (its clock made ours): it may drop the event from its list then
     status: int
     control: Control
     mandatory: bool
@@ -281,6 +282,7 @@ class Participation:
                     item.responseRequired or 0,
                     start,
                     end,
+                    begin + item.interval.duration,
                     item.EventStatus.currentStatus,
                     self._control(item, start, end),
                     mandatory,
@@ -311,14 +313,15 @@ class Participation:
             if (
                 k.kind == kind
                 and k.mrid not in seen
-                and now < k.end
+                and now < min(k.end, k.listed_until)
                 and not k.opted_out
                 and k.status
                 in (
                     EventStatusCode.SCHEDULED,
                     EventStatusCode.ACTIVE,
                 )
-            ):  # gone from the server before its end: the utility withdrew it
+            ):  # gone from the server before its end: the utility withdrew it (after the end it gave, a server may
+                # drop it while this meter, randomised, still runs it)
                 k.status = int(EventStatusCode.CANCELLED)
                 due += self._post(k, ResponseStatus.EVENT_CANCELLED)
                 self._stop(k, now)
@@ -360,6 +363,7 @@ class Participation:
 
     def restore(self, items: list[dict[str, object]]) -> None:
         for item in items:
+            item = {"listed_until": item["end"], **item}  # an outbox of an earlier amiscen kept no listed_until
             known = Known(**{**item, "control": Control(**item["control"])})  # type: ignore[arg-type]
             self.known[known.mrid] = known
 

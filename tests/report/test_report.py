@@ -142,7 +142,7 @@ def test_plan_report_says_it_is_a_prediction(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "plan" / "report.txt").read_text()
     assert "numbers from the compiled plan (a prediction" in text
-    assert "expected 117.6 kW (everyone participating)" in text
+    assert "expected 120.2 kW (everyone participating)" in text
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,7 @@ def test_each_event_is_its_own_named_band_and_a_cancelled_one_shows_its_planned_
     fig.canvas.draw()
     texts = [t.get_text() for t in _texts(fig)]
     assert " DR_OFFICES_PERCENT" in texts and " DR_HALLS_KW (cancelled 14:30)" in texts
-    assert any(t.startswith(" DER_CURTAIL_HALLS: DER output limited to") for t in texts)
+    assert " DER_CURTAIL_HALLS: max 40 %" in texts
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert {"DR event", "DER control", figures.CANCELLED_LABEL} <= set(legend)
     figures.pyplot().close(fig)

@@ -289,3 +289,20 @@ def test_nothing_starts_at_or_after_the_end_of_the_played_window() -> None:
     p.played_until = T + 600  # the event starts at T + 600: just outside [start, T + 600)
     assert _statuses(p.update("dr", [(_edc(), 0)], T)) == [1]
     assert _statuses(p.tick(T + 600)) == [] and _statuses(p.tick(T + 4200)) == []
+
+
+def test_a_server_dropping_an_event_at_its_end_does_not_cancel_a_randomised_meter() -> None:
+    """A meter randomised to start late runs past the end the server gave; envoy (and CSIP-AUS servers) drop the
+    event from the list at that end: that is no cancellation, and the meter completes at its own end."""
+    for meter in ("M1", "M2", "M3", "M4", "M5"):
+        p = Participation(meter, 7, {}, 0)
+        p.update("dr", [(_edc(rs=600), 0)], T)
+        (control,) = p.controls()
+        if control.start == T + 600:
+            continue  # not moved: nothing to see
+        nominal_end = T + 600 + 3600
+        assert _statuses(p.tick(control.start)) == [2]
+        assert _statuses(p.update("dr", [], nominal_end + 1)) == []  # gone from the list: not a cancel
+        assert _statuses(p.tick(control.end)) == [3]
+        return
+    raise AssertionError("no meter was randomised to start late")
