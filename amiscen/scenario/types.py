@@ -25,7 +25,7 @@ class Model(BaseModel):
 def _duration_json() -> dict[str, Any]:
     return {
         "anyOf": [
-            {"type": "string", "pattern": DURATION_PATTERN, "examples": ["15s", "5m", "1h", "1d", "1h30m"]},
+            {"type": "string", "pattern": DURATION_PATTERN, "examples": ["15s", "5m", "1h", "1d", "1h30m", "PT15S"]},
             {"type": "number", "minimum": 0, "description": "seconds"},
         ]
     }
@@ -37,7 +37,8 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema(_duration_json()),
 ]
-"""A duration written ``15s``, ``5m``, ``1h``, ``1d`` or combined (``1h30m``); a bare number is seconds."""
+"""A duration written ``15s``, ``5m``, ``1h``, ``1d`` or combined (``1h30m``), or in ISO 8601 (``PT15S``, the JSON
+schema's spelling of its defaults); a bare number is seconds."""
 
 TimeRef = Annotated[
     timedelta | datetime,
