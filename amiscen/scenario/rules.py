@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from amiscen.diagnostics import Severity, did_you_mean
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, FlowReservation, Targets
@@ -38,6 +41,7 @@ def check(scenario: Scenario) -> list[Finding]:
         *_rates(scenario),
         *_expectations(scenario),
         *_bangkok_defaults(scenario),
+        *_offsets(scenario),
     ]
 
 
@@ -260,6 +264,39 @@ def _faults(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
         targets = getattr(fault, "targets", None)
         if targets is not None:
             yield from _check_targets(scenario, (*loc, "targets"), targets, fleet)
+
+
+def _times(node: object, loc: Loc) -> Iterator[tuple[Loc, datetime]]:
+    """Every absolute time in a scenario, with where it is."""
+    if isinstance(node, datetime):
+        yield loc, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _times(getattr(node, name), (*loc, name))
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from _times(item, (*loc, i))
+
+
+def _offsets(scenario: Scenario) -> Iterator[Finding]:
+    """A time whose UTC offset is not the site's on that date (+01:00 for Berlin in summer) is almost surely a
+    slip: it names another instant than the local time it shows. Times in UTC (Z) are taken as they are."""
+    zone = ZoneInfo(scenario.site.timezone)
+    for loc, when in _times(scenario, ()):
+        given, local = when.utcoffset(), when.astimezone(zone).utcoffset()
+        if given != local and given != timedelta(0):  # UTC is never a slip: it is the one time everybody shares
+            yield Finding(
+                loc,
+                f"{when.isoformat()} has offset {_offset(given)}, but {scenario.site.timezone} is at "
+                f"{_offset(local)} on {when.astimezone(zone).date()}: write {when.astimezone(zone).isoformat()} "
+                "for the same instant, or fix the local time",
+            )
+
+
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta(0)).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 POST_LIMIT_BYTES = 1024 * 1024  # the body limit of amiscen's head-end, and a common one
