@@ -204,8 +204,8 @@ def building_types(data: ReportData) -> Any:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
     fig.suptitle(
-        f"Consumption and PV by building type ({_bin_note(data)}; local time, {data.scenario.site.timezone}, "
-        f"{dates_shown(data)})"
+        f"Consumption and PV by building type ({_bin_note(data)})\n"
+        f"local time ({data.scenario.site.timezone}), {dates_shown(data)}"
     )
     return fig
 

@@ -30,16 +30,6 @@ RECONNECT_S = 300  # after a trip, back this long after the grid returned within
 VAR_SHARE = 0.44  # reactive capability, a share of the rated power (IEEE 1547 category B: 44 % of nameplate)
 Q_VOLTAGE_SHARE = 0.5  # how much a var moves the voltage, against a watt (X/R of a low-voltage feeder, about 0.5)
 
-# share of demand a building can shed for an hour without closing (AC setpoint +2 degC, lighting, pumps)
-CURTAILABLE = {
-    "academic": 0.25,
-    "residential": 0.15,
-    "administrative": 0.25,
-    "athletic": 0.30,
-    "research": 0.10,
-    "support": 0.20,
-}
-
 
 @dataclass(frozen=True)
 class Control:
@@ -295,7 +285,11 @@ class MeterPhysics:
         self.next_index = 0
         self.last: Interval | None = None
         self.diverged = False
-        self.curtailable = CURTAILABLE.get(plan.meter.building_type, 0.2)
+        profile = site.scenario.profile(plan.meter.building_type)
+        self.curtailable = profile.dr_shed_share  # declared per building type (LoadProfile)
+        self.rebound_share = profile.dr_rebound_share
+        self.rebound_keep = math.exp(-self.step / (profile.dr_rebound_minutes * 60))  # owed energy left per step
+        self.rebound_wh = 0.0  # shed energy still to be paid back, Wh
         self.tripped_until = 0.0  # a must-trip ride-through setting tripped the DER until then
         self.ramp_from: dict[tuple[int, int], float] = {}  # each ramping control's starting output, W
         self.nominal_v = site.scenario.site.grid.voltage_v
@@ -312,6 +306,7 @@ class MeterPhysics:
             "soc": None if self.battery is None else self.battery.state.soc,
             "diverged": self.diverged,
             "tripped_until": self.tripped_until,
+            "rebound_wh": self.rebound_wh,
         }
 
     def restore(self, state: dict[str, object]) -> None:
@@ -320,6 +315,7 @@ class MeterPhysics:
         self.export_total = float(state["export_total"])  # type: ignore[arg-type]
         self.diverged = bool(state["diverged"])
         self.tripped_until = float(state.get("tripped_until", 0.0))  # type: ignore[arg-type]
+        self.rebound_wh = float(state.get("rebound_wh", 0.0))  # type: ignore[arg-type]
         if self.battery is not None and state.get("soc") is not None:
             self.battery.state.soc = float(state["soc"])  # type: ignore[arg-type]
 
@@ -374,6 +370,13 @@ class MeterPhysics:
                 pv = 0.0
         shed = min(shed_target, load * self.curtailable)
         load -= shed
+        hours = self.step / 3600
+        if shed_target > 0:  # the building gives up demand now and takes part of it back after the event
+            self.rebound_wh += shed * hours * self.rebound_share
+        elif self.rebound_wh > 0:  # the payback: cooling recovers, deferred loads run; it decays
+            paid = self.rebound_wh * (1 - self.rebound_keep)
+            self.rebound_wh = 0.0 if self.rebound_wh - paid < 1e-3 else self.rebound_wh - paid
+            load += paid / hours
         envelope = Envelope.of(active)
         cap = output_cap(active, rated, voltage_pct, frequency, self.nominal_hz, pv) if active else None
         if cap is not None:  # volt-watt, frequency-watt: a cap on the DER's output, as a generation limit
@@ -405,7 +408,6 @@ class MeterPhysics:
         extra_shed = envelope.import_excess(load, pv, battery_w, load * self.curtailable - shed)
         load -= extra_shed
         net = load - pv - battery_w
-        hours = self.step / 3600
         imp, exp = max(net, 0.0) * hours, max(-net, 0.0) * hours
         self.import_total += imp
         self.export_total += exp

@@ -38,6 +38,23 @@ class LoadProfile(Model):
     )
     step_share: float = Field(0.05, ge=0, le=1, description="Size of one step, share of peak.")
     power_factor: float = Field(0.92, gt=0, le=1, description="Power factor, for reactive power and VA.")
+    dr_shed_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Share of its demand a building of this type can shed for a DR event without closing "
+        "(AC setpoint, lighting, pumps); a battery covers the rest of a target.",
+    )
+    dr_rebound_share: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Energy paid back after a DR event, a share of the energy shed (published: 10-50 % in the "
+        "first hour; cooling recovers what it gave up).",
+    )
+    dr_rebound_minutes: float = Field(
+        30.0, gt=0, le=1440, description="Time constant of the payback after an event, minutes (it decays)."
+    )
 
     @field_validator("hourly")
     @classmethod

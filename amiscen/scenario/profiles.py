@@ -4,7 +4,11 @@ Shapes are fractions of the weekday in-term peak per local hour, drawn from publ
 studies: classrooms and offices follow office hours with a lunch dip; dormitories peak in the evening when
 students run air-conditioners; research buildings carry a high base (fume hoods, freezers, servers). Air
 conditioning is 50-60% of electricity in Thai commercial buildings (EPPO / DEDE building energy code
-background), hence the cooling shares.
+background), hence the cooling shares. ``dr_shed_share`` is what a building of the type can give up for an hour
+of a DR event without closing (an AC setpoint 2 degC higher, lighting, pumps): a quarter in classrooms and offices,
+less in dormitories and least in laboratories, whose fume hoods and freezers cannot wait. After the event a share
+of the shed energy comes back (``dr_rebound_share``, 0.3 by default: published paybacks are 10-50 % of the shed
+in the first hour).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         holiday_factor=0.15,
         break_factor=0.45,
         cooling_share=0.60,
+        dr_shed_share=0.25,
     ),
     "residential": LoadProfile(
         peak_kw=180,
@@ -77,6 +82,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         holiday_factor=0.60,
         break_factor=0.50,
         cooling_share=0.55,
+        dr_shed_share=0.15,
     ),
     "administrative": LoadProfile(
         peak_kw=220,
@@ -110,6 +116,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         holiday_factor=0.10,
         break_factor=0.90,
         cooling_share=0.60,
+        dr_shed_share=0.25,
     ),
     "athletic": LoadProfile(
         peak_kw=150,
@@ -143,6 +150,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         holiday_factor=0.50,
         break_factor=0.60,
         cooling_share=0.35,
+        dr_shed_share=0.3,
     ),
     "research": LoadProfile(
         peak_kw=300,
@@ -176,6 +184,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         holiday_factor=0.60,
         break_factor=0.90,
         cooling_share=0.50,
+        dr_shed_share=0.1,
     ),
     "support": LoadProfile(
         peak_kw=200,
@@ -209,6 +218,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         holiday_factor=0.30,
         break_factor=0.60,
         cooling_share=0.45,
+        dr_shed_share=0.2,
     ),
 }
 

@@ -87,6 +87,16 @@ def _building_types(scenario: Scenario) -> Iterator[Finding]:
                 f"unknown building type '{building.type}'{did_you_mean(building.type, known)}; "
                 "define it under load_profiles or use one of " + ", ".join(known),
             )
+    if scenario.demand_response_events():
+        for name, profile in scenario.load_profiles.items():
+            if "dr_shed_share" not in profile.model_fields_set:
+                yield Finding(
+                    ("load_profiles", name),
+                    f"building type '{name}' does not say what share of its demand it can shed (dr_shed_share): "
+                    f"{profile.dr_shed_share:g} is assumed for the DR events",
+                    "warning",
+                    at_key=True,
+                )
 
 
 def _batteries(scenario: Scenario) -> Iterator[Finding]:

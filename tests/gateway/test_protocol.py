@@ -183,7 +183,8 @@ def test_dr_event_status_follows_the_simulated_clock(headend: Running) -> None:
             session.send("GET", edc_link.href, params={"s": 0, "l": 10}).response_body, EndDeviceControlList
         )
         (control,) = page.EndDeviceControl
-        assert control.TargetReduction is not None and control.TargetReduction.value == 50
+        target = control.TargetReduction  # 50 kW: in watts, which a UInt16 holds up to 65.535 kW
+        assert target is not None and (target.type, target.value) == (2, 50_000)
         return control.EventStatus.currentStatus
 
     assert status() == c.EventStatusCode.SCHEDULED

@@ -163,10 +163,22 @@ def test_quantities_are_recognised_by_reading_type(reading_type: dict[str, int],
 
 
 def _texts(fig: object) -> list[object]:
-    """Every visible, non-empty piece of text in a drawn figure."""
+    """Every visible, non-empty piece of text in a drawn figure; not the labels of ticks beyond an axis' limits,
+    which matplotlib keeps but does not draw."""
     from matplotlib.text import Text
 
-    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]  # type: ignore[attr-defined]
+    undrawn = set()
+    for ax in fig.axes:  # type: ignore[attr-defined]
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not low - 1e-9 <= tick.get_loc() <= high + 1e-9:
+                    undrawn |= {id(tick.label1), id(tick.label2)}
+    return [
+        t
+        for t in fig.findobj(Text)  # type: ignore[attr-defined]
+        if t.get_visible() and t.get_text().strip() and id(t) not in undrawn
+    ]
 
 
 def _luminance(colour: object) -> float:

@@ -234,3 +234,19 @@ def test_max_limit_is_a_share_of_set_max_w_on_pv_and_battery_together(site: Site
     assert all(o <= 0.3 * set_max_w + 1e-6 for o in output)
     night = _play(site, "PV_AND_BATTERY", [Control(START, START + 7200, max_w_share=0.0)])
     assert all(x.pv_w == 0 and x.battery_w <= 0 for x in night)  # 0 %: nothing out, the battery may still charge
+
+
+def test_a_dr_event_sheds_the_types_declared_share_and_the_load_comes_back_after(site: SiteModel) -> None:
+    """issue #18: the shed was a flat step with no rebound, its share hard-coded. The support type declares 0.2 of
+    demand; after the event 0.3 of the shed energy is paid back, decaying with a 30-minute time constant."""
+    profile = site.scenario.profile("support")
+    assert (profile.dr_shed_share, profile.dr_rebound_share, profile.dr_rebound_minutes) == (0.2, 0.3, 30.0)
+    free = _play(site, "PV_ONLY", [])
+    event = _play(site, "PV_ONLY", [Control(START, START + 1800, reduce_share=0.9)])
+    during, after = slice(0, 30), slice(30, 120)  # one-minute intervals
+    shed_wh = sum(f.load_w - e.load_w for f, e in zip(free[during], event[during], strict=True)) / 60
+    assert all(e.load_w == pytest.approx(0.8 * f.load_w) for f, e in zip(free[during], event[during], strict=True))
+    paid = [(e.load_w - f.load_w) / 60 for f, e in zip(free[after], event[after], strict=True)]
+    assert all(p > 0 for p in paid[:60]) and paid[0] > paid[30] > paid[59]  # decaying
+    first_hour = sum(paid[:60])
+    assert first_hour == pytest.approx(0.3 * shed_wh * (1 - math.exp(-2)), rel=1e-6)

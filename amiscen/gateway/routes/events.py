@@ -308,10 +308,19 @@ def _control(
         deviceCategory=int(c.CAMPUS_LOAD_CATEGORY),
         drProgramMandatory=bool(e.spec.get("mandatory", False)),
         loadShiftForward=False,
-        TargetReduction=TargetReduction(int(c.UnitType.KW), min(65535, round(share))) if share is not None else None,
+        TargetReduction=_target(share) if share is not None else None,
         Offset=Offset(round(e.spec["percent"] * 100)) if "percent" in e.spec else None,
         **common,
     )
+
+
+def _target(share_kw: float) -> TargetReduction:
+    """A meter's share of a kW target: in watts while a UInt16 holds it (a 0.4 kW share sent in whole kW was 0,
+    and shed nothing), in kW above 65.535 kW."""
+    watts = round(share_kw * 1000)
+    if watts <= 65535:
+        return TargetReduction(int(c.UnitType.WATTS), watts)
+    return TargetReduction(int(c.UnitType.KW), min(65535, round(share_kw)))
 
 
 def control_list(app: Headend, req: Request, kind: str, p: int, active_only: bool, base: str = "") -> Reply:
