@@ -1,5 +1,6 @@
 """Building load: a daily shape by building type, scaled by calendar (weekday, weekend, holiday, term) and
-outdoor heat (air-conditioning), with autocorrelated noise and appliance-like on/off steps."""
+outdoor temperature (air-conditioning in the heat, electric heating in the cold), with autocorrelated noise and
+appliance-like on/off steps."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def cooling_factor(profile: LoadProfile, temperature_c: np.ndarray) -> np.ndarra
     return np.clip(0.15 + 0.85 * (temperature_c - profile.cooling_balance_c) / span, 0.15, 1.3)
 
 
+def heating_factor(profile: LoadProfile, temperature_c: np.ndarray) -> np.ndarray:
+    """Electric heating output relative to the design day: 0 above the balance temperature, 1 at the design
+    temperature, a straight line between (heating degrees), up to 1.3 in a colder snap."""
+    span = profile.heating_balance_c - profile.heating_design_c
+    return np.clip((profile.heating_balance_c - temperature_c) / span, 0.0, 1.3)
+
+
 def base_demand(
     profile: LoadProfile, shift_min: float, local_hours: np.ndarray, factor: np.ndarray, temperature_c: np.ndarray
 ) -> np.ndarray:
@@ -41,7 +49,8 @@ def base_demand(
     base = min(profile.hourly)
     demand = base + (shape - base) * factor
     cooling = profile.cooling_share * demand * cooling_factor(profile, temperature_c)
-    return (1 - profile.cooling_share) * demand + cooling
+    heating = profile.heating_share * demand * heating_factor(profile, temperature_c) if profile.heating_share else 0
+    return (1 - profile.cooling_share - profile.heating_share) * demand + cooling + heating
 
 
 def load_w(

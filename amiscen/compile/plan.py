@@ -64,7 +64,16 @@ class SiteModel:
 
     @cached_property
     def weather(self) -> WeatherSeries:
-        return weather(self.scenario.site.weather, self.grid, self.scenario.time.seed)
+        # clouds are held to the asked cloudiness in sunlight, weighted by the clear-sky irradiance they take away,
+        # a whole local day at a time (so the window's last day is the same however long the window)
+        site = self.scenario.site
+        days = self.grid.through_last_day()
+        light = solar.clear_sky(
+            solar.sun_position(days.mids, site.latitude, site.longitude),
+            _monthly(site.weather.linke_turbidity, days),
+            site.elevation_m,
+        ).ghi
+        return weather(site.weather, days, self.scenario.time.seed, light).first(self.grid.count)
 
     @cached_property
     def sun(self) -> solar.SunPosition:
@@ -72,10 +81,13 @@ class SiteModel:
         return solar.sun_position(self.grid.mids, site.latitude, site.longitude)
 
     @cached_property
-    def sky(self) -> solar.ClearSky:
+    def clear(self) -> solar.ClearSky:
         site = self.scenario.site
-        clear = solar.clear_sky(self.sun, _monthly(site.weather.linke_turbidity, self.grid), site.elevation_m)
-        return solar.cloudy_sky(clear, self.sun, self.weather.clear_sky_index)
+        return solar.clear_sky(self.sun, _monthly(site.weather.linke_turbidity, self.grid), site.elevation_m)
+
+    @cached_property
+    def sky(self) -> solar.ClearSky:
+        return solar.cloudy_sky(self.clear, self.sun, self.weather.clear_sky_index)
 
     def pv_w(self, meter: MeterSpec) -> np.ndarray:
         if meter.pv is None:

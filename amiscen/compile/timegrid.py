@@ -35,6 +35,16 @@ class TimeGrid:
         day_index = (np.floor(local / 86400) - np.floor((self.start + offsets[0]) / 86400)).astype(np.int64)
         return days, np.clip(day_index, 0, len(days) - 1)
 
+    def through_last_day(self) -> TimeGrid:
+        """The same grid run on to the end of its last local day: what is drawn day by day (cloud levels held to
+        a day's mean) is then the same whether the window ends mid-day or days later."""
+        zone = ZoneInfo(self.timezone)
+        last = dt.datetime.fromtimestamp(self.start + (self.count - 0.5) * self.step, zone).date()
+        midnight = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone).timestamp()
+        return TimeGrid(
+            self.start, self.step, max(self.count, int(np.ceil((midnight - self.start) / self.step))), self.timezone
+        )
+
     def utc_offsets(self) -> np.ndarray:
         """Seconds east of UTC at each interval (evaluated hourly, so DST changes land on the right hour)."""
         zone = ZoneInfo(self.timezone)

@@ -18,6 +18,9 @@ class WeatherSeries:
     temperature_c: np.ndarray
     clear_sky_index: np.ndarray  # GHI / clear-sky GHI; 1 is cloudless
 
+    def first(self, count: int) -> WeatherSeries:
+        return WeatherSeries(self.temperature_c[:count], self.clear_sky_index[:count])
+
 
 def _monthly(values: list[float], grid: TimeGrid) -> np.ndarray:
     """Monthly values interpolated smoothly by day of year (each value at its month's middle)."""
@@ -47,25 +50,82 @@ def _ar1(rng: np.random.Generator, n: int, step: float, tau: float) -> np.ndarra
     return out
 
 
-def weather(spec: Weather, grid: TimeGrid, seed: int) -> WeatherSeries:
+CONCENTRATION = 4.0  # of the Beta distribution of a day's cloud level around its month's mean (a + b)
+GOLDEN = (5**0.5 - 1) / 2
+
+
+def _daily_cloud(mean: np.ndarray, start: float) -> np.ndarray:
+    """Each day's cloud level: Beta-distributed around the month's ``mean``, drawn at quantiles that spread evenly
+    (a Weyl sequence from a random ``start``: day d takes the quantile start + d x 0.618..., modulo 1), so a month's
+    days average to its mean far closer than independent draws would (the realised cloudiness of a year stays
+    within a percent or two of what was asked), while any one day is as likely clear as the climate makes it."""
+    days = len(mean)
+    quantile = (start + GOLDEN * np.arange(1, days + 1)) % 1.0
+    a = np.maximum(mean * CONCENTRATION, 0.05)
+    b = np.maximum((1 - mean) * CONCENTRATION, 0.05)
+    return np.array([_beta_quantile(q, x, y) for q, x, y in zip(quantile, a, b, strict=True)])
+
+
+def _beta_quantile(q: float, a: float, b: float, points: int = 513) -> float:
+    """The q-quantile of Beta(a, b), its CDF integrated numerically. Near 0 the density t^(a-1) is infinite when
+    a < 1 (a clear month), so the lower half is integrated in u = t^a and the upper half in v = (1 - t)^b, where
+    the integrands are smooth (a plain grid in t overweights the middle and biased clear months cloudier)."""
+    u = np.linspace(0.0, 0.5**a, points)
+    low_t = u ** (1 / a)
+    low = _cumulative(np.power(1 - low_t, b - 1) / a, u)  # mass below each t
+    v = np.linspace(0.0, 0.5**b, points)
+    high_t = 1 - v ** (1 / b)
+    high = _cumulative(np.power(high_t, a - 1) / b, v)  # mass above each t
+    total = low[-1] + high[-1]
+    t = np.concatenate([low_t, high_t[::-1][1:]])
+    cdf = np.concatenate([low, (total - high)[::-1][1:]]) / total
+    return float(np.interp(q, cdf, t))
+
+
+def _cumulative(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum((y[1:] + y[:-1]) / 2 * np.diff(x))])
+
+
+MOST_CLOUD = 0.95  # an overcast sky still lets through 5 % of the clear-sky irradiance
+SPREAD = 1.6  # how far passing clouds move the cover within a day (logistic units)
+
+
+def _held_to_days(level: np.ndarray, latent: np.ndarray, day_index: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """Cloud cover at each interval: MOST_CLOUD x logistic(shift + SPREAD x latent), the passing clouds of an AR(1)
+    ``latent``, with a shift per day found by bisection so that the day's cover in sunlight (weighted by
+    ``light``) is exactly its drawn ``level``. Cover stays within (0, MOST_CLOUD), so no level is cut short (cover
+    clipped at its bounds made the realised cloudiness 0.376 where 0.458 was asked)."""
+    days = len(level)
+    weight = np.bincount(day_index, weights=light, minlength=days)
+    target = np.clip(level, 1e-4, MOST_CLOUD - 1e-4) * weight
+    low, high = np.full(days, -30.0), np.full(days, 30.0)
+    spread = SPREAD * latent
+    for _ in range(32):  # 60 / 2**32: exact to 1e-8
+        mid = (low + high) / 2
+        cover = MOST_CLOUD / (1 + np.exp(-(mid[day_index] + spread)))
+        short = np.bincount(day_index, weights=light * cover, minlength=days) < target
+        low = np.where(short, mid, low)
+        high = np.where(short, high, mid)
+    return MOST_CLOUD / (1 + np.exp(-((low + high) / 2)[day_index] - spread))
+
+
+def weather(spec: Weather, grid: TimeGrid, seed: int, light: np.ndarray | None = None) -> WeatherSeries:
+    """Temperature and clouds at each interval. ``light``: the clear-sky irradiance, to hold each day's cloud
+    cover in sunlight to its drawn level (absent: every interval counts alike)."""
     n = grid.count
     days, day_index = grid.local_days()
     rng_day = stream(seed, "weather", "daily")
     rng_fast = stream(seed, "weather", "clouds")
     # daily cloud level: Beta around the month's mean, persisting somewhat from day to day
-    month_cloud = _monthly(spec.cloudiness, grid)
-    first_day_cloud = np.array(
-        [month_cloud[np.argmax(day_index == i)] if np.any(day_index == i) else 0.3 for i in range(len(days))]
-    )
-    concentration = 4.0
-    a = np.maximum(first_day_cloud * concentration, 0.05)
-    b = np.maximum((1 - first_day_cloud) * concentration, 0.05)
-    daily = rng_day.beta(a, b)
+    month_cloud = _monthly(spec.cloudiness, grid)  # smooth, for the temperature's cloudy-day term
+    # each day's level is drawn around its own calendar month's cloudiness (a month's days then average to it)
+    asked = np.array([spec.cloudiness[d.month - 1] for d in days])
+    daily = MOST_CLOUD * _daily_cloud(np.minimum(asked / MOST_CLOUD, 0.999), float(rng_day.random()))
     day_cloud = daily[day_index]
     # within the day: passing clouds, an AR(1) in a latent variable mapped to [0, 2] with mean 1
     latent = _ar1(rng_fast, n, grid.step, spec.cloud_persistence.total_seconds())
-    passing = np.clip(1 + 0.9 * latent, 0, 2)
-    clear_sky_index = np.clip(1 - day_cloud * passing, 0.05, 1.08)
+    cover = _held_to_days(daily, latent, day_index, np.ones(n) if light is None else light)
+    clear_sky_index = 1 - cover
     # temperature: monthly mean, a diurnal cycle (min ~06:00, max ~15:00), day-to-day anomaly, cloudy days cooler
     hours = grid.local_hours()
     diurnal = np.where(
@@ -73,7 +133,8 @@ def weather(spec: Weather, grid: TimeGrid, seed: int) -> WeatherSeries:
         -np.cos((hours - 6) / 9 * np.pi),
         np.cos(((hours - 15) % 24) / 15 * np.pi),
     )
-    anomaly = (stream(seed, "weather", "temperature").standard_normal(len(days)) * 1.0)[day_index]
+    spells = _ar1(stream(seed, "weather", "temperature"), len(days), DAY, spec.spell_days * DAY)
+    anomaly = (spells * spec.day_to_day_c)[day_index]
     temperature = (
         _monthly(spec.monthly_mean_c, grid)
         + spec.daily_swing_c / 2 * diurnal

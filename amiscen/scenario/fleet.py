@@ -29,6 +29,19 @@ class LoadProfile(Model):
     cooling_balance_c: float = Field(
         24.0, ge=0, le=40, description="Outdoor temperature (degC) below which cooling load is minimal."
     )
+    heating_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of peak that is electric heating (heat pumps, resistive) and follows the cold; 0 where "
+        "heat comes from gas or a district network, as on most campuses.",
+    )
+    heating_balance_c: float = Field(
+        15.0, ge=-30, le=30, description="Outdoor temperature (degC) above which no heating runs."
+    )
+    heating_design_c: float = Field(
+        -12.0, ge=-50, le=20, description="Outdoor temperature (degC) at which heating runs flat out (design day)."
+    )
     noise: float = Field(0.04, ge=0, le=0.5, description="Std. dev. of autocorrelated noise, share of demand.")
     noise_minutes: float = Field(
         20.0, gt=0, le=1440, description="Correlation time of the noise (AR(1) time constant), minutes."
@@ -55,6 +68,20 @@ class LoadProfile(Model):
     dr_rebound_minutes: float = Field(
         30.0, gt=0, le=1440, description="Time constant of the payback after an event, minutes (it decays)."
     )
+
+    @model_validator(mode="after")
+    def _shares_and_temperatures(self) -> LoadProfile:
+        if self.cooling_share + self.heating_share > 1:
+            raise ValueError(
+                f"cooling_share ({self.cooling_share:g}) and heating_share ({self.heating_share:g}) add up to more "
+                "than all of the demand"
+            )
+        if self.heating_design_c >= self.heating_balance_c:
+            raise ValueError(
+                f"heating_design_c ({self.heating_design_c:g}) must be colder than heating_balance_c "
+                f"({self.heating_balance_c:g})"
+            )
+        return self
 
     @field_validator("hourly")
     @classmethod

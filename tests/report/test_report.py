@@ -142,7 +142,7 @@ def test_plan_report_says_it_is_a_prediction(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "plan" / "report.txt").read_text()
     assert "numbers from the compiled plan (a prediction" in text
-    assert "expected 120.2 kW (everyone participating)" in text
+    assert "expected 110.0 kW (everyone participating)" in text
 
 
 @pytest.mark.parametrize(
