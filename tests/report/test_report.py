@@ -5,6 +5,7 @@ exchange record, which must tell the same story."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -142,7 +143,13 @@ def test_plan_report_says_it_is_a_prediction(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "plan" / "report.txt").read_text()
     assert "numbers from the compiled plan (a prediction" in text
-    assert "expected 110.0 kW (everyone participating)" in text
+    # everyone participating, the plan expects the target: 20 % of the offices' demand over the event
+    found = re.search(
+        r"DR_OFFICES_PERCENT .*target 20 % of demand \(([\d,.]+) kW\), expected ([\d,.]+) kW \(everyone", text
+    )
+    assert found, text
+    target, expected = (float(g.replace(",", "")) for g in found.groups())
+    assert expected == pytest.approx(target, rel=0.02)
 
 
 @pytest.mark.parametrize(
