@@ -92,8 +92,11 @@ class SiteModel:
     def pv_w(self, meter: MeterSpec) -> np.ndarray:
         if meter.pv is None:
             return np.zeros(self.grid.count)
-        poa, cell = self._array_light(meter.pv.tilt_deg, meter.pv.azimuth_deg)
-        return solar.ac_power_w(meter.pv, poa, cell)
+        dc = np.zeros(self.grid.count)
+        for face in meter.pv.faces:  # each face's DC under its own sun; one inverter for them all
+            poa, cell = self._array_light(face.tilt_deg, face.azimuth_deg)
+            dc += solar.dc_power_w(meter.pv, face.kwp, poa, cell)
+        return solar.inverter_w(meter.pv, dc)
 
     def _array_light(self, tilt: float, azimuth: float) -> tuple[np.ndarray, np.ndarray]:
         """Irradiance on, and cell temperature of, an array of this orientation: arrays facing the same way

@@ -178,11 +178,19 @@ def cell_temperature(poa: np.ndarray, air_c: np.ndarray, wind: float) -> np.ndar
     return module + poa / 1000 * 1.0
 
 
+def dc_power_w(spec: Pv, kwp: float, poa: np.ndarray, cell_c: np.ndarray) -> np.ndarray:
+    """PVWatts DC of ``kwp`` of the system's modules, with its system losses."""
+    dc = kwp * 1000 * poa / 1000 * (1 + spec.temp_coeff_per_c * (cell_c - 25)) * (1 - spec.losses_percent / 100)
+    return np.maximum(dc, 0)
+
+
 def ac_power_w(spec: Pv, poa: np.ndarray, cell_c: np.ndarray) -> np.ndarray:
     """PVWatts DC (with system losses) and the PVWatts inverter efficiency curve, clipped at the AC rating."""
-    pdc0 = spec.kwp * 1000
-    dc = pdc0 * poa / 1000 * (1 + spec.temp_coeff_per_c * (cell_c - 25)) * (1 - spec.losses_percent / 100)
-    dc = np.maximum(dc, 0)
+    return inverter_w(spec, dc_power_w(spec, spec.kwp, poa, cell_c))
+
+
+def inverter_w(spec: Pv, dc: np.ndarray) -> np.ndarray:
+    """The PVWatts inverter efficiency curve on the DC the faces give together, clipped at the AC rating."""
     pac0 = spec.ac_kw * 1000
     eta_nominal, eta_reference = 0.96, 0.9637
     pdc0_inverter = pac0 / eta_nominal

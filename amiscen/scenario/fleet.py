@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -92,12 +94,28 @@ class LoadProfile(Model):
         return values
 
 
-class Pv(Model):
-    """A rooftop PV array with its inverter."""
+class PvArray(Model):
+    """One roof face of a PV system: its own orientation, sharing the system's inverter."""
 
-    kwp: float = Field(gt=0, le=100_000, description="DC nameplate, kWp.")
+    kwp: float = Field(gt=0, le=100_000, description="DC nameplate of this face, kWp.")
     tilt_deg: float = Field(10.0, ge=0, le=90, description="Panel tilt from horizontal, degrees.")
     azimuth_deg: float = Field(180.0, ge=0, lt=360, description="Panel azimuth, degrees clockwise from north.")
+
+
+class Pv(Model):
+    """A rooftop PV system with its inverter: one array (kwp, tilt_deg, azimuth_deg), or several faces (arrays:
+    an east-west roof) whose DC power meets in the one inverter."""
+
+    kwp: float = Field(gt=0, le=100_000, description="DC nameplate, kWp (with arrays: their sum, may be left out).")
+    tilt_deg: float = Field(10.0, ge=0, le=90, description="Panel tilt from horizontal, degrees.")
+    azimuth_deg: float = Field(180.0, ge=0, lt=360, description="Panel azimuth, degrees clockwise from north.")
+    arrays: list[PvArray] | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="Faces of different orientation on one inverter, e.g. east and west; tilt_deg and "
+        "azimuth_deg then belong to each face.",
+    )
     inverter_kw: float | None = Field(
         None, gt=0, description="AC rating of the inverter, kW; absent: kWp / 1.15 (a typical DC/AC ratio)."
     )
@@ -110,6 +128,28 @@ class Pv(Model):
         le=0,
         description="Power temperature coefficient, per degC (crystalline Si ~ -0.37%).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _total_of_the_faces(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("arrays"), list) and "kwp" not in data:
+            faces = [a.get("kwp") for a in data["arrays"] if isinstance(a, Mapping)]
+            if faces and all(isinstance(k, int | float) and not isinstance(k, bool) for k in faces):
+                return {**data, "kwp": sum(faces)}
+        return data
+
+    @model_validator(mode="after")
+    def _faces_add_up(self) -> Pv:
+        if self.arrays is not None:
+            total = sum(a.kwp for a in self.arrays)
+            if abs(total - self.kwp) > 1e-9 * max(total, 1):
+                raise ValueError(f"kwp ({self.kwp:g}) is not the sum of its arrays' kwp ({total:g}); leave it out")
+        return self
+
+    @property
+    def faces(self) -> list[PvArray]:
+        """The faces the system has: its arrays, or itself as one."""
+        return self.arrays or [PvArray(kwp=self.kwp, tilt_deg=self.tilt_deg, azimuth_deg=self.azimuth_deg)]
 
     @property
     def ac_kw(self) -> float:
