@@ -372,6 +372,7 @@ def _delete_mirrors(db: Any, edev: int) -> int:
         db.execute("DELETE FROM reading WHERE mmr_id IN (SELECT id FROM mirror_meter_reading WHERE mup_id = ?)", (mup,))
         db.execute("DELETE FROM mirror_meter_reading WHERE mup_id = ?", (mup,))
     db.execute("DELETE FROM mirror_usage_point WHERE edev_id = ?", (edev,))
+    db.execute("DELETE FROM reading_count WHERE edev_id = ?", (edev,))
     return len(mups)
 
 

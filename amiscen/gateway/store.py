@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS mirror_meter_reading (
 CREATE TABLE IF NOT EXISTS reading (
     mmr_id INTEGER NOT NULL, start INTEGER NOT NULL, duration INTEGER NOT NULL, value INTEGER,
     quality INTEGER, received REAL NOT NULL, PRIMARY KEY (mmr_id, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reading_count (edev_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS der_resource (
     edev_id INTEGER NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, updated REAL NOT NULL,
     PRIMARY KEY (edev_id, kind));
@@ -91,6 +92,17 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            if self._db.execute("SELECT value FROM meta WHERE key = 'reading_count'").fetchone() is None:
+                # a database from before the counts were kept: count once what it holds
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM reading_count")
+                self._db.execute(
+                    "INSERT INTO reading_count(edev_id, n) SELECT u.edev_id, count(*) FROM reading r "
+                    "JOIN mirror_meter_reading m ON m.id = r.mmr_id JOIN mirror_usage_point u ON u.id = m.mup_id "
+                    "GROUP BY u.edev_id"
+                )
+                self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('reading_count', '1')")
+                self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -136,6 +148,26 @@ class Store:
             before = db.total_changes
             db.executemany(sql, rows)
             return db.total_changes - before
+
+    def add_readings(self, rows: Sequence[Sequence[Any]], edev_id: int) -> int:
+        """Store readings (mmr_id, start, duration, value, quality, received) a device posted, each once (the
+        first value stays), and count them with the device in the same transaction, so that status never has to
+        count the whole table (it took minutes for thousands of meters). How many were new."""
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO reading(mmr_id, start, duration, value, quality, received) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            inserted = db.total_changes - before
+            if inserted:
+                db.execute(
+                    "INSERT INTO reading_count(edev_id, n) VALUES (?, ?) "
+                    "ON CONFLICT(edev_id) DO UPDATE SET n = n + excluded.n",
+                    (edev_id, inserted),
+                )
+            return inserted
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))

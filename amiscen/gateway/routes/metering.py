@@ -177,7 +177,7 @@ def mirror(app: Headend, req: Request, m: int) -> Reply:
 
 def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
     """Store readings: a MirrorMeterReading (its MirrorReadingSets and/or single Reading), or a list of them."""
-    _own_mirror(app, req, m)
+    owner = _own_mirror(app, req, m)["edev_id"]
     if isinstance(body, MirrorMeterReadingList):
         items = body.MirrorMeterReading
     elif isinstance(body, MirrorMeterReading):
@@ -196,10 +196,7 @@ def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
                 )
             period = reading.timePeriod or DateTimeInterval(0, int(now))
             rows.append((mmr, period.start, period.duration, reading.value, reading.qualityFlags, now))
-    inserted = app.store.executemany(
-        "INSERT OR IGNORE INTO reading(mmr_id, start, duration, value, quality, received) VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    inserted = app.store.add_readings(rows, int(owner))
     if inserted < len(rows):  # posted again: the first value stays; a different one is kept on record and logged
         _conflicts(app, req, rows)
     return Reply.created(f"/mup/{m}")
