@@ -11,7 +11,7 @@ import datetime as dt
 
 import numpy as np
 
-from amiscen.scenario.site import Calendar
+from amiscen.scenario.site import Calendar, country_holidays
 
 _FIXED = [
     (1, 1),
@@ -57,7 +57,10 @@ def thai_terms(years: range) -> list[tuple[dt.date, dt.date]]:
 def day_types(calendar: Calendar, days: list[dt.date]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per day: is_weekend, is_holiday, in_term (boolean arrays)."""
     years = range(min(d.year for d in days) - 1, max(d.year for d in days) + 1)
-    holidays = set(calendar.holidays) if calendar.holidays is not None else thai_holidays(years)
+    if calendar.country is not None:
+        holidays = country_holidays(calendar.country, calendar.subdivision, years) | set(calendar.holidays or [])
+    else:
+        holidays = set(calendar.holidays) if calendar.holidays is not None else thai_holidays(years)
     terms = [(t.start, t.end) for t in calendar.terms] if calendar.terms is not None else thai_terms(years)
     weekend = np.array([d.weekday() >= 5 for d in days])
     holiday = np.array([d in holidays for d in days])

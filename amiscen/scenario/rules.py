@@ -364,12 +364,13 @@ def _bangkok_defaults(scenario: Scenario) -> Iterator[Finding]:
             "warning",
         )
     calendar = scenario.calendar
-    if calendar.holidays is None or calendar.terms is None:
-        missing = " and ".join(x for x, v in (("holidays", calendar.holidays), ("terms", calendar.terms)) if v is None)
+    holidays = calendar.holidays if calendar.country is None else calendar.country
+    if holidays is None or calendar.terms is None:
+        missing = " and ".join(x for x, v in (("holidays", holidays), ("terms", calendar.terms)) if v is None)
         yield Finding(
             ("calendar",) if "calendar" in scenario.model_fields_set else ("site",),
             f"{where}, but no calendar {missing} are given: Thai public holidays and a Thai semester calendar are "
-            "used; give `calendar: {holidays: [...], terms: [...]}`",
+            "used; give `calendar: {country: DE, subdivision: BY, terms: [...]}` (or `holidays: [...]`)",
             "warning",
         )
 

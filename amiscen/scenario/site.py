@@ -179,13 +179,52 @@ class Term(Model):
         return self
 
 
+def country_holidays(country: str, subdivision: str | None, years: range) -> set[date]:
+    """Public holidays of a country (and region) from the `holidays` package; ValueError when it is not installed
+    or does not know the country or region."""
+    try:
+        import holidays
+    except ImportError:
+        raise ValueError(
+            "calendar.country needs the holidays package: pip install 'amiscen[holidays]' (or list the days under "
+            "calendar.holidays)"
+        ) from None
+    known = holidays.list_supported_countries()
+    if country not in known:
+        raise ValueError(f"the holidays package knows no country {country!r}{did_you_mean(country, sorted(known))}")
+    if subdivision is not None and subdivision not in known[country]:
+        raise ValueError(
+            f"{country} has no subdivision {subdivision!r}; it has " + ", ".join(sorted(known[country])[:40])
+        )
+    return set(holidays.country_holidays(country, subdiv=subdivision, years=list(years)))
+
+
 class Calendar(Model):
     """Which days are holidays and which are in term; absent lists take amiscen's Thai defaults."""
 
+    country: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 country code whose public holidays apply (the `holidays` package: pip install "
+        "'amiscen[holidays]'), e.g. DE; `holidays` adds days of the site's own.",
+    )
+    subdivision: str | None = Field(
+        None, max_length=10, description="Region of the country (ISO 3166-2 without the country), e.g. BY."
+    )
     holidays: list[date] | None = Field(
-        None, description="Public holidays; absent: built-in Thai public holidays for the simulated years."
+        None,
+        description="Public holidays (with country: added to the country's); absent: the country's, else built-in "
+        "Thai public holidays for the simulated years.",
     )
     terms: list[Term] | None = Field(
         None,
         description="Academic terms; absent: a Thai semester calendar (mid-June to October, November to March).",
     )
+
+    @model_validator(mode="after")
+    def _country_known(self) -> Calendar:
+        if self.subdivision is not None and self.country is None:
+            raise ValueError("subdivision needs country")
+        if self.country is not None:
+            country_holidays(self.country, self.subdivision, range(2026, 2027))  # refuses what it does not know
+        return self

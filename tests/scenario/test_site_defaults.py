@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from amiscen.scenario import load_scenario
 
 FAR = """\
@@ -45,3 +47,32 @@ def test_the_network_is_named_after_the_scenario_unless_given(tmp_path: Path) ->
     path.write_text("name: Garching\nnetwork: {id: TUM_GARCHING_01}\n" + FAR)
     assert load_scenario(path).scenario.network.id == "TUM_GARCHING_01"
     assert load_scenario(path, environ={"AMI_NETWORK_ID": "FROM_ENV"}).scenario.network.id == "FROM_ENV"
+
+
+def test_holidays_by_country_and_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue #18: holidays by country and region from the `holidays` package, not typed out by hand."""
+    import datetime as dt
+
+    from amiscen.compile.calendar import day_types
+    from amiscen.errors import ScenarioError
+
+    path = tmp_path / "far.yaml"
+    text = FAR.replace("time:", "calendar: {country: DE, subdivision: BY, holidays: [2026-07-03], terms: []}\ntime:")
+    path.write_text(text)
+    loaded = load_scenario(path)
+    assert not any("calendar" in w.message for w in loaded.warnings)
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(365)]
+    _, holiday, _ = day_types(loaded.scenario.calendar, days)
+    got = {d for d, h in zip(days, holiday, strict=True) if h}
+    assert {dt.date(2026, 1, 6), dt.date(2026, 6, 4), dt.date(2026, 10, 3)} <= got  # Epiphany, Corpus Christi (BY)
+    assert dt.date(2026, 7, 3) in got  # the site's own day, added
+    path.write_text(text.replace("subdivision: BY", "subdivision: XX"))
+    with pytest.raises(ScenarioError, match="DE has no subdivision 'XX'"):
+        load_scenario(path)
+    path.write_text(text.replace("country: DE", "country: QQ"))
+    with pytest.raises(ScenarioError, match="knows no country 'QQ'"):
+        load_scenario(path)
+    monkeypatch.setitem(__import__("sys").modules, "holidays", None)  # as where the extra is not installed
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=r"pip install 'amiscen\[holidays\]'"):
+        load_scenario(path)
