@@ -14,7 +14,6 @@ import numpy as np
 from amiscen.scenario.fleet import Battery as BatterySpec
 from amiscen.scenario.fleet import BatteryMode
 
-TOU_PEAK_HOURS = (9.0, 22.0)  # Thai TOU tariff: on-peak 09:00-22:00 on weekdays
 # backup: kept full for an outage. With no surplus PV it float-charges from the grid at this share of its power
 # rating until full (standby loss is made good the same way), as UPS and backup chargers do
 FLOAT_CHARGE_SHARE = 0.1
@@ -75,10 +74,10 @@ class Battery:
                 return net - threshold
             if net < 0:
                 return net
-            off_peak = local_hour < TOU_PEAK_HOURS[0] or local_hour >= TOU_PEAK_HOURS[1]
+            off_peak = local_hour < self.spec.peak_hours[0] or local_hour >= self.spec.peak_hours[1]
             return -0.25 * self.max_w if off_peak else 0.0
         if mode == BatteryMode.time_of_use:
-            on_peak = weekday and TOU_PEAK_HOURS[0] <= local_hour < TOU_PEAK_HOURS[1]
+            on_peak = weekday and self.spec.peak_hours[0] <= local_hour < self.spec.peak_hours[1]
             if on_peak:
                 return max(net, 0.0)
             return min(net, 0.0) if net < 0 else -0.5 * self.max_w
@@ -98,12 +97,12 @@ def requested_power(
         request = net
     elif mode == BatteryMode.peak_shaving:
         threshold = (spec.peak_threshold_kw or spec.kw * 2) * 1000
-        off_peak = (local_hours < TOU_PEAK_HOURS[0]) | (local_hours >= TOU_PEAK_HOURS[1])
+        off_peak = (local_hours < spec.peak_hours[0]) | (local_hours >= spec.peak_hours[1])
         request = np.where(
             net > threshold, net - threshold, np.where(net < 0, net, np.where(off_peak, -0.25 * max_w, 0.0))
         )
     elif mode == BatteryMode.time_of_use:
-        on_peak = weekday & (local_hours >= TOU_PEAK_HOURS[0]) & (local_hours < TOU_PEAK_HOURS[1])
+        on_peak = weekday & (local_hours >= spec.peak_hours[0]) & (local_hours < spec.peak_hours[1])
         request = np.where(on_peak, np.maximum(net, 0.0), np.where(net < 0, net, -0.5 * max_w))
     else:  # backup: surplus PV, else a float charge from the grid (nothing is taken once full)
         request = np.where(net < 0, net, -FLOAT_CHARGE_SHARE * max_w)

@@ -181,6 +181,18 @@ class Battery(Model):
     peak_threshold_kw: float | None = Field(
         None, gt=0, description="peak_shaving: discharge to keep the meter's import below this, kW."
     )
+    peak_hours: tuple[float, float] = Field(
+        (9.0, 22.0),
+        description="The tariff's on-peak window on weekdays, local hours [from, to) (default: the Thai TOU "
+        "tariff's 09:00-22:00): time_of_use discharges in it and charges outside; peak_shaving recharges outside.",
+    )
+
+    @model_validator(mode="after")
+    def _peak_window(self) -> Battery:
+        start, end = self.peak_hours
+        if not 0 <= start < end <= 24:
+            raise ValueError(f"peak_hours must be [from, to) within 0-24 with from before to (got {start:g}-{end:g})")
+        return self
 
     @model_validator(mode="after")
     def _soc_window(self) -> Battery:

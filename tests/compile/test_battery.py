@@ -55,3 +55,17 @@ def test_the_plan_and_the_run_time_battery_agree(mode: BatteryMode) -> None:
     for i in range(3 * DAY):
         assert stepped.dispatch(load[i], pv[i], hours[i], True) == pytest.approx(power[i], abs=1e-6)
         assert stepped.state.soc == pytest.approx(soc[i], abs=1e-9)
+
+
+def test_the_tariffs_peak_window_is_declared_not_thai_by_force() -> None:
+    """issue #18: the on-peak window was the Thai TOU tariff's 09:00-22:00 for every site; a battery declares its
+    tariff's (here an evening peak, 17:00-21:00)."""
+    spec = BatterySpec(kwh=20, kw=5, mode=BatteryMode.time_of_use, peak_hours=(17, 21))
+    load, pv, hours, weekday = _series(1, load_kw=3, pv_kw=0)
+    request = requested_power(spec, load, pv, hours, weekday)
+    evening = (hours >= 17) & (hours < 21)
+    assert np.all(request[evening] == 3000)  # discharges to cover the load on peak
+    assert np.all(request[~evening] == -2500)  # charges off peak
+    assert BatterySpec(kwh=20, kw=5).peak_hours == (9.0, 22.0)  # the default stays the Thai tariff's
+    with pytest.raises(ValueError, match="peak_hours must be"):
+        BatterySpec(kwh=20, kw=5, peak_hours=(21, 17))
