@@ -63,27 +63,33 @@ class SiteModel:
         return np.array([grid_frequency(int(t), nominal) for t in self.grid.starts])
 
     @cached_property
-    def weather(self) -> WeatherSeries:
-        # clouds are held to the asked cloudiness in sunlight, weighted by the clear-sky irradiance they take away,
-        # a whole local day at a time (so the window's last day is the same however long the window)
+    def _through_last_day(self) -> TimeGrid:
+        """The window run on to the end of its last local day: clouds are held to each whole day's level (so the
+        window's last day is the same however long the window), and the sun is computed once, here."""
+        return self.grid.through_last_day()
+
+    @cached_property
+    def _clear_days(self) -> tuple[solar.SunPosition, solar.ClearSky]:
         site = self.scenario.site
-        days = self.grid.through_last_day()
-        light = solar.clear_sky(
-            solar.sun_position(days.mids, site.latitude, site.longitude),
-            _monthly(site.weather.linke_turbidity, days),
-            site.elevation_m,
-        ).ghi
-        return weather(site.weather, days, self.scenario.time.seed, light).first(self.grid.count)
+        days = self._through_last_day
+        sun = solar.sun_position(days.mids, site.latitude, site.longitude)
+        return sun, solar.clear_sky(sun, _monthly(site.weather.linke_turbidity, days), site.elevation_m)
+
+    @cached_property
+    def weather(self) -> WeatherSeries:
+        # clouds are held to the asked cloudiness in sunlight, weighted by the clear-sky irradiance they take away
+        light = self._clear_days[1].ghi
+        return weather(self.scenario.site.weather, self._through_last_day, self.scenario.time.seed, light).first(
+            self.grid.count
+        )
 
     @cached_property
     def sun(self) -> solar.SunPosition:
-        site = self.scenario.site
-        return solar.sun_position(self.grid.mids, site.latitude, site.longitude)
+        return self._clear_days[0].first(self.grid.count)
 
     @cached_property
     def clear(self) -> solar.ClearSky:
-        site = self.scenario.site
-        return solar.clear_sky(self.sun, _monthly(site.weather.linke_turbidity, self.grid), site.elevation_m)
+        return self._clear_days[1].first(self.grid.count)
 
     @cached_property
     def sky(self) -> solar.ClearSky:

@@ -25,6 +25,9 @@ class SunPosition:
     azimuth: np.ndarray  # degrees clockwise from north
     dni_extra: np.ndarray  # W/m2
 
+    def first(self, count: int) -> SunPosition:
+        return SunPosition(self.zenith[:count], self.azimuth[:count], self.dni_extra[:count])
+
 
 def sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPosition:
     jd = epoch / 86400.0 + 2440587.5
@@ -108,6 +111,9 @@ class ClearSky:
     ghi: np.ndarray
     dni: np.ndarray
     dhi: np.ndarray
+
+    def first(self, count: int) -> ClearSky:
+        return ClearSky(self.ghi[:count], self.dni[:count], self.dhi[:count])
 
 
 def clear_sky(sun: SunPosition, linke_turbidity: np.ndarray, elevation_m: float) -> ClearSky:

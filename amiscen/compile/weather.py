@@ -100,10 +100,12 @@ def _held_to_days(level: np.ndarray, latent: np.ndarray, day_index: np.ndarray, 
     target = np.clip(level, 1e-4, MOST_CLOUD - 1e-4) * weight
     low, high = np.full(days, -30.0), np.full(days, 30.0)
     spread = SPREAD * latent
+    lit = light > 0  # only sunlit intervals weigh: the search looks at them alone (about half of them)
+    lit_day, lit_light, lit_spread = day_index[lit], light[lit], spread[lit]
     for _ in range(32):  # 60 / 2**32: exact to 1e-8
         mid = (low + high) / 2
-        cover = MOST_CLOUD / (1 + np.exp(-(mid[day_index] + spread)))
-        short = np.bincount(day_index, weights=light * cover, minlength=days) < target
+        cover = MOST_CLOUD / (1 + np.exp(-(mid[lit_day] + lit_spread)))
+        short = np.bincount(lit_day, weights=lit_light * cover, minlength=days) < target
         low = np.where(short, mid, low)
         high = np.where(short, high, mid)
     return MOST_CLOUD / (1 + np.exp(-((low + high) / 2)[day_index] - spread))

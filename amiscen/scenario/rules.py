@@ -166,6 +166,7 @@ def _inside(scenario: Scenario, loc: Loc, start: datetime, end: datetime, what: 
 
 def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
     ids = [m.id for m in fleet]
+    by_id = {m.id: m for m in fleet}
     dr_spans: dict[str, list[tuple[datetime, datetime, int, DemandResponseEvent]]] = {}
     for i, event in enumerate(scenario.events):
         loc: Loc = ("events", i)
@@ -175,10 +176,10 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
         if event.duration <= timedelta(0):
             yield Finding((*loc, "duration"), "must be longer than 0s")
         if isinstance(event, FlowReservation):
-            if event.meter not in set(ids):
+            if event.meter not in by_id:
                 yield Finding((*loc, "meter"), f"no meter '{event.meter}'{did_you_mean(event.meter, ids)}")
             else:
-                yield from _reservation(loc, event, next(m for m in fleet if m.id == event.meter))
+                yield from _reservation(loc, event, by_id[event.meter])
             if event.request_at is not None and scenario.at(event.request_at) > start:
                 yield Finding((*loc, "request_at"), "the request must be posted before the interval starts")
             continue
@@ -263,13 +264,14 @@ def _overlaps(
 
 def _faults(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
     ids = [m.id for m in fleet]
+    known = set(ids)
     for i, fault in enumerate(scenario.faults):
         loc: Loc = ("faults", i)
         start = scenario.at(fault.start)
         duration = getattr(fault, "duration", timedelta(0))
         yield from _inside(scenario, (*loc, "start"), start, start + duration, f"fault {fault.type}")
         meter = getattr(fault, "meter", None)
-        if meter is not None and meter not in set(ids):
+        if meter is not None and meter not in known:
             yield Finding((*loc, "meter"), f"no meter '{meter}'{did_you_mean(meter, ids)}")
         targets = getattr(fault, "targets", None)
         if targets is not None:
