@@ -28,23 +28,21 @@ from amiscen.gateway.store import Store
 from amiscen.gateway.tls import server_context
 from amiscen.pki import fleet
 from amiscen.pki.layout import Layout
-from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
+from amiscen.runner.transport import Credentials, MeterSession, TlsSettings, client_context
 
 FLOOD_ID, METER_ID = "FLOOD_CLIENT", "NORMAL_METER"
 
 
 def _client_context(layout: Layout) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_cert_chain(str(layout.meter_cert(FLOOD_ID)), str(layout.meter_key(FLOOD_ID)))
-    ctx.load_verify_locations(cafile=str(layout.ca_cert))
-    ctx.check_hostname = False
-    ctx.set_ciphers("ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0")
-    return ctx
+    """A meter's own TLS context (the 2030.5 suite, the scenario CA), for the flood's raw connections."""
+    return client_context(
+        Credentials(layout.meter_cert(FLOOD_ID), layout.meter_key(FLOOD_ID), layout.ca_cert), TlsSettings()
+    )
 
 
 def _open(address: tuple[str, int], ctx: ssl.SSLContext) -> ssl.SSLSocket | None:
     try:
-        tls = ctx.wrap_socket(socket.create_connection(address, timeout=60))
+        tls = ctx.wrap_socket(socket.create_connection(address, timeout=60), server_hostname="localhost")
         tls.do_handshake()
         return tls
     except OSError:

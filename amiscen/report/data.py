@@ -247,7 +247,7 @@ def spans(scenario: Scenario, events: list[UtilityEvent], end: float) -> list[Sp
     out = [
         Span(
             e.kind,
-            e.event_id if e.kind == "dr" else f"{e.event_id}: {_control_short(e.spec)}",
+            e.event_id if e.kind == "dr" else f"{e.event_id}: {_control_words(e.spec)[0]}",
             e.start,
             max(e.start, e.until),
             e.end if e.until < e.end else None,
@@ -605,51 +605,40 @@ def _dr_rows(
     return rows
 
 
-def _control_short(spec: dict[str, Any]) -> str:
-    """A DER control in a few words, for a figure's band (the tables give it whole)."""
-    control = spec.get("control", {})
-    kind = control.get("type", "?")
-    short = {
-        "curtail": lambda: f"max {control['max_w_percent']:g} %",
-        "fixed_w": lambda: f"fixed {control['percent']:g} %",
-        "target_w": lambda: f"target {control['kw']:g} kW",
-        "connect": lambda: "connect" if control.get("connected", True) else "disconnect",
-        "envelope": lambda: "envelope",
-        "fixed_pf": lambda: f"PF {control['power_factor']:g}",
-        "fixed_var": lambda: f"var {control['percent']:g} %",
-        "curve": lambda: control["mode"].replace("_", "-"),
-    }.get(kind)
-    return short() if short else str(kind)
-
-
-def _control_text(spec: dict[str, Any]) -> str:
+def _control_words(spec: dict[str, Any]) -> tuple[str, str]:
+    """A DER control in a few words, for a figure's band, and whole, for the tables."""
     control = spec.get("control", {})
     kind = control.get("type", "?")
     if kind == "curtail":
-        return f"DER output limited to {control['max_w_percent']:g} % of setMaxW (opModMaxLimW)"
+        share = f"{control['max_w_percent']:g} %"
+        return f"max {share}", f"DER output limited to {share} of setMaxW (opModMaxLimW)"
     if kind == "fixed_w":
-        return f"fixed {control['percent']:g} % of rating (opModFixedW)"
+        return f"fixed {control['percent']:g} %", f"fixed {control['percent']:g} % of rating (opModFixedW)"
     if kind == "target_w":
-        return f"target {control['kw']:g} kW (opModTargetW)"
+        return f"target {control['kw']:g} kW", f"target {control['kw']:g} kW (opModTargetW)"
     if kind == "connect":
-        return "connect" if control.get("connected", True) else "disconnect"
+        word = "connect" if control.get("connected", True) else "disconnect"
+        return word, word
     if kind == "envelope":
         limits = {"export_kw": "export", "import_kw": "import", "generation_kw": "generation", "load_kw": "load"}
         shown = [f"{name} {control[key]:g} kW" for key, name in limits.items() if control.get(key) is not None]
-        return "envelope: " + ", ".join(shown)
+        return "envelope", "envelope: " + ", ".join(shown)
     if kind == "fixed_pf":
         way = "absorbing" if control.get("absorbing", True) else "injecting"
-        return f"power factor {control['power_factor']:g} {way} (opModFixedPF)"
+        pf = f"{control['power_factor']:g}"
+        return f"PF {pf}", f"power factor {pf} {way} (opModFixedPF)"
     if kind == "fixed_var":
-        return f"reactive power {control['percent']:g} % of setMaxVar (opModFixedVar)"
+        share = f"{control['percent']:g} %"
+        return f"var {share}", f"reactive power {share} of setMaxVar (opModFixedVar)"
     if kind == "curve":
-        return f"{control['mode'].replace('_', '-')} curve, {len(control['points'])} points"
-    return str(kind)
+        mode = control["mode"].replace("_", "-")
+        return mode, f"{mode} curve, {len(control['points'])} points"
+    return str(kind), str(kind)
 
 
 def _der_rows(events: list[UtilityEvent], responses: dict[str, dict[str, list[int]]], end: float) -> list[DrRow]:
     return [
-        DrRow.of(e, _control_text(e.spec), responses=responses) for e in events if e.kind == "der" and e.start < end
+        DrRow.of(e, _control_words(e.spec)[1], responses=responses) for e in events if e.kind == "der" and e.start < end
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
@@ -179,9 +179,9 @@ class Term(Model):
         return self
 
 
-def country_holidays(country: str, subdivision: str | None, years: range) -> set[date]:
-    """Public holidays of a country (and region) from the `holidays` package; ValueError when it is not installed
-    or does not know the country or region."""
+def _holidays_package(country: str, subdivision: str | None) -> Any:
+    """The `holidays` package, after checking it knows the country and region; ValueError when it is not
+    installed or does not know them."""
     try:
         import holidays
     except ImportError:
@@ -196,7 +196,13 @@ def country_holidays(country: str, subdivision: str | None, years: range) -> set
         raise ValueError(
             f"{country} has no subdivision {subdivision!r}; it has " + ", ".join(sorted(known[country])[:40])
         )
-    return set(holidays.country_holidays(country, subdiv=subdivision, years=list(years)))
+    return holidays
+
+
+def country_holidays(country: str, subdivision: str | None, years: range) -> set[date]:
+    """Public holidays of a country (and region) from the `holidays` package, for ``years``."""
+    package = _holidays_package(country, subdivision)
+    return set(package.country_holidays(country, subdiv=subdivision, years=list(years)))
 
 
 class Calendar(Model):
@@ -226,5 +232,5 @@ class Calendar(Model):
         if self.subdivision is not None and self.country is None:
             raise ValueError("subdivision needs country")
         if self.country is not None:
-            country_holidays(self.country, self.subdivision, range(2026, 2027))  # refuses what it does not know
+            _holidays_package(self.country, self.subdivision)  # refuses what it does not know
         return self

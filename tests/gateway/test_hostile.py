@@ -22,6 +22,7 @@ from amiscen.gateway.store import Store
 from amiscen.gateway.tls import RevocationList, server_context
 from amiscen.pki import fleet
 from amiscen.pki.layout import Layout
+from amiscen.runner.transport import Credentials, TlsSettings, client_context
 from amiscen.sep.ids import sfdi_from_lfdi
 from amiscen.sep.xsd import SchemaValidator
 
@@ -85,13 +86,9 @@ def test_a_damaged_crl_stops_the_head_end_from_starting_and_cannot_stop_it_runni
 
 def _idle_tls(server: HeadendServer, layout: Layout, meter_id: str) -> ssl.SSLSocket:
     """A mutual-TLS connection that completes its handshake and then sends nothing."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_cert_chain(str(layout.meter_cert(meter_id)), str(layout.meter_key(meter_id)))
-    ctx.load_verify_locations(cafile=str(layout.ca_cert))
-    ctx.check_hostname = False
-    ctx.set_ciphers("ECDHE-ECDSA-AES128-CCM8:@SECLEVEL=0")
+    creds = Credentials(layout.meter_cert(meter_id), layout.meter_key(meter_id), layout.ca_cert)
     raw = socket.create_connection(server.server_address[:2], timeout=HANG)
-    tls = ctx.wrap_socket(raw)
+    tls = client_context(creds, TlsSettings()).wrap_socket(raw, server_hostname="localhost")
     tls.do_handshake()
     return tls
 
