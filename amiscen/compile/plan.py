@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -14,8 +15,9 @@ from amiscen.compile.load import base_demand, day_factor, load_w
 from amiscen.compile.registers import Registers, grid_frequency, registers
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
-from amiscen.compile.weather import WeatherSeries, _monthly, weather
+from amiscen.compile.weather import WeatherSeries, _monthly, from_file, monthly_at, weather
 from amiscen.scenario.model import MeterSpec, Scenario, meters
+from amiscen.scenario.weatherfile import HOUR, HourlyWeather
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,27 @@ class SiteModel:
 
     @cached_property
     def weather(self) -> WeatherSeries:
+        hourly = self.scenario.site.weather.hourly()
+        if hourly is not None:
+            return from_file(hourly, self.grid.mids, self._hour_clear_ghi(hourly))
         # clouds are held to the asked cloudiness in sunlight, weighted by the clear-sky irradiance they take away
         light = self._clear_days[1].ghi
         return weather(self.scenario.site.weather, self._through_last_day, self.scenario.time.seed, light).first(
             self.grid.count
         )
+
+    def _hour_clear_ghi(self, hourly: HourlyWeather) -> np.ndarray:
+        """The site's clear-sky GHI averaged over each hour of a weather file (at 5-minute points), the hours
+        placed in the year the window starts in (the file's standard time)."""
+        site = self.scenario.site
+        offset = dt.timezone(dt.timedelta(hours=hourly.utc_offset_h))
+        year = dt.datetime.fromtimestamp(self.grid.start, offset).year
+        new_year = dt.datetime(year, 1, 1, tzinfo=offset).timestamp()
+        points = (new_year + hourly.hour_end - HOUR)[:, None] + (np.arange(12) + 0.5) * 300
+        points = points.ravel()
+        sun = solar.sun_position(points, site.latitude, site.longitude)
+        clear = solar.clear_sky(sun, monthly_at(site.weather.linke_turbidity, points), site.elevation_m)
+        return clear.ghi.reshape(-1, 12).mean(axis=1)
 
     @cached_property
     def sun(self) -> solar.SunPosition:
@@ -93,7 +111,10 @@ class SiteModel:
 
     @cached_property
     def sky(self) -> solar.ClearSky:
-        return solar.cloudy_sky(self.clear, self.sun, self.weather.clear_sky_index)
+        w = self.weather
+        if w.diffuse_fraction is not None:
+            return solar.measured_sky(self.clear, self.sun, w.clear_sky_index, w.diffuse_fraction)
+        return solar.cloudy_sky(self.clear, self.sun, w.clear_sky_index)
 
     def pv_w(self, meter: MeterSpec) -> np.ndarray:
         if meter.pv is None:
@@ -111,7 +132,8 @@ class SiteModel:
         if key not in self._light:
             w = self.scenario.site.weather
             poa = solar.plane_of_array(self.sun, self.sky, tilt, azimuth, w.albedo)
-            self._light[key] = (poa, solar.cell_temperature(poa, self.weather.temperature_c, w.wind_speed))
+            wind = w.wind_speed if self.weather.wind_m_s is None else self.weather.wind_m_s
+            self._light[key] = (poa, solar.cell_temperature(poa, self.weather.temperature_c, wind))
         return self._light[key]
 
     def load_w(self, meter: MeterSpec) -> np.ndarray:

@@ -178,7 +178,7 @@ def plane_of_array(sun: SunPosition, sky: ClearSky, tilt: float, azimuth: float,
     return np.maximum(beam + diffuse + ground, 0)
 
 
-def cell_temperature(poa: np.ndarray, air_c: np.ndarray, wind: float) -> np.ndarray:
+def cell_temperature(poa: np.ndarray, air_c: np.ndarray, wind: float | np.ndarray) -> np.ndarray:
     """Sandia model, close-mount glass/glass: a=-2.98, b=-0.0471, dT=1."""
     module = poa * np.exp(-2.98 - 0.0471 * wind) + air_c
     return module + poa / 1000 * 1.0
@@ -233,3 +233,14 @@ def cloudy_sky(sky: ClearSky, sun: SunPosition, index: np.ndarray) -> ClearSky:
     dni = sky.dni * beam_share
     dhi = np.maximum(ghi - dni * cos_z, 0)
     return ClearSky(ghi=ghi, dni=dni, dhi=dhi)
+
+
+def measured_sky(sky: ClearSky, sun: SunPosition, index: np.ndarray, diffuse_fraction: np.ndarray) -> ClearSky:
+    """Clear-sky light scaled by a measured clear-sky index, split into beam and diffuse as measured (a weather
+    file's DHI / GHI). The beam is capped at what reaches the top of the atmosphere."""
+    ghi = sky.ghi * index
+    dhi = ghi * diffuse_fraction
+    cos_z = np.cos(np.clip(sun.zenith, 0, 90) * RAD)
+    dni = np.where(sky.ghi > 0, (ghi - dhi) / np.maximum(cos_z, 0.0872), 0.0)  # above 5 degrees of elevation
+    dni = np.minimum(dni, sun.dni_extra)
+    return ClearSky(ghi=ghi, dni=dni, dhi=np.maximum(ghi - dni * cos_z, 0))

@@ -9,6 +9,7 @@ import numpy as np
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
 from amiscen.scenario.site import Weather
+from amiscen.scenario.weatherfile import HOUR, YEAR, HourlyWeather
 
 DAY = 86400.0
 
@@ -17,14 +18,26 @@ DAY = 86400.0
 class WeatherSeries:
     temperature_c: np.ndarray
     clear_sky_index: np.ndarray  # GHI / clear-sky GHI; 1 is cloudless
+    diffuse_fraction: np.ndarray | None = None  # DHI / GHI, when a weather file gives it
+    wind_m_s: np.ndarray | None = None  # when a weather file gives it
 
     def first(self, count: int) -> WeatherSeries:
-        return WeatherSeries(self.temperature_c[:count], self.clear_sky_index[:count])
+        return WeatherSeries(
+            self.temperature_c[:count],
+            self.clear_sky_index[:count],
+            None if self.diffuse_fraction is None else self.diffuse_fraction[:count],
+            None if self.wind_m_s is None else self.wind_m_s[:count],
+        )
 
 
 def _monthly(values: list[float], grid: TimeGrid) -> np.ndarray:
     """Monthly values interpolated smoothly by day of year (each value at its month's middle)."""
-    doy = ((grid.mids / DAY) % 365.25) / 365.25 * 12 - 0.5  # months since mid-January
+    return monthly_at(values, grid.mids)
+
+
+def monthly_at(values: list[float], epoch: np.ndarray) -> np.ndarray:
+    """Monthly values at instants, interpolated smoothly by day of year (each value at its month's middle)."""
+    doy = ((epoch / DAY) % 365.25) / 365.25 * 12 - 0.5  # months since mid-January
     x = np.arange(-1, 13)
     y = np.array([values[-1], *values, values[0]])
     return np.interp(doy, x, y)
@@ -144,3 +157,33 @@ def weather(spec: Weather, grid: TimeGrid, seed: int, light: np.ndarray | None =
         - 2.5 * (day_cloud - month_cloud)
     )
     return WeatherSeries(temperature_c=temperature, clear_sky_index=clear_sky_index)
+
+
+DIM = 30.0  # W/m2: an hour whose clear sky averages less gives no clear-sky index of its own (dawn, dusk)
+BRIGHTEST = 1.3  # cloud edges lift an hour's light above the clear sky's, but not by more than this
+
+
+def from_file(hourly: HourlyWeather, mids: np.ndarray, hour_clear_ghi: np.ndarray) -> WeatherSeries:
+    """The weather at instants ``mids`` from a file's hours. Temperature and wind are the file's, interpolated
+    between the hours' ends. Light is carried by each hour's clear-sky index (the file's GHI over the hour's mean
+    clear-sky GHI, ``hour_clear_ghi``, on the site's own clear-sky model) and diffuse fraction, interpolated
+    between the hours' middles: within an hour the light follows the sun, and the hour's energy stays the file's
+    (within a percent or two; the index of a dim hour is its neighbours')."""
+    period = YEAR if hourly.full_year else None
+    position = hourly.positions(mids)
+    centres = hourly.hour_end - HOUR / 2
+    lit = hour_clear_ghi > DIM
+    if not lit.any():
+        raise ValueError("the weather file has no hour of daylight")
+    index = np.arange(len(centres))
+    ratio = np.where(lit, hourly.ghi / np.where(lit, hour_clear_ghi, 1.0), 0.0)
+    kt = np.clip(np.interp(index, index[lit], ratio[lit]), 0.0, BRIGHTEST)
+    bright = hourly.ghi > 5
+    fraction = np.where(bright, hourly.dhi / np.where(bright, hourly.ghi, 1.0), 1.0)
+    fraction = np.clip(np.interp(index, index[bright], fraction[bright]) if bright.any() else fraction, 0.0, 1.0)
+    return WeatherSeries(
+        temperature_c=np.interp(position, hourly.hour_end, hourly.temperature_c, period=period),
+        clear_sky_index=np.interp(position, centres, kt, period=period),
+        diffuse_fraction=np.interp(position, centres, fraction, period=period),
+        wind_m_s=np.interp(position, hourly.hour_end, hourly.wind_m_s, period=period),
+    )

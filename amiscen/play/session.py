@@ -196,7 +196,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     site, start, end = played_site(s, options.duration)
     step = site.grid.step
     outbox = Outbox(run_dir / "outbox.db")
-    fingerprint = hashlib.sha256(s.model_dump_json().encode()).hexdigest()
+    hourly = s.site.weather.hourly()  # a weather file's content counts, not only its name
+    fingerprint = hashlib.sha256((s.model_dump_json() + (hourly.digest if hourly else "")).encode()).hexdigest()
     if options.resume and outbox.meta("scenario") not in (None, fingerprint):
         outbox.close()
         raise UsageError(f"{run_dir} is a run of another scenario (or of this one changed since): cannot resume it")

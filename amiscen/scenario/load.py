@@ -96,7 +96,8 @@ def validate_source(source: Source, overrides: list[ov.Override] | None = None) 
     origins = {o.keys: o.origin for o in overrides}
     data = ov.apply(source.data, overrides)
     try:
-        scenario = Scenario.model_validate(data)
+        # a weather file is named relative to the scenario file
+        scenario = Scenario.model_validate(data, context={"base_dir": Path(source.file).parent})
     except ValidationError as exc:
         diagnostics = [
             _diagnostic(

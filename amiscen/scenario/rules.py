@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ def check(scenario: Scenario) -> list[Finding]:
         *_expectations(scenario),
         *_bangkok_defaults(scenario),
         *_offsets(scenario),
+        *_weather_file(scenario),
     ]
 
 
@@ -375,6 +377,52 @@ def _bangkok_defaults(scenario: Scenario) -> Iterator[Finding]:
             "used; give `calendar: {country: DE, subdivision: BY, terms: [...]}` (or `holidays: [...]`)",
             "warning",
         )
+
+
+CLIMATE = ("monthly_mean_c", "daily_swing_c", "day_to_day_c", "spell_days", "cloudiness", "cloud_persistence")
+
+
+def _weather_file(scenario: Scenario) -> Iterator[Finding]:
+    """A weather file must cover the window, should be for the site, and leaves the climate parameters unused."""
+    weather = scenario.site.weather
+    hourly = weather.hourly()
+    if hourly is None:
+        return
+    loc = ("site", "weather", "file")
+    start, end = scenario.time.start.timestamp(), scenario.time.end.timestamp()
+    missing = hourly.missing_days(start, end)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        yield Finding(
+            loc,
+            f"has no hours for {shown} (it covers {hourly.span()}, in its standard time UTC{hourly.utc_offset_h:+g}); "
+            "the window needs every day it touches",
+        )
+    site = scenario.site
+    km = _distance_km(site.latitude, site.longitude, hourly.latitude, hourly.longitude)
+    if km > 100:
+        yield Finding(
+            loc,
+            f"is for {hourly.place} ({hourly.latitude:g}, {hourly.longitude:g}), {km:,.0f} km from the site "
+            f"({site.latitude:g}, {site.longitude:g}): the sun is computed for the site, the clouds and air for "
+            "the file's place",
+            "warning",
+        )
+    for name in CLIMATE:
+        if name in weather.model_fields_set:
+            yield Finding(
+                ("site", "weather", name),
+                "is unused: the weather comes from weather.file (leave it out, or the file)",
+                "warning",
+                at_key=True,
+            )
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
 
 
 def _expectations(scenario: Scenario) -> Iterator[Finding]:

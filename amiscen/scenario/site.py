@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from amiscen.diagnostics import did_you_mean
 from amiscen.scenario.types import Duration, Model
+from amiscen.scenario.weatherfile import HourlyWeather, read_weather_file
 
 # Bangkok monthly mean air temperature, degC (Thai Meteorological Department 1991-2020 normals, Bangkok Metropolis).
 BANGKOK_MONTHLY_MEAN_C = (27.0, 28.6, 29.8, 30.8, 30.3, 29.7, 29.3, 29.0, 28.6, 28.3, 27.8, 26.6)
@@ -60,6 +63,31 @@ class Weather(Model):
     )
     albedo: float = Field(0.2, ge=0, le=1, description="Ground reflectance seen by tilted panels.")
     wind_speed: float = Field(1.0, ge=0, le=40, description="Typical wind speed at roof level, m/s (module cooling).")
+    file: str | None = Field(
+        None,
+        description="An hourly weather file, EnergyPlus EPW or NREL TMY3 CSV, relative to the scenario file: air "
+        "temperature, irradiance (global and diffuse) and wind come from it by month, day and hour, as a typical "
+        "year that serves any simulated year. The climate parameters above are then unused, save "
+        "linke_turbidity, which shapes the clear sky within each hour.",
+    )
+
+    @field_validator("file")
+    @classmethod
+    def _readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """The file is read when the scenario is (every problem in it reported then, with its line); the path
+        is kept absolute, so a run's saved scenario finds it again."""
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        base = (info.context or {}).get("base_dir")
+        if not path.is_absolute() and base is not None:
+            path = Path(base) / path
+        read_weather_file(path)
+        return os.fspath(path.resolve())
+
+    def hourly(self) -> HourlyWeather | None:
+        """The weather file's hours, when one is named."""
+        return None if self.file is None else read_weather_file(self.file)
 
     @field_validator("cloudiness")
     @classmethod

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from amiscen.errors import ScenarioError
 from amiscen.scenario import load_scenario
 
 FAR = """\
@@ -75,4 +76,56 @@ def test_holidays_by_country_and_region(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setitem(__import__("sys").modules, "holidays", None)  # as where the extra is not installed
     path.write_text(text)
     with pytest.raises(ScenarioError, match=r"pip install 'amiscen\[holidays\]'"):
+        load_scenario(path)
+
+
+EXAMPLE_EPW = Path(__file__).resolve().parents[2] / "examples" / "weather" / "greensboro_tmy3_july.epw"
+
+
+def _with_weather_file(tmp_path: Path, weather: str, start: str = "2026-07-08T00:00:00-04:00", where: str = "") -> Path:
+    (tmp_path / "weather").mkdir(exist_ok=True)
+    (tmp_path / "weather" / "july.epw").write_bytes(EXAMPLE_EPW.read_bytes())
+    path = tmp_path / "site.yaml"
+    path.write_text(
+        "schema_version: 1\n"
+        f"site: {{latitude: {where or '36.07, longitude: -79.81'}, timezone: America/New_York, weather: {weather}}}\n"
+        "calendar: {holidays: [], terms: []}\n"
+        f"time: {{start: {start}, duration: 2d}}\n"
+        "buildings: [{name: hall, type: academic, count: 1}]\n"
+    )
+    return path
+
+
+def test_a_weather_file_is_found_beside_the_scenario_and_read_once(tmp_path: Path) -> None:
+    loaded = load_scenario(_with_weather_file(tmp_path, "{file: weather/july.epw}"))
+    assert loaded.warnings == []
+    weather = loaded.scenario.site.weather
+    assert weather.file == str((tmp_path / "weather" / "july.epw").resolve())  # absolute: a run's copy finds it
+    hourly = weather.hourly()
+    assert hourly is not None and hourly.place.startswith("GREENSBORO") and len(hourly.hour_end) == 14 * 24
+
+
+def test_a_weather_file_that_misses_the_window_or_the_site_is_told(tmp_path: Path) -> None:
+    path = _with_weather_file(tmp_path, "{file: weather/july.epw}", start="2026-07-13T12:00:00-04:00")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert f"{path}:2:" in message
+    assert "site.weather.file: has no hours for 07-15 (it covers 07-01 to 07-14, in its standard time UTC-5)" in message
+    path = _with_weather_file(
+        tmp_path, "{file: weather/july.epw, cloudiness: [0,0,0,0,0,0,0,0,0,0,0,0]}", where="34.05, longitude: -118.24"
+    )
+    messages = [w.message for w in load_scenario(path).warnings]
+    assert any("is for GREENSBORO PIEDMONT TRIAD INT, NC, USA (36.1, -79.95), 3,4" in m for m in messages), messages
+    assert "is unused: the weather comes from weather.file (leave it out, or the file)" in messages
+
+
+def test_a_weather_file_that_cannot_be_read_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = _with_weather_file(tmp_path, "{file: weather/missing.epw}")
+    with pytest.raises(ScenarioError, match=r"site\.weather\.file: .*weather/missing\.epw: no such file"):
+        load_scenario(path)
+    (tmp_path / "weather" / "july.epw").write_text("LOCATION,a,b,c,d,e,36,-80,-5,270\nDATA PERIODS,1,1,Data\n1,2,3\n")
+    path = _with_weather_file(tmp_path, "{file: weather/july.epw}")
+    (tmp_path / "weather" / "july.epw").write_text("LOCATION,a,b,c,d,e,36,-80,-5,270\nDATA PERIODS,1,1,Data\n1,2,3\n")
+    with pytest.raises(ScenarioError, match=r"july\.epw: line 3: 3 fields; an EPW data line has 35"):
         load_scenario(path)
