@@ -47,8 +47,8 @@ def command(
         if unknown:
             raise UsageError(f"no such meter(s): {', '.join(sorted(unknown))}")
     try:
-        start = s.at(parse_time_ref(from_)).timestamp() if from_ else None
-        end = s.at(parse_time_ref(to)).timestamp() if to else None
+        start = s.at(parse_time_ref(from_, s.site.timezone)).timestamp() if from_ else None
+        end = s.at(parse_time_ref(to, s.site.timezone)).timestamp() if to else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     count = len(ids) if ids is not None else len(meters(s))

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -55,24 +56,59 @@ def _iso(text: str, value: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def parse_time_ref(value: object) -> timedelta | datetime:
-    """An absolute ISO 8601 time with offset, or ``+DURATION`` relative to the scenario start."""
+def parse_time_ref(value: object, zone: str | None = None) -> timedelta | datetime:
+    """An absolute ISO 8601 time, or ``+DURATION`` relative to the scenario start. A time without an offset is
+    the site's wall-clock time in ``zone`` (without a zone it is an error)."""
+    if isinstance(value, str) and value.strip().startswith("+"):
+        return parse_duration(value.strip()[1:])
+    return parse_time(value, zone, " or '+DURATION' from the start")
+
+
+def parse_time(value: object, zone: str | None = None, or_else: str = "") -> datetime:
+    """An ISO 8601 time: with an offset, that instant; without, the wall-clock time in ``zone``."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
+        if value.tzinfo is not None:
+            return value
+        if zone is None:
             raise ValueError(f"a time needs a UTC offset, e.g. 2026-03-02T14:00:00+07:00 (got {value.isoformat()})")
-        return value
+        return local_instant(value, zone)
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("+"):
-            return parse_duration(text[1:])
         try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            if re.match(r"^\d{4}-\d{2}-\d{2}", value.strip()):
+                raise ValueError(f"is not a real date and time: {exc} (got {value!r})") from None
             raise ValueError(
-                f"expected an ISO 8601 time with offset or '+DURATION' from the start (got {value!r})"
+                f"expected an ISO 8601 time (2026-03-02T14:00, the site's clock, or with an offset){or_else} "
+                f"(got {value!r})"
             ) from None
-        return parse_time_ref(parsed)
-    raise ValueError(f"expected an ISO 8601 time with offset or '+DURATION' from the start (got {value!r})")
+        return parse_time(parsed, zone, or_else)
+    raise ValueError(f"expected an ISO 8601 time{or_else} (got {value!r})")
+
+
+def local_instant(naive: datetime, zone_name: str) -> datetime:
+    """The instant a wall clock in ``zone_name`` shows as ``naive``, with its offset. A time the clocks skip
+    (spring forward) or show twice (fall back) is an error that says which offsets to write."""
+    zone = ZoneInfo(zone_name)
+    early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    shown = f"{naive:%Y-%m-%dT%H:%M}" + (f":{naive:%S}" if naive.second else "")
+    if early.utcoffset() != late.utcoffset():
+        if early.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != naive:
+            raise ValueError(
+                f"{shown} does not happen in {zone_name}: the clocks skip that hour (they go forward); give a time "
+                "outside it"
+            )
+        first, second = _fixed(early), _fixed(late)
+        raise ValueError(
+            f"{shown} happens twice in {zone_name} (the clocks go back that night): write {first.isoformat()} for "
+            f"the first or {second.isoformat()} for the second"
+        )
+    return _fixed(early)
+
+
+def _fixed(when: datetime) -> datetime:
+    """The same instant with a fixed offset (it prints and serialises with it)."""
+    return when.astimezone(timezone(when.utcoffset() or timedelta(0)))
 
 
 def format_duration(delta: timedelta) -> str:

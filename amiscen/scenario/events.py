@@ -37,7 +37,10 @@ class TargetReduction(Model):
 
 class _Scheduled(Model):
     id: Identifier = Field(description="Unique event id; becomes the event's mRID description.")
-    start: TimeRef = Field(description="When it starts: ISO 8601 with offset, or +DURATION from the start.")
+    start: TimeRef = Field(
+        description="When it starts: ISO 8601 (2026-03-02T14:00, the site's clock; or with an offset), or "
+        "+DURATION from the start."
+    )
     duration: Duration = Field(description="How long it lasts, e.g. 1h.")
     targets: Targets = Field(default_factory=Targets, description="Meters it applies to (default: all).")
     randomize_start: Duration = Field(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -16,6 +17,7 @@ from amiscen.scenario.locate import locate
 from amiscen.scenario.messages import got, message_for
 from amiscen.scenario.model import SCHEMA_VERSION, Scenario
 from amiscen.scenario.rules import check
+from amiscen.scenario.site import DEFAULT_ZONE
 from amiscen.scenario.source import Source, SourceError, read_source
 
 
@@ -96,8 +98,9 @@ def validate_source(source: Source, overrides: list[ov.Override] | None = None) 
     origins = {o.keys: o.origin for o in overrides}
     data = ov.apply(source.data, overrides)
     try:
-        # a weather file is named relative to the scenario file
-        scenario = Scenario.model_validate(data, context={"base_dir": Path(source.file).parent})
+        # a weather file is named relative to the scenario file; times without an offset are the site's clock
+        context = {"base_dir": Path(source.file).parent, "timezone": _site_zone(data)}
+        scenario = Scenario.model_validate(data, context=context)
     except ValidationError as exc:
         diagnostics = [
             _diagnostic(
@@ -117,6 +120,18 @@ def validate_source(source: Source, overrides: list[ov.Override] | None = None) 
         raise ScenarioError(_unique_sorted(diagnostics))
     warnings = _unique_sorted(diagnostics)
     return Loaded(scenario=scenario, source=source, warnings=warnings, overrides=overrides)
+
+
+def _site_zone(data: Mapping[str, Any]) -> str | None:
+    """The time zone the scenario names (its default when it names none), if it is one; else None (its error is
+    reported on its own, and times without an offset are then refused)."""
+    site = data.get("site")
+    zone = site.get("timezone", DEFAULT_ZONE) if isinstance(site, Mapping) else DEFAULT_ZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return None
+    return str(zone)
 
 
 def _unique_sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

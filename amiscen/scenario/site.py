@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from amiscen.diagnostics import did_you_mean
-from amiscen.scenario.types import Duration, Model
+from amiscen.scenario.types import Duration, Model, Time
 from amiscen.scenario.weatherfile import HourlyWeather, read_weather_file
 
 # Bangkok monthly mean air temperature, degC (Thai Meteorological Department 1991-2020 normals, Bangkok Metropolis).
@@ -24,6 +24,9 @@ BANGKOK_LINKE_TURBIDITY = (3.77, 4.29, 4.75, 4.95, 5.15, 5.10, 5.30, 4.95, 4.56,
 # calibration's shares) when the compiler began to realise the asked cloudiness exactly (it fell 0.01 short) and
 # to count the module glass's reflection losses (2-3 % of the year): about 1,340 kWh/kWp again.
 BANGKOK_CLOUDINESS = (0.132, 0.144, 0.156, 0.168, 0.216, 0.24, 0.24, 0.252, 0.264, 0.228, 0.168, 0.132)
+
+
+DEFAULT_ZONE = "Asia/Bangkok"
 
 
 class Weather(Model):
@@ -124,7 +127,7 @@ class Site(Model):
     latitude: float = Field(13.7797, ge=-90, le=90, description="Latitude, degrees north.")
     longitude: float = Field(100.5606, ge=-180, le=180, description="Longitude, degrees east.")
     elevation_m: float = Field(5.0, ge=-500, le=9000, description="Elevation above sea level, metres.")
-    timezone: str = Field("Asia/Bangkok", description="IANA time zone of the site, e.g. Asia/Bangkok.")
+    timezone: str = Field(DEFAULT_ZONE, description="IANA time zone of the site, e.g. Asia/Bangkok.")
     weather: Weather = Field(default_factory=Weather, description="Climate parameters.")
     grid: Grid = Field(default_factory=Grid, description="Nominal voltage and frequency at the meters.")
 
@@ -141,9 +144,10 @@ class Site(Model):
 class TimeWindow(Model):
     """The simulated period."""
 
-    start: AwareDatetime = Field(
-        description="Start of the simulation, ISO 8601 with offset; or `now` (the second the scenario is loaded), "
-        "for a realtime run against a head-end on its own clock."
+    start: Time = Field(
+        description="Start of the simulation, ISO 8601: with an offset, or without one for the site's wall clock "
+        "(2026-03-02T00:00 is midnight at the site); or `now` (the second the scenario is loaded), for a realtime "
+        "run against a head-end on its own clock."
     )
     duration: Duration = Field(timedelta(days=1), description="Length of the simulation, e.g. 1d.")
     reading_interval: Duration = Field(

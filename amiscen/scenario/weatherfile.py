@@ -258,7 +258,10 @@ def _assemble(
         elevation_m=elevation,
         utc_offset_h=offset,
         hour_end=np.array(position)[order],
-        **series,
+        temperature_c=series["temperature_c"],
+        ghi=series["ghi"],
+        dhi=series["dhi"],
+        wind_m_s=series["wind_m_s"],
     )
 
 

@@ -129,3 +129,26 @@ def test_a_weather_file_that_cannot_be_read_is_an_error_at_its_line(tmp_path: Pa
     (tmp_path / "weather" / "july.epw").write_text("LOCATION,a,b,c,d,e,36,-80,-5,270\nDATA PERIODS,1,1,Data\n1,2,3\n")
     with pytest.raises(ScenarioError, match=r"july\.epw: line 3: 3 fields; an EPW data line has 35"):
         load_scenario(path)
+
+
+def test_times_without_an_offset_are_the_sites_clock(tmp_path: Path) -> None:
+    """issue #18: 14:00 means 14:00 at the site, in summer or winter time as the date has it; the resolved
+    scenario (what a run saves) carries the offsets."""
+    path = tmp_path / "local.yaml"
+    path.write_text(
+        FAR.replace("start: 2026-10-24T00:00:00+02:00, duration: 1h", "start: 2026-10-24T22:00, duration: 1d")
+        + "events:\n"
+        "  - {type: demand_response, id: BEFORE, start: 2026-10-24T23:00, duration: 1h, target_reduction: {kw: 5}}\n"
+        "  - {type: demand_response, id: AFTER, start: 2026-10-25 14:00, duration: 1h, target_reduction: {kw: 5}}\n"
+    )
+    s = load_scenario(path).scenario
+    assert s.time.start.isoformat() == "2026-10-24T22:00:00+02:00"
+    assert [s.at(e.start).isoformat() for e in s.events] == ["2026-10-24T23:00:00+02:00", "2026-10-25T14:00:00+01:00"]
+    dumped = s.model_dump(mode="json")
+    assert dumped["time"]["start"] == "2026-10-24T22:00:00+02:00"
+    assert dumped["events"][1]["start"] == "2026-10-25T14:00:00+01:00"
+    bangkok = tmp_path / "bangkok.yaml"  # no site: the default site's zone
+    bangkok.write_text(
+        "schema_version: 1\ntime: {start: 2026-03-02T08:00}\nbuildings: [{name: a, type: academic, count: 1}]\n"
+    )
+    assert load_scenario(bangkok).scenario.time.start.isoformat() == "2026-03-02T08:00:00+07:00"
