@@ -21,7 +21,7 @@ from amiscen.runner.participation import Participation, Policy
 from amiscen.runner.physics import Baseline
 from amiscen.runner.quantities import der_quantities, quantities
 from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, Session, TlsSettings
-from amiscen.scenario.events import ClockDrift, DemandResponseEvent, FlowReservation, MeterOffline, Tamper
+from amiscen.scenario.events import ClockDrift, FlowReservation, MeterOffline, Tamper
 from amiscen.scenario.model import MeterSpec, Scenario
 from amiscen.sep import constants as c
 from amiscen.sep.model.common import Resource
@@ -97,7 +97,7 @@ def build_meters(
         profile=profile(g.profile),
         subscribe=subscribe,
     )
-    policies = {e.id: Policy(e.opt_out_share) for e in s.events if isinstance(e, DemandResponseEvent)}
+    policies = {e.id: Policy(e.opt_out_share) for e in s.demand_response_events()}
     interval = int(s.time.reading_interval.total_seconds())
     meters = []
     for spec in fleet:

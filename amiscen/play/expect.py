@@ -111,9 +111,13 @@ def check(
         if skipped:
             detail += f"; {skipped} event(s) after the end of this run not judged"
         checks.append(Check("dr_responses_complete", not missing, detail))
-    for event_id, minimum in e.min_dr_reduction_kw.items():
+    # an expectation of a repeated event holds for each of its occurrences
+    expected = [(x, kw) for event_id, kw in e.min_dr_reduction_kw.items() for x in scenario.occurrences_of(event_id)]
+    for occurrence, minimum in expected:
+        assert isinstance(occurrence, DemandResponseEvent)
+        event = occurrence
+        event_id = event.id
         name = f"min_dr_reduction_kw[{event_id}]"
-        event = next(x for x in scenario.demand_response_events() if x.id == event_id)
         if not whole_campus:
             checks.append(not_judged(name, "a campus-wide reduction, and this run plays a shard of the campus"))
             continue
@@ -153,7 +157,7 @@ def check(
 
 
 def dr_targets(scenario: Scenario, fleet_targets: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {e.id: fleet_targets.get(e.id, []) for e in scenario.events if isinstance(e, DemandResponseEvent)}
+    return {e.id: fleet_targets.get(e.id, []) for e in scenario.demand_response_events()}
 
 
 def write_junit(path: Path, suite: str, checks: list[Check], seconds: float) -> None:

@@ -29,7 +29,7 @@ def utility_events(scenario: Scenario, fleet: list[MeterSpec]) -> list[UtilityEv
     targeted meters that have PV or a battery. Everything is published at the start of the run."""
     created = int(scenario.time.start.timestamp())
     events: list[UtilityEvent] = []
-    for e in scenario.events:
+    for e in scenario.scheduled():  # a repeated event as its occurrences
         if not isinstance(e, DemandResponseEvent | DerControlEvent):
             continue
         start = int(scenario.at(e.start).timestamp())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from amiscen.scenario.types import Duration, Identifier, Model, TimeRef
 
@@ -35,6 +35,27 @@ class TargetReduction(Model):
         return self
 
 
+class Repeat(Model):
+    """An event that recurs: each occurrence is an event of its own (its id the event's with the local date,
+    EVENT_20260706; or date and time, EVENT_20260706T1400, when it recurs within a day), at the same time on the
+    site's clock (14:00 stays 14:00 across a daylight-saving change). Occurrences run to the window's end, or to
+    `until` or `count`, whichever comes first."""
+
+    every: Literal["day", "weekday", "weekend", "week"] | Duration = Field(
+        description="day; weekday (Monday to Friday); weekend; week (the first occurrence's weekday); or a duration "
+        "(e.g. 12h, 2d: elapsed time, not the clock)."
+    )
+    until: date | None = Field(None, description="The last local date an occurrence may start on.")
+    count: int | None = Field(None, ge=1, le=10_000, description="At most this many occurrences, the first included.")
+
+    @field_validator("every")
+    @classmethod
+    def _not_too_often(cls, value: object) -> object:
+        if isinstance(value, timedelta) and value < timedelta(minutes=1):
+            raise ValueError("an event may recur at most once a minute")
+        return value
+
+
 class _Scheduled(Model):
     id: Identifier = Field(description="Unique event id; becomes the event's mRID description.")
     start: TimeRef = Field(
@@ -51,6 +72,9 @@ class _Scheduled(Model):
     )
     cancel_at: TimeRef | None = Field(None, description="The utility cancels the event at this time.")
     response_required: bool = Field(True, description="Devices must post Responses (received/started/completed).")
+    repeat: Repeat | None = Field(
+        None, description="Recur: every day, weekday, weekend, week or duration, each occurrence an event."
+    )
 
 
 class DemandResponseEvent(_Scheduled):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
@@ -73,14 +74,82 @@ class Scenario(Model):
         """Absolute time of an event time reference."""
         return resolve_time(ref, self.time.start)
 
+    def scheduled(self) -> list[DemandResponseEvent | DerControlEvent | FlowReservation]:
+        """The events as they happen: a repeated event as its occurrences (see Repeat), the others as given."""
+        out: list[DemandResponseEvent | DerControlEvent | FlowReservation] = []
+        for e in self.events:
+            if isinstance(e, DemandResponseEvent | DerControlEvent) and e.repeat is not None:
+                out.extend(occurrences(e, self.at(e.start), (self.time.start, self.time.end), self.site.timezone))
+            else:
+                out.append(e)
+        return out
+
+    def occurrences_of(self, event_id: str) -> list[DemandResponseEvent | DerControlEvent | FlowReservation]:
+        """The events an id names: the event itself, or every occurrence of a repeated one."""
+        for e in self.events:
+            if e.id == event_id:
+                if isinstance(e, DemandResponseEvent | DerControlEvent) and e.repeat is not None:
+                    return list(occurrences(e, self.at(e.start), (self.time.start, self.time.end), self.site.timezone))
+                return [e]
+        return []
+
     def demand_response_events(self) -> list[DemandResponseEvent]:
-        return [e for e in self.events if isinstance(e, DemandResponseEvent)]
+        return [e for e in self.scheduled() if isinstance(e, DemandResponseEvent)]
 
     def der_control_events(self) -> list[DerControlEvent]:
-        return [e for e in self.events if isinstance(e, DerControlEvent)]
+        return [e for e in self.scheduled() if isinstance(e, DerControlEvent)]
 
     def flow_reservations(self) -> list[FlowReservation]:
         return [e for e in self.events if isinstance(e, FlowReservation)]
+
+
+E = TypeVar("E", bound=DemandResponseEvent | DerControlEvent)
+WEEKDAYS = {"day": range(7), "weekday": range(5), "weekend": range(5, 7)}
+
+
+def occurrences(event: E, first: datetime, window: tuple[datetime, datetime], zone_name: str) -> Iterator[E]:
+    """A repeated event's occurrences that fall in the ``window`` (those over before it starts are left out, and
+    none starts after it): copies with their own id and start (absolute, with the offset in force), no repeat."""
+    return (
+        e
+        for e in _occurrences(event, first, window[1], zone_name)
+        if resolve_time(e.start, first) + e.duration > window[0]
+    )
+
+
+def _occurrences(event: E, first: datetime, end: datetime, zone_name: str) -> Iterator[E]:
+    repeat = event.repeat
+    assert repeat is not None
+    zone = ZoneInfo(zone_name)
+    local = first.astimezone(zone)
+    count = 0
+
+    def make(start: datetime, suffix: str) -> E:
+        return event.model_copy(update={"id": f"{event.id}_{suffix}", "start": start, "repeat": None})  # type: ignore[return-value]
+
+    if isinstance(repeat.every, timedelta):
+        start = first
+        while start < end and (repeat.count is None or count < repeat.count):
+            if repeat.until is not None and start.astimezone(zone).date() > repeat.until:
+                return
+            at = start.astimezone(zone)
+            yield make(at.astimezone(timezone(at.utcoffset() or timedelta(0))), f"{at:%Y%m%dT%H%M}")
+            count += 1
+            start += repeat.every
+        return
+    days = WEEKDAYS.get(repeat.every, range(local.weekday(), local.weekday() + 1))
+    day = local.date()
+    while repeat.count is None or count < repeat.count:
+        if repeat.until is not None and day > repeat.until:
+            return
+        # the same wall-clock time on each date (a time the clocks skip that night moves on by the skipped hour)
+        at = datetime.combine(day, local.time(), zone).astimezone(timezone.utc).astimezone(zone)
+        if at >= end:
+            return
+        if at.weekday() in days:
+            yield make(at.astimezone(timezone(at.utcoffset() or timedelta(0))), f"{day:%Y%m%d}")
+            count += 1
+        day += timedelta(days=1)
 
 
 @dataclass(frozen=True)

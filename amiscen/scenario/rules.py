@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from amiscen.diagnostics import Severity, did_you_mean
+from amiscen.scenario.durations import format_duration
 from amiscen.scenario.events import DemandResponseEvent, DerControlEvent, FlowReservation, Targets
 from amiscen.scenario.fleet import Battery, BatteryMode
 from amiscen.scenario.locate import Loc
-from amiscen.scenario.model import MeterSpec, Scenario, meters
+from amiscen.scenario.model import MeterSpec, Scenario, meters, occurrences
 from amiscen.scenario.types import IDENTIFIER_PATTERN
 
 MAX_C_RATE = 2.0  # stationary Li-ion rarely exceeds 1C; above 2C the figures are almost surely a typo
@@ -170,8 +171,22 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
     ids = [m.id for m in fleet]
     by_id = {m.id: m for m in fleet}
     dr_spans: dict[str, list[tuple[datetime, datetime, int, DemandResponseEvent]]] = {}
-    for i, event in enumerate(scenario.events):
+    for i, declared in enumerate(scenario.events):
         loc: Loc = ("events", i)
+        happening: list[DemandResponseEvent | DerControlEvent | FlowReservation] = [declared]
+        if not isinstance(declared, FlowReservation) and declared.repeat is not None:
+            happening = list(
+                occurrences(
+                    declared,
+                    scenario.at(declared.start),
+                    (scenario.time.start, scenario.time.end),
+                    scenario.site.timezone,
+                )
+            )
+            yield from _repeat(scenario, loc, declared, len(happening))
+            if not happening:
+                continue
+        event = happening[0]  # a repeated event is checked on its first occurrence, its overlaps on all of them
         start = scenario.at(event.start)
         end = start + event.duration
         yield from _inside(scenario, (*loc, "start"), start, end, f"event '{event.id}'")
@@ -212,11 +227,50 @@ def _events(scenario: Scenario, fleet: list[MeterSpec]) -> Iterator[Finding]:
         elif not reached:
             yield Finding((*loc, "targets"), f"event '{event.id}' reaches no meter", "warning")
         if isinstance(event, DemandResponseEvent):
-            for meter in reached:
-                dr_spans.setdefault(meter.id, []).append(
-                    (start, end + max(event.randomize_start, timedelta(0)) + event.randomize_duration, i, event)
-                )
+            late = max(event.randomize_start, timedelta(0)) + event.randomize_duration
+            for occurrence in happening:
+                assert isinstance(occurrence, DemandResponseEvent)
+                begins = scenario.at(occurrence.start)
+                for meter in reached:
+                    dr_spans.setdefault(meter.id, []).append((begins, begins + event.duration + late, i, occurrence))
     yield from _overlaps(dr_spans)
+
+
+SUFFIX = len("_20260706T1400")
+
+
+def _repeat(
+    scenario: Scenario, loc: Loc, event: DemandResponseEvent | DerControlEvent, count: int
+) -> Iterator[Finding]:
+    """A repeated event: its occurrences' ids must be ids, a cancellation names one event, and it should recur
+    within the window."""
+    repeat = event.repeat
+    assert repeat is not None
+    if len(event.id) + SUFFIX > 64:
+        yield Finding(
+            (*loc, "id"),
+            f"a repeated event's id may have at most {64 - SUFFIX} characters: each occurrence's id adds its date "
+            f"and time ({event.id}_20260706T1400)",
+        )
+    if event.cancel_at is not None:
+        yield Finding(
+            (*loc, "cancel_at"),
+            "a repeated event cannot be cancelled as a whole: cancel_at names one event (give it its own entry)",
+        )
+    first = scenario.at(event.start).astimezone(ZoneInfo(scenario.site.timezone)).date()
+    if repeat.until is not None and repeat.until < first:
+        yield Finding((*loc, "repeat", "until"), f"{repeat.until} is before the first occurrence ({first})")
+    elif count == 0:
+        yield Finding(
+            (*loc, "repeat"),
+            f"event '{event.id}' recurs {_every(repeat.every)} from {first}, but no occurrence falls in the run "
+            f"({scenario.time.start.isoformat()} to {scenario.time.end.isoformat()})",
+            "warning",
+        )
+
+
+def _every(every: object) -> str:
+    return f"every {every}" if isinstance(every, str) else f"every {format_duration(every)}"  # type: ignore[arg-type]
 
 
 def _reservation(loc: Loc, event: FlowReservation, meter: MeterSpec) -> Iterator[Finding]:
@@ -426,7 +480,7 @@ def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _expectations(scenario: Scenario) -> Iterator[Finding]:
-    dr_ids = [e.id for e in scenario.demand_response_events()]
+    dr_ids = [e.id for e in scenario.events if isinstance(e, DemandResponseEvent)]  # a repeated one's too
     for event_id in scenario.expect.min_dr_reduction_kw:
         if event_id not in dr_ids:
             yield Finding(

@@ -22,7 +22,7 @@ def one_line(scenario: Scenario) -> str:
     return (
         f"{plural(len(fleet), 'meter')} in {plural(len(scenario.buildings), 'building')} "
         f"({len(pv)} with PV, {sum(pv):,.0f} kWp; {len(batteries)} with a battery, {sum(batteries):,.0f} kWh); "
-        f"{plural(len(scenario.events), 'event')} ({dr} DR, {der} DER control, {frr} flow reservation); "
+        f"{plural(len(scenario.scheduled()), 'event')} ({dr} DR, {der} DER control, {frr} flow reservation); "
         f"{plural(len(scenario.faults), 'fault')}"
     )
 
