@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -141,6 +142,21 @@ class Site(Model):
         return value
 
 
+def _whole_days(value: object) -> int:
+    """How many calendar days a duration written in whole days or weeks (1d, 2w, 1w2d, P3D, P1W) gives; 0 for
+    any other duration (elapsed time: 24h is 24 hours, always)."""
+    if not isinstance(value, str):
+        return 0
+    text = value.strip().replace(" ", "")
+    short = re.fullmatch(r"(?:(\d+)w)?(?:(\d+)d)?", text)
+    iso = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?", text)
+    match = short or iso
+    if match is None or not any(match.groups()):
+        return 0
+    weeks, days = (int(g) if g else 0 for g in match.groups())
+    return weeks * 7 + days
+
+
 class TimeWindow(Model):
     """The simulated period."""
 
@@ -192,6 +208,22 @@ class TimeWindow(Model):
         if value.total_seconds() != int(value.total_seconds()):
             raise ValueError("must be a whole number of seconds")
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _calendar_days(cls, data: Any, handler: Any, info: ValidationInfo) -> TimeWindow:
+        """A duration of whole days (1d, 2w, P3D) counts days on the site's calendar: 1d from midnight runs to
+        the next midnight, 25 h on the night the clocks go back. The window is then kept as the elapsed time."""
+        window: TimeWindow = handler(data)
+        zone_name = (info.context or {}).get("timezone")
+        days = _whole_days(data.get("duration")) if isinstance(data, dict) else 0
+        if not days or zone_name is None:
+            return window
+        zone = ZoneInfo(zone_name)
+        local = window.start.astimezone(zone)
+        end = datetime.combine(local.date() + timedelta(days=days), local.time(), zone)
+        end = end.astimezone(timezone.utc).astimezone(zone)  # a time the clocks skip moves on by the hour skipped
+        return window.model_copy(update={"duration": end - window.start})
 
     @property
     def end(self) -> datetime:

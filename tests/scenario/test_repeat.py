@@ -110,6 +110,5 @@ def test_expectations_name_a_recurrence_and_hold_for_each_occurrence(tmp_path: P
     assert s.occurrences_of("LATE") == []
     warnings = [w.format() for w in loaded.warnings]
     assert any(
-        "event 'LATE' recurs every weekday from 2026-11-02, but no occurrence falls in the run" in w
-        for w in warnings
+        "event 'LATE' recurs every weekday from 2026-11-02, but no occurrence falls in the run" in w for w in warnings
     ), warnings

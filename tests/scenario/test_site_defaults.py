@@ -4,6 +4,7 @@ Thai holidays, instead of getting them silently."""
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -152,3 +153,26 @@ def test_times_without_an_offset_are_the_sites_clock(tmp_path: Path) -> None:
         "schema_version: 1\ntime: {start: 2026-03-02T08:00}\nbuildings: [{name: a, type: academic, count: 1}]\n"
     )
     assert load_scenario(bangkok).scenario.time.start.isoformat() == "2026-03-02T08:00:00+07:00"
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "hours"),
+    [
+        ("2026-10-25T00:00", "1d", 25),  # the clocks go back: the local day has 25 hours
+        ("2026-10-25T00:00", "P1D", 25),
+        ("2026-10-25T00:00", "24h", 24),  # hours are elapsed time
+        ("2026-03-29T00:00", "1d", 23),  # the clocks go forward
+        ("2026-03-23T12:00", "1w", 7 * 24 - 1),
+        ("2026-10-24T00:00", "1d", 24),
+    ],
+)
+def test_whole_days_are_days_on_the_sites_calendar(tmp_path: Path, start: str, duration: str, hours: int) -> None:
+    """issue #18: `1d` from midnight runs to the next midnight on the site's clock."""
+    path = tmp_path / "days.yaml"
+    path.write_text(
+        FAR.replace("start: 2026-10-24T00:00:00+02:00, duration: 1h", f"start: {start}, duration: {duration}")
+    )
+    window = load_scenario(path).scenario.time
+    assert window.duration.total_seconds() == hours * 3600
+    if not duration.endswith("h"):  # the same time on the clock, the days later
+        assert window.end.astimezone(ZoneInfo("Europe/Berlin")).time().isoformat() == start[11:] + ":00"
