@@ -128,6 +128,13 @@ class Pv(Model):
         le=0,
         description="Power temperature coefficient, per degC (crystalline Si ~ -0.37%).",
     )
+    share: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of the building's generated meters that have it (0.5: half of them, picked by the "
+        "seed); a meter of an explicit list that inherits it always has it.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -186,6 +193,13 @@ class Battery(Model):
         description="The tariff's on-peak window on weekdays, local hours [from, to) (default: the Thai TOU "
         "tariff's 09:00-22:00): time_of_use discharges in it and charges outside; peak_shaving recharges outside.",
     )
+    share: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of the building's generated meters that have it (0.5: half of them, picked by the "
+        "seed); a meter of an explicit list that inherits it always has it.",
+    )
 
     @model_validator(mode="after")
     def _peak_window(self) -> Battery:
@@ -243,7 +257,8 @@ class Building(Model):
     name: Identifier = Field(description="Unique name of this building (group), e.g. academic_block_a.")
     type: str = Field(
         description="Building type: academic, residential, administrative, athletic, research, support, "
-        "or a type defined under load_profiles."
+        "pv_plant (a meter of generation only: a carport or ground-mounted array, its load the plant's own), or a "
+        "type defined under load_profiles."
     )
     count: int | None = Field(None, ge=1, le=1_000_000, description="Number of meters to generate.")
     id_pattern: str = Field(
@@ -255,8 +270,20 @@ class Building(Model):
     peak_kw: float | None = Field(None, gt=0, le=100_000, description="Peak per meter; absent: the type's.")
     time_shift_min: float = Field(0.0, ge=-240, le=240, description="Shift of the daily shape, minutes.")
     floor_area_m2: float | None = Field(None, gt=0, description="Conditioned floor area per meter, m2.")
-    pv: Pv | None = Field(None, description="PV for every meter of this building (a meter may override).")
-    battery: Battery | None = Field(None, description="Battery for every meter (a meter may override).")
+    pv: Pv | None = Field(
+        None, description="PV for the building's meters (all, or pv.share of them; a listed meter may override)."
+    )
+    battery: Battery | None = Field(
+        None, description="Battery for the building's meters (all, or battery.share of them; a meter may override)."
+    )
+    size_spread: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="How much the generated meters differ in size: the coefficient of variation of a factor drawn "
+        "per meter (lognormal, mean 1, kept within 0.2-5) that scales its peak demand, PV and battery together "
+        "(0.3: most within +/-30 %). 0: all alike.",
+    )
 
     @model_validator(mode="after")
     def _count_or_meters(self) -> Building:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -202,23 +204,68 @@ def iter_meters(scenario: Scenario) -> Iterator[MeterSpec]:
                     nmi=meter.nmi,
                 )
         else:
-            for m_index in range(building.count or 0):
+            count = building.count or 0
+            sizes = _size_factors(scenario.time.seed, building.name, count, building.size_spread)
+            with_pv = _chosen(scenario.time.seed, building.name, "pv", count, building.pv)
+            with_battery = _chosen(scenario.time.seed, building.name, "battery", count, building.battery)
+            for m_index in range(count):
                 meter_id = building.id_pattern.format(
                     n=building.first_number + m_index, building=building.name, network=scenario.network.id
                 )
+                factor = sizes[m_index]
                 yield MeterSpec(
                     id=meter_id,
                     building=building.name,
                     building_type=building.type,
                     name=meter_id,
-                    peak_kw=peak or 0.0,
+                    peak_kw=(peak or 0.0) * factor,
                     time_shift_min=building.time_shift_min,
-                    floor_area_m2=building.floor_area_m2,
-                    pv=building.pv,
-                    battery=building.battery,
+                    floor_area_m2=None if building.floor_area_m2 is None else building.floor_area_m2 * factor,
+                    pv=_scaled_pv(building.pv, factor) if m_index in with_pv else None,
+                    battery=_scaled_battery(building.battery, factor) if m_index in with_battery else None,
                     building_index=b_index,
                     meter_index=m_index,
                 )
+
+
+def _size_factors(seed: int, building: str, count: int, spread: float) -> list[float]:
+    """Each generated meter's size factor: lognormal with mean 1 and coefficient of variation ``spread``, kept
+    within 0.2-5, drawn from the seed and the building's name (the same meters get the same sizes however the
+    rest of the scenario changes)."""
+    if spread == 0:
+        return [1.0] * count
+    sigma = math.sqrt(math.log(1 + spread * spread))
+    rng = random.Random(f"{seed}/{building}/size")
+    return [min(5.0, max(0.2, rng.lognormvariate(-sigma * sigma / 2, sigma))) for _ in range(count)]
+
+
+def _chosen(seed: int, building: str, what: str, count: int, equipment: Pv | Battery | None) -> set[int]:
+    """Which generated meters have the building's PV (or battery): all, or round(share x count) of them picked
+    by the seed."""
+    if equipment is None:
+        return set()
+    if equipment.share >= 1:
+        return set(range(count))
+    order = list(range(count))
+    random.Random(f"{seed}/{building}/{what}").shuffle(order)
+    return set(order[: round(equipment.share * count)])
+
+
+def _scaled_pv(pv: Pv | None, factor: float) -> Pv | None:
+    if pv is None or factor == 1:
+        return pv
+    arrays = None if pv.arrays is None else [a.model_copy(update={"kwp": a.kwp * factor}) for a in pv.arrays]
+    inverter = None if pv.inverter_kw is None else pv.inverter_kw * factor
+    return pv.model_copy(update={"kwp": pv.kwp * factor, "arrays": arrays, "inverter_kw": inverter})
+
+
+def _scaled_battery(battery: Battery | None, factor: float) -> Battery | None:
+    if battery is None or factor == 1:
+        return battery
+    threshold = None if battery.peak_threshold_kw is None else battery.peak_threshold_kw * factor
+    return battery.model_copy(
+        update={"kwh": battery.kwh * factor, "kw": battery.kw * factor, "peak_threshold_kw": threshold}
+    )
 
 
 def meters(scenario: Scenario) -> list[MeterSpec]:

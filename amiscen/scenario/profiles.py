@@ -1,4 +1,4 @@
-"""Built-in load profiles for the six campus building types.
+"""Built-in load profiles for the six campus building types, and a meter that only measures generation.
 
 Shapes are fractions of the weekday in-term peak per local hour, drawn from published Thai building load
 studies: classrooms and offices follow office hours with a lunch dip; dormitories peak in the evening when
@@ -9,6 +9,10 @@ of a DR event without closing (an AC setpoint 2 degC higher, lighting, pumps): a
 less in dormitories and least in laboratories, whose fume hoods and freezers cannot wait. After the event a share
 of the shed energy comes back (``dr_rebound_share``, 0.3 by default: published paybacks are 10-50 % of the shed
 in the first hour).
+
+``pv_plant`` is a meter with no building behind it (a solar carport, a ground-mounted array): its only load is
+the plant's own (inverter standby, monitoring, tracker motors), about 0.5 kW flat, which it draws at night and its
+PV covers by day.
 """
 
 from __future__ import annotations
@@ -219,6 +223,18 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         break_factor=0.60,
         cooling_share=0.45,
         dr_shed_share=0.2,
+    ),
+    "pv_plant": LoadProfile(
+        peak_kw=0.5,
+        hourly=[1.0] * 24,
+        weekend_factor=1.0,
+        holiday_factor=1.0,
+        break_factor=1.0,
+        cooling_share=0.0,
+        noise=0.02,
+        steps_per_day=0.0,
+        dr_shed_share=0.0,
+        dr_rebound_share=0.0,
     ),
 }
 

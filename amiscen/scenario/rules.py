@@ -38,6 +38,7 @@ def check(scenario: Scenario) -> list[Finding]:
         *_unique_ids(scenario, fleet),
         *_building_types(scenario),
         *_batteries(scenario),
+        *_shares(scenario),
         *_events(scenario, fleet),
         *_faults(scenario, fleet),
         *_rates(scenario),
@@ -100,6 +101,43 @@ def _building_types(scenario: Scenario) -> Iterator[Finding]:
                     "warning",
                     at_key=True,
                 )
+
+
+def _shares(scenario: Scenario) -> Iterator[Finding]:
+    """pv.share, battery.share and size_spread shape a building's generated meters; on a listed meter, or where
+    the share rounds to no meter, they do nothing."""
+    for i, building in enumerate(scenario.buildings):
+        for what in ("pv", "battery"):
+            equipment = getattr(building, what)
+            if equipment is None or equipment.share >= 1:
+                continue
+            if building.meters is not None:
+                yield Finding(
+                    ("buildings", i, what, "share"),
+                    "applies to generated meters (count); a listed meter that inherits it always has it",
+                    "warning",
+                )
+            elif round(equipment.share * (building.count or 0)) == 0:
+                yield Finding(
+                    ("buildings", i, what, "share"),
+                    f"{equipment.share:g} of {building.count} meters is none of them",
+                    "warning",
+                )
+        if building.size_spread and building.meters is not None:
+            yield Finding(
+                ("buildings", i, "size_spread"),
+                "applies to generated meters (count); give each listed meter its own peak_kw, pv and battery",
+                "warning",
+            )
+        for j, meter in enumerate(building.meters or []):
+            for what in ("pv", "battery"):
+                equipment = getattr(meter, what)
+                if equipment is not None and equipment.share < 1:
+                    yield Finding(
+                        ("buildings", i, "meters", j, what, "share"),
+                        "a meter's own PV or battery is its own: share applies to a building's generated meters",
+                        "warning",
+                    )
 
 
 def _batteries(scenario: Scenario) -> Iterator[Finding]:
