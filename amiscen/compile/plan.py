@@ -39,7 +39,7 @@ class SiteModel:
             count=count if count is not None else int(t.duration.total_seconds() // step),
             timezone=scenario.site.timezone,
         )
-        self._light: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._light: dict[tuple[float, float, int], tuple[np.ndarray, np.ndarray]] = {}
         self._demand: dict[tuple[str, float], np.ndarray] = {}
 
     @cached_property
@@ -82,11 +82,34 @@ class SiteModel:
         hourly = self.scenario.site.weather.hourly()
         if hourly is not None:
             return from_file(hourly, self.grid.mids, self._hour_clear_ghi(hourly))
+        return self._weather_days.first(self.grid.count)
+
+    @cached_property
+    def _weather_days(self) -> WeatherSeries:
         # clouds are held to the asked cloudiness in sunlight, weighted by the clear-sky irradiance they take away
         light = self._clear_days[1].ghi
-        return weather(self.scenario.site.weather, self._through_last_day, self.scenario.time.seed, light).first(
-            self.grid.count
-        )
+        return weather(self.scenario.site.weather, self._through_last_day, self.scenario.time.seed, light)
+
+    def cloud_lag(self, meter: MeterSpec) -> int:
+        """How many intervals after the site's reference the passing clouds reach this meter's roof: drawn from
+        the seed and its id, up to weather.cloud_transit (none with a weather file: its hours have no passing
+        clouds)."""
+        w = self.scenario.site.weather
+        most = round(w.cloud_transit.total_seconds() / self.grid.step)
+        if most == 0 or w.file is not None:
+            return 0
+        return int(stream(self.scenario.time.seed, "meter", meter.id, "cloud lag").integers(0, most + 1))
+
+    def _sky_at(self, lag: int) -> solar.ClearSky:
+        """The sky a roof sees whose clouds come ``lag`` intervals later than the reference's."""
+        if lag == 0:
+            return self.sky
+        index = self._weather_days.clear_sky_index
+        n = self.grid.count
+        shifted = index[lag : lag + n]
+        if len(shifted) < n:  # the window ends at its last day's midnight: the night's last clouds held
+            shifted = np.concatenate([shifted, np.full(n - len(shifted), index[-1])])
+        return solar.cloudy_sky(self.clear, self.sun, shifted)
 
     def _hour_clear_ghi(self, hourly: HourlyWeather) -> np.ndarray:
         """The site's clear-sky GHI averaged over each hour of a weather file (at 5-minute points), the hours
@@ -120,18 +143,20 @@ class SiteModel:
         if meter.pv is None:
             return np.zeros(self.grid.count)
         dc = np.zeros(self.grid.count)
+        lag = self.cloud_lag(meter)
         for face in meter.pv.faces:  # each face's DC under its own sun; one inverter for them all
-            poa, cell = self._array_light(face.tilt_deg, face.azimuth_deg)
+            poa, cell = self._array_light(face.tilt_deg, face.azimuth_deg, lag)
             dc += solar.dc_power_w(meter.pv, face.kwp, poa, cell)
         return solar.inverter_w(meter.pv, dc)
 
-    def _array_light(self, tilt: float, azimuth: float) -> tuple[np.ndarray, np.ndarray]:
-        """Irradiance on, and cell temperature of, an array of this orientation: arrays facing the same way
-        (most of a campus) share it, computed once."""
-        key = (tilt, azimuth)
+    def _array_light(self, tilt: float, azimuth: float, lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Irradiance on, and cell temperature of, an array of this orientation whose clouds come ``lag``
+        intervals late: arrays facing the same way with the same lag share it, computed once (a campus has a few
+        orientations and at most cloud_transit / interval + 1 lags)."""
+        key = (tilt, azimuth, lag)
         if key not in self._light:
             w = self.scenario.site.weather
-            poa = solar.plane_of_array(self.sun, self.sky, tilt, azimuth, w.albedo)
+            poa = solar.plane_of_array(self.sun, self._sky_at(lag), tilt, azimuth, w.albedo)
             wind = w.wind_speed if self.weather.wind_m_s is None else self.weather.wind_m_s
             self._light[key] = (poa, solar.cell_temperature(poa, self.weather.temperature_c, wind))
         return self._light[key]
