@@ -4,6 +4,8 @@ appliance-like on/off steps."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from amiscen.compile.rng import stream
@@ -40,27 +42,86 @@ def heating_factor(profile: LoadProfile, temperature_c: np.ndarray) -> np.ndarra
     return np.clip((profile.heating_balance_c - temperature_c) / span, 0.0, 1.3)
 
 
+@dataclass(frozen=True)
+class Demand:
+    """A building type's demand as shares of peak before a meter's own variation: the activity above base, the
+    base, and the weather-driven cooling and heating (each on the calendar's and the weather's clock)."""
+
+    above_base: np.ndarray
+    base: np.ndarray
+    cooling: np.ndarray
+    heating: np.ndarray
+    day_index: np.ndarray  # each interval's local day, for a meter's day-to-day activity
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.above_base + self.base + self.cooling + self.heating
+
+
 def base_demand(
-    profile: LoadProfile, shift_min: float, local_hours: np.ndarray, factor: np.ndarray, temperature_c: np.ndarray
-) -> np.ndarray:
-    """Demand as a share of peak before noise and steps: the type's shape, the calendar's ``factor`` and the
-    cooling term. Every meter of one type and time shift shares it."""
+    profile: LoadProfile,
+    shift_min: float,
+    local_hours: np.ndarray,
+    factor: np.ndarray,
+    temperature_c: np.ndarray,
+    step_s: float = 900.0,
+    day_index: np.ndarray | None = None,
+) -> Demand:
+    """Demand as shares of peak before noise and steps: the type's shape, the calendar's ``factor``, and cooling
+    and heating that follow the outdoor air through the building's thermal mass (``thermal_hours``). Every meter
+    of one type and time shift shares it."""
     shape = daily_shape(profile, local_hours, shift_min)
     base = min(profile.hourly)
     demand = base + (shape - base) * factor
-    cooling = profile.cooling_share * demand * cooling_factor(profile, temperature_c)
-    heating = profile.heating_share * demand * heating_factor(profile, temperature_c) if profile.heating_share else 0
-    return (1 - profile.cooling_share - profile.heating_share) * demand + cooling + heating
+    felt = lagged(temperature_c, step_s, profile.thermal_hours * 3600)
+    cooling = profile.cooling_share * demand * cooling_factor(profile, felt)
+    heating = (
+        profile.heating_share * demand * heating_factor(profile, felt)
+        if profile.heating_share
+        else np.zeros_like(demand)
+    )
+    other = 1 - profile.cooling_share - profile.heating_share
+    return Demand(
+        above_base=other * (demand - base),
+        base=np.full_like(demand, other * base),
+        cooling=cooling,
+        heating=heating,
+        day_index=np.zeros(len(demand), dtype=np.int64) if day_index is None else day_index,
+    )
 
 
-def load_w(
-    profile: LoadProfile, peak_kw: float, demand: np.ndarray, step_s: float, seed: int, meter_id: str
-) -> np.ndarray:
-    """A meter's active power demand in W: its peak times the shared ``demand``, with its own autocorrelated
-    noise and appliance steps."""
-    n = len(demand)
+def lagged(x: np.ndarray, step_s: float, tau_s: float) -> np.ndarray:
+    """``x`` through a first-order lag of time constant ``tau_s`` (y' = (x - y) / tau), starting at x[0]: what a
+    building's thermal mass makes of the outdoor temperature."""
+    if tau_s <= 0 or len(x) == 0:
+        return x
+    phi = float(np.exp(-step_s / tau_s))
+    out = np.empty(len(x))
+    value = float(x[0])
+    length = int(max(1, min(65536, 230 / max(step_s / tau_s, 1e-9))))  # phi**length stays above 1e-100
+    for start in range(0, len(x), length):
+        chunk = x[start : start + length] * (1 - phi)
+        powers = phi ** np.arange(len(chunk))
+        out[start : start + len(chunk)] = np.cumsum(chunk / powers) * powers + value * powers * phi
+        value = out[start + len(chunk) - 1]
+    return out
+
+
+def load_w(profile: LoadProfile, peak_kw: float, demand: Demand, step_s: float, seed: int, meter_id: str) -> np.ndarray:
+    """A meter's active power demand in W: its peak times the shared ``demand``, with its own day-to-day activity,
+    its own air-conditioning's variation, autocorrelated noise and appliance steps."""
+    n = len(demand.base)
+    days = int(demand.day_index[-1]) + 1 if n else 0
+    activity = _ar1(stream(seed, "meter", meter_id, "activity"), days, 86400.0, 2 * 86400.0)[demand.day_index]
+    cooling_swing = _ar1(stream(seed, "meter", meter_id, "cooling"), n, step_s, 3 * 3600.0)
+    share = (
+        demand.base
+        + demand.above_base * np.maximum(1 + profile.daily_variation * activity, 0)
+        + demand.cooling * np.maximum(1 + profile.cooling_variation * cooling_swing, 0)
+        + demand.heating
+    )
     noise = _ar1(stream(seed, "meter", meter_id, "noise"), n, step_s, profile.noise_minutes * 60)
-    power = peak_kw * 1000 * demand * (1 + profile.noise * noise)
+    power = peak_kw * 1000 * share * (1 + profile.noise * noise)
     power += _steps(profile, peak_kw, n, step_s, seed, meter_id)
     return np.maximum(power, 0.02 * peak_kw * 1000)
 

@@ -11,7 +11,7 @@ import numpy as np
 from amiscen.compile import solar
 from amiscen.compile.battery import requested_power, simulate
 from amiscen.compile.calendar import day_types
-from amiscen.compile.load import base_demand, day_factor, load_w
+from amiscen.compile.load import Demand, base_demand, day_factor, load_w
 from amiscen.compile.registers import Registers, grid_frequency, registers
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
@@ -40,7 +40,7 @@ class SiteModel:
             timezone=scenario.site.timezone,
         )
         self._light: dict[tuple[float, float, int], tuple[np.ndarray, np.ndarray]] = {}
-        self._demand: dict[tuple[str, float], np.ndarray] = {}
+        self._demand: dict[tuple[str, float], Demand] = {}
 
     @cached_property
     def local_hours(self) -> np.ndarray:
@@ -168,7 +168,13 @@ class SiteModel:
             weekend, holiday, in_term, index = self.days
             factor = day_factor(profile, weekend, holiday, in_term)[index]  # per day, then spread over its intervals
             self._demand[key] = base_demand(
-                profile, meter.time_shift_min, self.local_hours, factor, self.weather.temperature_c
+                profile,
+                meter.time_shift_min,
+                self.local_hours,
+                factor,
+                self.weather.temperature_c,
+                self.grid.step,
+                index,
             )
         return load_w(profile, meter.peak_kw, self._demand[key], self.grid.step, self.scenario.time.seed, meter.id)
 

@@ -44,6 +44,27 @@ class LoadProfile(Model):
     heating_design_c: float = Field(
         -12.0, ge=-50, le=20, description="Outdoor temperature (degC) at which heating runs flat out (design day)."
     )
+    thermal_hours: float = Field(
+        3.0,
+        ge=0,
+        le=48,
+        description="How slowly cooling and heating follow the outdoor air (the building's thermal mass): the "
+        "time constant, hours (0: at once).",
+    )
+    daily_variation: float = Field(
+        0.06,
+        ge=0,
+        le=0.5,
+        description="Std. dev. of a meter's day-to-day activity (occupancy, events, operations), a share of its "
+        "demand above base; days persist a little (correlation time 2 days).",
+    )
+    cooling_variation: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Std. dev. of a meter's air-conditioning around what the weather asks (setpoints, chiller "
+        "staging, sun on the facade), a share of its cooling; correlation time 3 hours.",
+    )
     noise: float = Field(0.04, ge=0, le=0.5, description="Std. dev. of autocorrelated noise, share of demand.")
     noise_minutes: float = Field(
         20.0, gt=0, le=1440, description="Correlation time of the noise (AR(1) time constant), minutes."

@@ -118,3 +118,42 @@ def test_a_temperate_year_has_its_cold_snaps_and_heat() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         temperature = _year(Path(tmp), site_text, offset, 7).weather.temperature_c
     assert np.min(temperature) < -9 and np.max(temperature) > 28
+
+
+def test_load_follows_the_weather_loosely(tmp_path: Path) -> None:
+    """issue #18: a meter's weekday energy followed the day's temperature almost exactly (r 0.99: cooling was a
+    function of the air alone). With the building's thermal mass, its day-to-day activity and its own
+    air-conditioning's variation, r is 0.7-0.95 (published daily load-temperature fits of cooled commercial
+    buildings: r-squared 0.5-0.9), and meters of one type no longer move in step."""
+    import numpy as np
+
+    path = tmp_path / "cooling.yaml"
+    path.write_text(
+        "schema_version: 1\n"
+        "site: {weather: {day_to_day_c: 1.5}}\n"
+        "calendar: {holidays: [], terms: [{start: 2026-01-01, end: 2026-12-31}]}\n"
+        "time: {start: 2026-04-01T00:00, duration: 91d, reading_interval: 15m, seed: 5}\n"
+        "function_sets: {mirror_usage_point: {post_rate: 15m}}\n"
+        "buildings: [{name: a, type: academic, count: 4}, {name: o, type: administrative, count: 4}]\n"
+    )
+    s = load_scenario(path).scenario
+    site = SiteModel(s)
+    weekday = ~site.days[0][:91]
+    air = site.weather.temperature_c.reshape(91, -1).mean(axis=1)[weekday]
+    daily = {m.id: site.load_w(m).reshape(91, -1).mean(axis=1)[weekday] for m in meters(s)}
+    r = [float(np.corrcoef(energy, air)[0, 1]) for energy in daily.values()]
+    assert all(0.7 <= x <= 0.95 for x in r), r
+    first, second = daily["AMI_METER_a_001"], daily["AMI_METER_a_002"]
+    assert np.corrcoef(first / first.mean(), second / second.mean())[0, 1] < 0.95  # each meter its own days
+
+
+def test_thermal_mass_delays_cooling() -> None:
+    """A step in the outdoor air reaches the cooling load through the building's time constant."""
+    import numpy as np
+
+    from amiscen.compile.load import lagged
+
+    step = np.concatenate([np.full(10, 25.0), np.full(400, 35.0)])
+    felt = lagged(step, 60.0, 3 * 3600)
+    assert felt[9] == pytest.approx(25.0)
+    assert felt[10 + 179] == pytest.approx(25 + 10 * (1 - np.exp(-1)), abs=0.01)  # 180 minutes: one time constant
