@@ -290,6 +290,8 @@ class MeterPhysics:
         self.rebound_share = profile.dr_rebound_share
         self.rebound_keep = math.exp(-self.step / (profile.dr_rebound_minutes * 60))  # owed energy left per step
         self.rebound_wh = 0.0  # shed energy still to be paid back, Wh
+        self.precool_share = profile.dr_precool_share
+        self.precool_s = profile.dr_precool_minutes * 60
         self.tripped_until = 0.0  # a must-trip ride-through setting tripped the DER until then
         self.ramp_from: dict[tuple[int, int], float] = {}  # each ramping control's starting output, W
         self.nominal_v = site.scenario.site.grid.voltage_v
@@ -343,6 +345,21 @@ class MeterPhysics:
             return min(available, max(pv, allowed))
         return max(0.0, min(pv, allowed))  # going up: no faster either
 
+    def _precooling(self, controls: list[Control], start: int, load: float) -> float:
+        """Extra power drawn to pre-cool before a DR event the meter has taken: a share of what it will shed,
+        from dr_precool_minutes before the event's start (a cancelled or opted-out event is not in
+        ``controls``)."""
+        coming = [
+            c
+            for c in controls
+            if (c.reduce_w is not None or c.reduce_share is not None) and start < c.start <= start + self.precool_s
+        ]
+        if not coming:
+            return 0.0
+        c = min(coming, key=lambda x: x.start)
+        will_shed = min((c.reduce_w or 0.0) + load * (c.reduce_share or 0.0), load * self.curtailable)
+        return self.precool_share * will_shed
+
     def _interval(self, i: int, controls: list[Control]) -> Interval:
         regs = self.plan
         start = int(self.start + i * self.step)
@@ -377,6 +394,8 @@ class MeterPhysics:
             paid = self.rebound_wh * (1 - self.rebound_keep)
             self.rebound_wh = 0.0 if self.rebound_wh - paid < 1e-3 else self.rebound_wh - paid
             load += paid / hours
+        if shed_target == 0 and self.precool_share > 0:
+            load += self._precooling(controls, start, load)
         envelope = Envelope.of(active)
         cap = output_cap(active, rated, voltage_pct, frequency, self.nominal_hz, pv) if active else None
         if cap is not None:  # volt-watt, frequency-watt: a cap on the DER's output, as a generation limit

@@ -91,6 +91,15 @@ class LoadProfile(Model):
     dr_rebound_minutes: float = Field(
         30.0, gt=0, le=1440, description="Time constant of the payback after an event, minutes (it decays)."
     )
+    dr_precool_share: float = Field(
+        0.25,
+        ge=0,
+        le=2,
+        description="Pre-cooling: in the hour (dr_precool_minutes) before a DR event it knows of, the building "
+        "draws this share of the power it will shed, to store cool in its mass (0: none; cooling-dominated "
+        "buildings in published DR programmes pre-cool 1-3 hours).",
+    )
+    dr_precool_minutes: float = Field(60.0, ge=0, le=360, description="How long before a DR event pre-cooling starts.")
 
     @model_validator(mode="after")
     def _shares_and_temperatures(self) -> LoadProfile:

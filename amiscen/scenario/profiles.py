@@ -235,6 +235,7 @@ BUILTIN_PROFILES: dict[str, LoadProfile] = {
         steps_per_day=0.0,
         dr_shed_share=0.0,
         dr_rebound_share=0.0,
+        dr_precool_share=0.0,
     ),
 }
 

@@ -252,3 +252,19 @@ def test_a_dr_event_sheds_the_types_declared_share_and_the_load_comes_back_after
     assert all(p > 0 for p in paid[:60]) and paid[0] > paid[30] > paid[59]  # decaying
     first_hour = sum(paid[:60])
     assert first_hour == pytest.approx(0.3 * shed_wh * (1 - math.exp(-2)), rel=1e-6)
+
+
+def test_the_hour_before_a_dr_event_pre_cools(site: SiteModel) -> None:
+    """issue #18: no pre-cooling. In the dr_precool_minutes (60) before an event the meter has taken, the building
+    draws dr_precool_share (0.25) of what it will shed; without an event, or once it has started, nothing extra."""
+    profile = site.scenario.profile("support")
+    assert (profile.dr_precool_share, profile.dr_precool_minutes) == (0.25, 60.0)
+    free = _play(site, "PV_ONLY", [])
+    event = _play(site, "PV_ONLY", [Control(START + 3600, START + 5400, reduce_share=0.9)])
+    before, during = slice(0, 60), slice(60, 90)
+    will_shed = [0.2 * f.load_w for f in free[before]]  # the type sheds at most 0.2 of its demand
+    for f, e, shed in zip(free[before], event[before], will_shed, strict=True):
+        assert e.load_w == pytest.approx(f.load_w + 0.25 * shed)
+    assert all(e.load_w == pytest.approx(0.8 * f.load_w) for f, e in zip(free[during], event[during], strict=True))
+    later = _play(site, "PV_ONLY", [Control(START + 5400, START + 7200, reduce_share=0.9)])
+    assert all(e.load_w == f.load_w for f, e in zip(free[:30], later[:30], strict=True))  # 90 min ahead: not yet
