@@ -220,8 +220,9 @@ class Battery(Model):
     )
     peak_hours: tuple[float, float] = Field(
         (9.0, 22.0),
-        description="The tariff's on-peak window on weekdays, local hours [from, to) (default: the Thai TOU "
-        "tariff's 09:00-22:00): time_of_use discharges in it and charges outside; peak_shaving recharges outside.",
+        description="The tariff's on-peak window on weekdays, local hours [from, to) (default: site.tariff's, "
+        "itself by default the Thai TOU tariff's 09:00-22:00): time_of_use discharges in it and charges outside; "
+        "peak_shaving recharges outside.",
     )
     share: float = Field(
         1.0,

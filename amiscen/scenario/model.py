@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
@@ -178,7 +178,18 @@ class MeterSpec:
 
 
 def iter_meters(scenario: Scenario) -> Iterator[MeterSpec]:
-    """Every meter of the scenario, in declaration order, generated ones expanded."""
+    """Every meter of the scenario, in declaration order, generated ones expanded; a battery without a peak
+    window of its own takes the site's tariff's."""
+    tariff = scenario.site.tariff.peak_hours
+    for spec in _iter_meters(scenario):
+        b = spec.battery
+        if b is not None and "peak_hours" not in b.model_fields_set and b.peak_hours != tariff:
+            yield replace(spec, battery=b.model_copy(update={"peak_hours": tariff}))
+        else:
+            yield spec
+
+
+def _iter_meters(scenario: Scenario) -> Iterator[MeterSpec]:
     for b_index, building in enumerate(scenario.buildings):
         peak = building.peak_kw
         if peak is None and building.type in scenario.building_types():

@@ -128,6 +128,23 @@ class Grid(Model):
     frequency_hz: Literal[50, 60] = Field(50, description="Nominal frequency, Hz: 50, or 60 (the Americas, ...).")
 
 
+class Tariff(Model):
+    """The site's time-of-use tariff, as far as its meters' batteries act on it."""
+
+    peak_hours: tuple[float, float] = Field(
+        (9.0, 22.0),
+        description="The on-peak window on weekdays, local hours [from, to) (default: the Thai TOU tariff's "
+        "09:00-22:00); every battery without peak_hours of its own follows it.",
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> Tariff:
+        start, end = self.peak_hours
+        if not 0 <= start < end <= 24:
+            raise ValueError(f"peak_hours must be [from, to) within 0-24 with from before to (got {start:g}-{end:g})")
+        return self
+
+
 class Site(Model):
     """The site: name, position, time zone and grid."""
 
@@ -138,6 +155,7 @@ class Site(Model):
     timezone: str = Field(DEFAULT_ZONE, description="IANA time zone of the site, e.g. Asia/Bangkok.")
     weather: Weather = Field(default_factory=Weather, description="Climate parameters.")
     grid: Grid = Field(default_factory=Grid, description="Nominal voltage and frequency at the meters.")
+    tariff: Tariff = Field(default_factory=Tariff, description="The time-of-use tariff the batteries follow.")
 
     @field_validator("timezone")
     @classmethod

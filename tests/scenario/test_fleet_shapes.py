@@ -87,3 +87,14 @@ def test_a_pv_plant_meter_exports_by_day_and_draws_its_own_load_at_night(tmp_pat
     net = load - pv
     assert net.min() < -50_000 and (net[pv == 0] > 0).all()
     assert plan.registers is not None
+
+
+def test_batteries_follow_the_sites_tariff_unless_they_say_otherwise(tmp_path: Path) -> None:
+    path = tmp_path / "tariff.yaml"
+    path.write_text(
+        SITE.replace("buildings:\n", "site: {tariff: {peak_hours: [16, 21]}}\nbuildings:\n")
+        + "  - {name: a, type: academic, count: 2, battery: {kwh: 50, kw: 20, mode: time_of_use}}\n"
+        "  - {name: b, type: academic, count: 1, battery: {kwh: 50, kw: 20, mode: time_of_use, peak_hours: [9, 22]}}\n"
+    )
+    fleet = meters(load_scenario(path).scenario)
+    assert [m.battery.peak_hours for m in fleet if m.battery] == [(16, 21), (16, 21), (9, 22)]
