@@ -1,6 +1,8 @@
 """Compile speed: the UTCC campus for one day and one year at 15 s, in meter-intervals per second, with peak
-memory, against a naive per-reading pure-Python loop computing the same load and PV formulas in the same run.
-`python bench/compile.py [--naive-intervals 20000]`.
+memory, against a naive per-reading pure-Python loop computing the same load and PV formulas in the same run; and
+`plan --export` of the campus over --export-days as CSV, JSON lines and Parquet, in rows per second, the compile
+alone measured in the same run (so the writing's own rate is shown too).
+`python bench/compile.py [--naive-intervals 20000] [--export-days 30]`.
 
 The naive loop does less than the compiler (no clouds, noise, appliance steps or batteries), so the ratio is
 conservative. Its rate is measured on a slice and is a rate: it does not depend on the slice's length.
@@ -117,10 +119,32 @@ def _pv_scalar(meter: object, epoch: float, lat: float, lon: float, alt: float, 
     return min(dc * 0.96, pv.ac_kw * 1000)
 
 
+def export_rate(scenario: Scenario, days: int, suffix: str, directory: Path) -> tuple[float, int]:
+    """Seconds for `plan --export` of every meter over ``days`` days to a file, and the rows written."""
+    from amiscen.cli.plan import _export_to
+    from amiscen.play.plan import export_format, plan
+
+    step = scenario.time.reading_interval.total_seconds()
+    s = scenario.model_copy(
+        update={
+            "time": scenario.time.model_copy(update={"duration": dt.timedelta(seconds=days * 86400 // step * step)})
+        }
+    )
+    path = directory / f"plan{suffix}"
+    start = time.perf_counter()
+    fmt = export_format(path)
+    with _export_to(path, fmt, s.site.timezone) as target:
+        report = plan(s, export=target, export_format=fmt)
+    seconds = time.perf_counter() - start
+    path.unlink()
+    return seconds, report.rows_written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--naive-intervals", type=int, default=50_000)
     parser.add_argument("--skip-year", action="store_true")
+    parser.add_argument("--export-days", type=int, default=30, help="days of the campus to export (0: none)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of each measurement; medians are printed")
     args = parser.parse_args()
     campus = load_scenario(ROOT / "scenarios" / "campus_utcc.yaml").scenario
@@ -150,6 +174,43 @@ def main() -> None:
     print(f"naive Python loop:          {naive_n / naive_s:12,.0f} meter-intervals/s ({naive_n:,} readings)")
     print(f"ratio compiler/naive:       {best / (naive_n / naive_s):.1f}x")
     print(f"peak memory (max RSS):      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    if args.export_days:
+        import tempfile
+
+        from amiscen.play.plan import plan
+
+        days = args.export_days
+        step = campus.time.reading_interval.total_seconds()
+        window = campus.model_copy(
+            update={
+                "time": campus.time.model_copy(update={"duration": dt.timedelta(seconds=days * 86400 // step * step)})
+            }
+        )
+        compile_s, _ = median(lambda: (_timed(lambda: plan(window)), 0))
+        print(f"plan (compile and totals) of {days} days: {compile_s:6.2f} s")
+        with tempfile.TemporaryDirectory() as tmp:
+            for suffix in (".parquet", ".csv", ".jsonl"):
+                try:
+                    seconds, rows = median(lambda suffix=suffix: export_rate(campus, days, suffix, Path(tmp)))
+                except Exception as exc:  # a format whose extra is missing is reported, not fatal
+                    print(f"plan --export {suffix}: not measured ({exc})")
+                    continue
+                writing = max(seconds - compile_s, 1e-9)
+                print(
+                    f"plan --export {suffix:<8} {rows:,} rows in {seconds:6.2f} s = {rows / seconds:12,.0f} rows/s "
+                    f"(the writing alone {rows / writing:12,.0f} rows/s)"
+                )
+
+
+def _days(scenario: Scenario, days: int) -> Scenario:
+    window = scenario.time.model_copy(update={"duration": dt.timedelta(days=days)})
+    return scenario.model_copy(update={"time": window})
+
+
+def _timed(work: object) -> float:
+    start = time.perf_counter()
+    work()  # type: ignore[operator]
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

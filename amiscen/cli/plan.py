@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
+from zoneinfo import ZoneInfo
 
 import click
 
 from amiscen.cli.options import ScenarioSource, scenario_options
 from amiscen.errors import UsageError
-from amiscen.play.plan import export_format, plan, summary_lines
+from amiscen.play.plan import ParquetExport, export_format, plan, summary_lines
 from amiscen.scenario.durations import parse_time_ref
 from amiscen.scenario.model import meters
+
+
+@contextmanager
+def _export_to(path: Path, fmt: str, zone: str) -> Iterator[IO[str] | ParquetExport]:
+    """The export's target: a text file (CSV, JSON lines), or a Parquet writer."""
+    if fmt == "parquet":
+        writer = ParquetExport(path, ZoneInfo(zone))
+        try:
+            yield writer
+        finally:
+            writer.close()
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
 
 
 @click.command("plan", short_help="Compile a scenario: energy, peaks, DR shed.")
@@ -19,7 +37,7 @@ from amiscen.scenario.model import meters
 @click.option(
     "--export",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write every interval of every meter to FILE (.csv or .jsonl).",
+    help="Write every interval of every meter to FILE: .csv, .jsonl, or .parquet (needs amiscen[export]).",
 )
 @click.option("--meters", "meter_list", metavar="ID,ID", help="Only these meters.")
 @click.option("--from", "from_", metavar="TIME", help="Export from this time (ISO 8601 or +DURATION).")
@@ -56,7 +74,7 @@ def command(
         report = plan(s, meter_ids=ids)
     else:
         fmt = export_format(export)
-        with export.open("w", encoding="utf-8", newline="") as handle:
+        with _export_to(export, fmt, s.site.timezone) as target:
             if sys.stderr.isatty():
                 with click.progressbar(length=count, label="compiling and exporting", file=sys.stderr) as bar:
                     report = plan(
@@ -64,12 +82,12 @@ def command(
                         meter_ids=ids,
                         start=start,
                         end=end,
-                        export=handle,
+                        export=target,
                         export_format=fmt,
                         progress=lambda done: bar.update(done - bar.pos),
                     )
             else:
-                report = plan(s, meter_ids=ids, start=start, end=end, export=handle, export_format=fmt)
+                report = plan(s, meter_ids=ids, start=start, end=end, export=target, export_format=fmt)
     for line in summary_lines(s, report):
         click.echo(line)
     if report_dir is not None:

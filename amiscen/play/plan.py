@@ -4,7 +4,6 @@ Meters are compiled one at a time and discarded, so a year at 15 s fits in memor
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -70,7 +69,7 @@ def plan(
     meter_ids: set[str] | None = None,
     start: float | None = None,
     end: float | None = None,
-    export: IO[str] | None = None,
+    export: IO[str] | ParquetExport | None = None,
     export_format: str = "csv",
     progress: Callable[[int], None] | None = None,
     site: SiteModel | None = None,
@@ -88,7 +87,11 @@ def plan(
         keep &= times >= start
     if end is not None:
         keep &= times < end
-    writer = _writer(export, export_format, ZoneInfo(scenario.site.timezone)) if export is not None else None
+    writer: Callable[[MeterPlan, np.ndarray, np.ndarray], int] | None = None
+    if isinstance(export, ParquetExport):
+        writer = export
+    elif export is not None:
+        writer = _writer(export, export_format, ZoneInfo(scenario.site.timezone))
     for done, meter in enumerate(fleet, start=1):
         meter_plan = site.meter_plan(meter)
         report.buildings.setdefault(meter.building, Totals()).add(meter_plan, site.grid.step)
@@ -112,39 +115,137 @@ def plan(
     return report
 
 
+ROUNDING = {"load_w": 1, "pv_w": 1, "battery_w": 1, "soc": 4, "import_wh": 3, "export_wh": 3,
+            "import_total_wh": 3, "export_total_wh": 3, "voltage_v": 2}  # fmt: skip
+
+
+def _columns(meter_plan: MeterPlan, keep: np.ndarray) -> dict[str, np.ndarray]:
+    """A meter's exported columns, rounded as they are written."""
+    r = meter_plan.registers
+    source = {
+        "load_w": r.load_w,
+        "pv_w": r.pv_w,
+        "battery_w": r.battery_w,
+        "soc": r.soc,
+        "import_wh": r.import_wh,
+        "export_wh": r.export_wh,
+        "import_total_wh": r.import_total_wh,
+        "export_total_wh": r.export_total_wh,
+        "voltage_v": r.voltage_v,
+    }
+    return {name: np.round(values[keep], ROUNDING[name]) for name, values in source.items()}
+
+
+def local_times(times: np.ndarray, tz: ZoneInfo) -> np.ndarray:
+    """ISO 8601 local times with their offsets (2026-03-02T10:00:15+07:00), for many instants at once: the
+    offset is looked up once per hour, the text built by numpy."""
+    hours = np.floor(times / 3600).astype(np.int64)
+    unique, inverse = np.unique(hours, return_inverse=True)
+    offsets = np.array(
+        [dt.datetime.fromtimestamp(float(h) * 3600 + 1800, tz).utcoffset().total_seconds() for h in unique]  # type: ignore[union-attr]
+    )[inverse].astype(np.int64)
+    local = np.datetime_as_string((times.astype(np.int64) + offsets).astype("datetime64[s]"), unit="s")
+    minutes = np.abs(offsets) // 60
+    sign = np.where(offsets < 0, "-", "+")
+    suffix = np.char.add(np.char.add(sign, np.char.zfill((minutes // 60).astype(str), 2)), ":")
+    suffix = np.char.add(suffix, np.char.zfill((minutes % 60).astype(str), 2))
+    return np.char.add(local.astype(str), suffix)
+
+
+class ParquetExport:
+    """Rows as Apache Parquet (pyarrow, the optional extra amiscen[export]): one row group per meter, the time a
+    timestamp in the site's zone, meter and building dictionary-encoded. Columnar, typed, a fraction of the CSV's
+    size, and read by pandas, polars, DuckDB and Spark as it is."""
+
+    def __init__(self, path: Path, tz: ZoneInfo) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            from amiscen.errors import UsageError
+
+            raise UsageError(
+                f"{path}: a Parquet export needs pyarrow", hint="pip install 'amiscen[export]', or export .csv"
+            ) from None
+        self.pa = pa
+        zone = str(tz.key)
+        fields = [
+            pa.field("time", pa.timestamp("s", tz=zone)),
+            pa.field("meter", pa.dictionary(pa.int32(), pa.string())),
+            pa.field("building", pa.dictionary(pa.int32(), pa.string())),
+            *(pa.field(name, pa.float64()) for name in COLUMNS[3:]),
+        ]
+        self.schema = pa.schema(fields)
+        self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+
+    def __call__(self, meter_plan: MeterPlan, times: np.ndarray, keep: np.ndarray) -> int:
+        pa = self.pa
+        columns = _columns(meter_plan, keep)
+        n = len(columns["load_w"])
+        index = pa.array(np.zeros(n, dtype=np.int32))
+        arrays = [
+            pa.array(times[keep].astype(np.int64), type=self.schema.field("time").type),
+            pa.DictionaryArray.from_arrays(index, pa.array([meter_plan.meter.id])),
+            pa.DictionaryArray.from_arrays(index, pa.array([meter_plan.meter.building])),
+            *(
+                pa.array(columns[name], mask=np.isnan(columns[name])) if name == "soc" else pa.array(columns[name])
+                for name in COLUMNS[3:]
+            ),
+        ]
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        return n
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 def _writer(handle: IO[str], export_format: str, tz: ZoneInfo) -> Callable[[MeterPlan, np.ndarray, np.ndarray], int]:
-    csv_writer = csv.writer(handle) if export_format == "csv" else None
-    if csv_writer is not None:
-        csv_writer.writerow(COLUMNS)
+    """A function writing a meter's rows as text; the local time column is made once and shared by every meter."""
+    stamps: dict[str, np.ndarray] = {}
 
-    def write(meter_plan: MeterPlan, times: np.ndarray, keep: np.ndarray) -> int:
-        r = meter_plan.registers
-        count = 0
-        for i in np.flatnonzero(keep):
-            when = dt.datetime.fromtimestamp(float(times[i]), tz).isoformat()
-            soc = None if np.isnan(r.soc[i]) else round(float(r.soc[i]), 4)
-            row = [
-                when,
-                meter_plan.meter.id,
-                meter_plan.meter.building,
-                round(float(r.load_w[i]), 1),
-                round(float(r.pv_w[i]), 1),
-                round(float(r.battery_w[i]), 1),
-                soc,
-                round(float(r.import_wh[i]), 3),
-                round(float(r.export_wh[i]), 3),
-                round(float(r.import_total_wh[i]), 3),
-                round(float(r.export_total_wh[i]), 3),
-                round(float(r.voltage_v[i]), 2),
-            ]
-            if csv_writer is not None:
-                csv_writer.writerow(["" if v is None else v for v in row])
-            else:
-                handle.write(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n")
-            count += 1
-        return count
+    def when(times: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        if "t" not in stamps:
+            stamps["t"] = local_times(times[keep], tz)
+        return stamps["t"]
 
-    return write
+    if export_format == "csv":
+        handle.write(",".join(COLUMNS) + "\r\n")
+
+        def write_csv(meter_plan: MeterPlan, times: np.ndarray, keep: np.ndarray) -> int:
+            columns = _columns(meter_plan, keep)
+            n = len(columns["load_w"])
+            table = np.empty((n, len(COLUMNS)), dtype=object)
+            table[:, 0] = when(times, keep)
+            table[:, 1] = meter_plan.meter.id
+            table[:, 2] = meter_plan.meter.building
+            for j, name in enumerate(COLUMNS[3:], start=3):
+                values = columns[name]
+                table[:, j] = values.tolist()
+                if name == "soc":
+                    table[np.isnan(values), j] = ""
+            row = "%s,%s,%s" + ",%r" * 3 + ",%s" + ",%r" * 5 + "\r\n"
+            flat = table.ravel().tolist()
+            width = len(COLUMNS)
+            for first in range(0, n, 8192):  # blocks: one %-format in C per 8,192 rows
+                rows = min(8192, n - first)
+                handle.write((row * rows) % tuple(flat[first * width : (first + rows) * width]))
+            return n
+
+        return write_csv
+
+    def write_jsonl(meter_plan: MeterPlan, times: np.ndarray, keep: np.ndarray) -> int:
+        columns = _columns(meter_plan, keep)
+        stamp = when(times, keep)
+        values = [columns[name].tolist() for name in COLUMNS[3:]]
+        for i, row in enumerate(zip(*values, strict=True)):
+            record = dict(zip(COLUMNS[3:], row, strict=True))
+            if record["soc"] != record["soc"]:  # NaN: no battery
+                record["soc"] = None
+            head = {"time": str(stamp[i]), "meter": meter_plan.meter.id, "building": meter_plan.meter.building}
+            handle.write(json.dumps(head | record) + "\n")
+        return len(stamp)
+
+    return write_jsonl
 
 
 def summary_lines(scenario: Scenario, report: PlanReport) -> Iterator[str]:
@@ -180,6 +281,8 @@ def export_format(path: Path) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
     from amiscen.errors import UsageError
 
-    raise UsageError(f"{path}: export as .csv or .jsonl (by extension)")
+    raise UsageError(f"{path}: export as .csv, .jsonl or .parquet (by extension)")

@@ -32,11 +32,22 @@ def run_status(run_dir: Path) -> str:
     else:
         lines.append(f"{run_dir}: running (or stopped without a summary)")
     with sqlite3.connect(f"file:{outbox}?mode=ro", uri=True) as db:
-        rows = db.execute(
-            "SELECT meter, sum(delivered IS NOT NULL AND readings > 0), sum(CASE WHEN delivered IS NOT NULL "
-            "THEN readings ELSE 0 END), sum(CASE WHEN delivered IS NULL THEN readings ELSE 0 END), "
-            "sum(delivered IS NULL), max(last_failure) FROM outbox GROUP BY meter ORDER BY meter"
-        ).fetchall()
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        in_flight = (
+            "SELECT meter, sum(delivered IS NOT NULL AND readings > 0) AS posts, sum(CASE WHEN delivered IS NOT NULL "
+            "THEN readings ELSE 0 END) AS sent, sum(CASE WHEN delivered IS NULL THEN readings ELSE 0 END) AS queued, "
+            "sum(delivered IS NULL) AS items, max(last_failure) AS failure FROM outbox GROUP BY meter"
+        )
+        if "sent" in tables:  # delivered items left the outbox and were counted per meter
+            rows = db.execute(
+                "SELECT m.meter, coalesce(s.posts, 0) + coalesce(o.posts, 0), coalesce(s.readings, 0) + "
+                "coalesce(o.sent, 0), o.queued, o.items, coalesce(o.failure, s.last_failure) "
+                "FROM (SELECT meter FROM outbox UNION SELECT meter FROM sent) AS m "
+                f"LEFT JOIN sent AS s ON s.meter = m.meter LEFT JOIN ({in_flight}) AS o ON o.meter = m.meter "
+                "ORDER BY m.meter"
+            ).fetchall()
+        else:  # an outbox of an older amiscen, which kept delivered rows
+            rows = db.execute(in_flight + " ORDER BY meter").fetchall()
     lines.append(f"{'meter':<24} {'posts':>7} {'readings sent':>14} {'queued':>8} {'items queued':>13}  last failure")
     for meter, posts, sent, queued, items, failure in rows:
         failure = failure or seen.get(meter)  # a meter that never connected tried no outbox item

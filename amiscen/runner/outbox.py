@@ -1,6 +1,8 @@
 """The durable outbox: everything a meter must deliver enters SQLite before it is sent and leaves only on a 2xx.
 
-A killed run resumes from it; a gateway outage fills it and it drains on recovery.
+A killed run resumes from it; a gateway outage fills it and it drains on recovery. A delivered item leaves the
+table (the head-end has it), counted per meter in `sent`: the outbox is the size of what is in flight, not of the
+whole run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (meter, delivered, id);
 CREATE TABLE IF NOT EXISTS state (meter TEXT PRIMARY KEY, saved_at REAL NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (
+    meter TEXT PRIMARY KEY, posts INTEGER NOT NULL, readings INTEGER NOT NULL, last_failure TEXT);
 """
 
 
@@ -40,6 +44,7 @@ class Outbox:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # a new outbox gives freed pages back (see close)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
@@ -83,11 +88,12 @@ class Outbox:
     def totals(self) -> tuple[int, int]:
         """(readings ever queued, readings delivered), over every session of this run."""
         with self._lock:
-            row = self._db.execute(
+            queued, old = self._db.execute(
                 "SELECT coalesce(sum(readings), 0), coalesce(sum(CASE WHEN delivered IS NOT NULL "
-                "THEN readings ELSE 0 END), 0) FROM outbox"
+                "THEN readings ELSE 0 END), 0) FROM outbox"  # delivered rows kept: an outbox of an older amiscen
             ).fetchone()
-        return int(row[0]), int(row[1])
+            sent = self._db.execute("SELECT coalesce(sum(readings), 0) FROM sent").fetchone()[0]
+        return int(queued) + int(sent), int(old) + int(sent)
 
     def meta(self, key: str) -> str | None:
         with self._lock:
@@ -136,12 +142,27 @@ class Outbox:
             self._db.execute("COMMIT")
 
     def delivered(self, item_id: int, now: float) -> None:
+        """The item reached the head-end: it leaves the outbox, and its meter's counts of what was sent grow."""
+        del now  # when it was delivered is the head-end's record
         with self._lock:
-            # the body is dropped once delivered (the head-end has it): the row stays, for the counts and status,
-            # and the outbox stays the size of what is in flight, not of the whole run
-            self._db.execute(
-                "UPDATE outbox SET delivered = ?, attempts = attempts + 1, body = x'' WHERE id = ?", (now, item_id)
-            )
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT meter, readings, last_failure FROM outbox WHERE id = ?", (item_id,))
+                found = row.fetchone()
+                if found is not None:
+                    meter, readings, failure = found
+                    self._db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+                    self._db.execute(
+                        "INSERT INTO sent(meter, posts, readings, last_failure) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(meter) DO UPDATE SET posts = posts + excluded.posts, "
+                        "readings = readings + excluded.readings, "
+                        "last_failure = coalesce(excluded.last_failure, last_failure)",
+                        (meter, 1 if readings > 0 else 0, readings, failure),
+                    )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def failed(self, item_id: int, next_try: float, failure: str) -> None:
         with self._lock:
@@ -168,4 +189,5 @@ class Outbox:
 
     def close(self) -> None:
         with self._lock:
+            self._db.executescript("PRAGMA incremental_vacuum;")  # delivered items' pages go back to the disk
             self._db.close()

@@ -47,6 +47,32 @@ def test_export_jsonl_and_bad_extension(tmp_path: Path) -> None:
     first = json.loads(out.read_text().splitlines()[0])
     assert set(first) >= {"time", "meter", "load_w", "pv_w", "import_total_wh"}
     bad = amiscen("plan", "examples/smoke_3_meters.yaml", "--export", str(tmp_path / "plan.txt"))
-    assert bad.returncode == 2 and "export as .csv or .jsonl" in bad.stderr
+    assert bad.returncode == 2 and "export as .csv, .jsonl or .parquet" in bad.stderr
     unknown = amiscen("plan", "examples/smoke_3_meters.yaml", "--meters", "NOPE")
     assert unknown.returncode == 2 and "no such meter(s): NOPE" in unknown.stderr
+
+
+def test_the_three_formats_carry_the_same_rows_across_a_clock_change(tmp_path: Path) -> None:
+    """CSV, JSON lines and Parquet (pyarrow) hold the same values; local times carry the offset in force, through
+    the repeated hour of the October change."""
+    import pytest
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    paths = {fmt: tmp_path / f"plan.{fmt}" for fmt in ("csv", "jsonl", "parquet")}
+    for path in paths.values():
+        result = amiscen("plan", "examples/garching.yaml", "--export", str(path), "--meters", "TUM_ADMIN_001")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1] == "exported 540 rows"
+    rows = list(csv.DictReader(paths["csv"].open()))
+    lines = [json.loads(line) for line in paths["jsonl"].read_text().splitlines()]
+    table = pq.read_table(paths["parquet"]).to_pylist()
+    assert len(rows) == len(lines) == len(table) == 540
+    times = [r["time"] for r in rows]
+    assert times[0] == "2026-10-24T22:00:00+02:00" and times[-1] == "2026-10-25T05:59:00+01:00"
+    assert "2026-10-25T02:30:00+02:00" in times and "2026-10-25T02:30:00+01:00" in times  # the hour, twice
+    assert times == [x["time"] for x in lines]
+    assert [t["time"].isoformat() for t in table] == times
+    for r, x, t in zip(rows, lines, table, strict=True):
+        assert float(r["load_w"]) == x["load_w"] == t["load_w"]
+        assert float(r["soc"]) == x["soc"] == t["soc"]  # a backup battery: a state of charge in every row
+        assert float(r["import_total_wh"]) == x["import_total_wh"] == t["import_total_wh"]
