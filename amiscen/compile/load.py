@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from amiscen.compile.rng import stream
-from amiscen.compile.weather import _ar1
+from amiscen.compile.weather import _ar1, _recurrence
 from amiscen.scenario.fleet import LoadProfile
 
 DESIGN_TEMPERATURE_C = 34.0  # outdoor temperature at which air-conditioning runs flat out (Bangkok design day)
@@ -96,15 +96,7 @@ def lagged(x: np.ndarray, step_s: float, tau_s: float) -> np.ndarray:
     if tau_s <= 0 or len(x) == 0:
         return x
     phi = float(np.exp(-step_s / tau_s))
-    out = np.empty(len(x))
-    value = float(x[0])
-    length = int(max(1, min(65536, 230 / max(step_s / tau_s, 1e-9))))  # phi**length stays above 1e-100
-    for start in range(0, len(x), length):
-        chunk = x[start : start + length] * (1 - phi)
-        powers = phi ** np.arange(len(chunk))
-        out[start : start + len(chunk)] = np.cumsum(chunk / powers) * powers + value * powers * phi
-        value = out[start + len(chunk) - 1]
-    return out
+    return _recurrence(x * (1 - phi), phi, float(x[0]))
 
 
 def load_w(profile: LoadProfile, peak_kw: float, demand: Demand, step_s: float, seed: int, meter_id: str) -> np.ndarray:

@@ -40,6 +40,7 @@ class SiteModel:
             timezone=scenario.site.timezone,
         )
         self._light: dict[tuple[float, float, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._beam: dict[tuple[float, float], np.ndarray] = {}
         self._demand: dict[tuple[str, float], Demand] = {}
 
     @cached_property
@@ -156,7 +157,11 @@ class SiteModel:
         key = (tilt, azimuth, lag)
         if key not in self._light:
             w = self.scenario.site.weather
-            poa = solar.plane_of_array(self.sun, self._sky_at(lag), tilt, azimuth, w.albedo)
+            if (tilt, azimuth) not in self._beam:  # the sun's geometry on this orientation, whatever the clouds
+                self._beam[(tilt, azimuth)] = solar.beam_share(self.sun, tilt, azimuth)
+            poa = solar.plane_of_array(
+                self.sun, self._sky_at(lag), tilt, azimuth, w.albedo, self._beam[(tilt, azimuth)]
+            )
             wind = w.wind_speed if self.weather.wind_m_s is None else self.weather.wind_m_s
             self._light[key] = (poa, solar.cell_temperature(poa, self.weather.temperature_c, wind))
         return self._light[key]

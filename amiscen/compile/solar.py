@@ -163,16 +163,26 @@ def diffuse_angles(tilt: float) -> tuple[float, float]:
     return 59.7 - 0.1388 * tilt + 0.001497 * tilt**2, 90 - 0.5788 * tilt + 0.002693 * tilt**2
 
 
-def plane_of_array(sun: SunPosition, sky: ClearSky, tilt: float, azimuth: float, albedo: float) -> np.ndarray:
-    """Light that enters the module, W/m2: beam, isotropic sky and ground on the plane, each less what the glass
-    reflects at its angle of incidence (2-4 % of a year's energy)."""
+def beam_share(sun: SunPosition, tilt: float, azimuth: float) -> np.ndarray:
+    """The share of the direct normal irradiance that enters a module of this orientation: the cosine of its
+    angle of incidence times what the glass lets through at that angle. It depends on the sun alone, so arrays of
+    one orientation share it whatever their clouds."""
     zen = sun.zenith * RAD
     cos_aoi = np.cos(zen) * np.cos(tilt * RAD) + np.sin(zen) * np.sin(tilt * RAD) * np.cos(
         (sun.azimuth - azimuth) * RAD
     )
     aoi = np.degrees(np.arccos(np.clip(cos_aoi, -1.0, 1.0)))
+    return np.maximum(cos_aoi, 0) * incidence_modifier(aoi)
+
+
+def plane_of_array(
+    sun: SunPosition, sky: ClearSky, tilt: float, azimuth: float, albedo: float, beam: np.ndarray | None = None
+) -> np.ndarray:
+    """Light that enters the module, W/m2: beam, isotropic sky and ground on the plane, each less what the glass
+    reflects at its angle of incidence (2-4 % of a year's energy). ``beam``: beam_share for this orientation,
+    when already computed."""
     sky_angle, ground_angle = diffuse_angles(tilt)
-    beam = sky.dni * np.maximum(cos_aoi, 0) * incidence_modifier(aoi)
+    beam = sky.dni * (beam_share(sun, tilt, azimuth) if beam is None else beam)
     diffuse = sky.dhi * (1 + np.cos(tilt * RAD)) / 2 * float(incidence_modifier(sky_angle))
     ground = sky.ghi * albedo * (1 - np.cos(tilt * RAD)) / 2 * float(incidence_modifier(ground_angle))
     return np.maximum(beam + diffuse + ground, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,18 +50,32 @@ def _ar1(rng: np.random.Generator, n: int, step: float, tau: float) -> np.ndarra
     phi = float(np.exp(-step / tau))
     value = rng.standard_normal()  # drawn first: the series' start never depends on its length
     shocks = rng.standard_normal(n) * np.sqrt(1 - phi * phi)
+    return _recurrence(shocks, phi, value)
+
+
+def _recurrence(shocks: np.ndarray, phi: float, value: float) -> np.ndarray:
+    """out[k] = phi * out[k-1] + shocks[k] with out[-1] = ``value``, vectorised per chunk: out[k] = phi^(k+1) x
+    value + sum_j phi^(k-j) shocks[j]. Chunks stay short enough that phi**length does not underflow (1e-100); the
+    powers of phi are computed once per phi and chunk length, and reused."""
+    n = len(shocks)
     out = np.empty(n)
-    # the recurrence out[k] = phi*out[k-1] + shock[k], vectorised per chunk; chunks stay short enough that
-    # phi**length does not underflow (1e-100)
-    length = int(max(1, min(65536, 230 / max(step / tau, 1e-9))))
+    length = int(max(1, min(65536, 230 / max(-np.log(phi), 1e-9) if phi > 0 else 1)))
+    powers, inverse = _powers(phi, length)
     for start in range(0, n, length):
         chunk = shocks[start : start + length]
-        powers = phi ** np.arange(len(chunk))
-        # out[k] = phi^(k+1) * value + sum_j phi^(k-j) shocks[j]
-        scaled = np.cumsum(chunk / powers) * powers
-        out[start : start + len(chunk)] = scaled + value * powers * phi
-        value = out[start + len(chunk) - 1]
+        m = len(chunk)
+        scaled = np.cumsum(chunk * inverse[:m])
+        scaled *= powers[:m]
+        scaled += value * phi * powers[:m]
+        out[start : start + m] = scaled
+        value = out[start + m - 1]
     return out
+
+
+@lru_cache(maxsize=64)
+def _powers(phi: float, length: int) -> tuple[np.ndarray, np.ndarray]:
+    powers = phi ** np.arange(length)
+    return powers, 1.0 / powers
 
 
 CONCENTRATION = 4.0  # of the Beta distribution of a day's cloud level around its month's mean (a + b)
