@@ -392,7 +392,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         write_junit(options.junit, f"amiscen.{s.name}", checks, wall)
     outbox.close()
     if headend is not None:
-        headend.store.close()
+        headend.store.close(compact=True)  # the run's own head-end, stopped: its pages compacted
     if claim is not None:
         claim.close()
     return RunOutcome(
