@@ -106,6 +106,10 @@ def test_the_weather_is_the_climate_it_was_given(climate: str, seed: int, tmp_pa
     highs = np.array([temperature[index == d].max() for d in whole])
     lows = np.array([temperature[index == d].min() for d in whole])
     assert np.median(highs - lows) == pytest.approx(weather.daily_swing_c, rel=0.25)
+    if climate.startswith("temperate"):  # grey days: 8 % of days were overcast in Central Europe (issue #18)
+        lost = 1 - np.bincount(index, weights=ghi) / np.maximum(np.bincount(index, weights=clear), 1e-9)
+        overcast = float(np.mean(lost[whole] > 0.7))
+        assert 0.15 <= overcast <= 0.4, overcast
 
 
 def test_a_temperate_year_has_its_cold_snaps_and_heat() -> None:
