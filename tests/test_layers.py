@@ -48,11 +48,13 @@ def test_forbidden_imports(package: str, forbidden: str) -> None:
     assert offenders == set()
 
 
-def test_only_the_transport_imports_requests_and_tenacity() -> None:
+def test_only_the_transport_imports_an_http_client_library_and_tenacity() -> None:
+    """The meters' one transport boundary: the retry policy, and any HTTP client library, imported there and
+    nowhere else (the meters speak http.client there since issue #16; requests and urllib3 are not used)."""
     users = {
         str(p.relative_to(PACKAGE))
         for p in PACKAGE.rglob("*.py")
-        if {n.split(".")[0] for n in _imports(p)} & {"requests", "tenacity"}
+        if {n.split(".")[0] for n in _imports(p)} & {"requests", "urllib3", "httpx", "tenacity"}
     }
     assert users == {"runner/transport.py"}
 
