@@ -86,28 +86,32 @@ def _namer(names: dict[str, str | None]) -> Any:
 def _content(element: Any, name: Any, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise SepParseError(f"refused XML: nested more than {MAX_DEPTH} elements deep")
-    children = list(element)
-    text = element.text or ""
-    if children:
-        text += "".join(child.tail or "" for child in children)
-    text = text.strip()
     attributes = element.attrib
-    if not children and not attributes:
-        return text or None
-    out: dict[str, Any] = {f"@{name(k)}": v for k, v in attributes.items()}
-    for child in children:
+    if not len(element):  # a leaf (most elements: a Reading's value, a time): its text, or None when empty
+        text = (element.text or "").strip()
+        if not attributes:
+            return text or None
+        out: dict[str, Any] = {f"@{name(k)}": v for k, v in attributes.items()}
+        if text:
+            out["#text"] = text
+        return out
+    out = {f"@{name(k)}": v for k, v in attributes.items()} if attributes else {}
+    text = element.text or ""
+    for child in element:
+        if child.tail:
+            text += child.tail
         if not isinstance(child.tag, str):  # a comment or processing instruction
             continue
         key = name(child.tag)
         value = _content(child, name, depth + 1)
-        if key in out:
-            held = out[key]
-            if isinstance(held, list):
-                held.append(value)
-            else:
-                out[key] = [held, value]
-        else:
+        held = out.get(key, out)
+        if held is out:
             out[key] = value
+        elif isinstance(held, list):
+            held.append(value)
+        else:
+            out[key] = [held, value]
+    text = text.strip()
     if text:
         out["#text"] = text
     return out
@@ -161,14 +165,15 @@ def parse_as(body: bytes | str, cls: type[R], max_bytes: int | None = MAX_BODY_B
 
 @cache
 def _fields(cls: type) -> tuple[tuple[str, str, Any, bool, bool], ...]:
-    """(field name, key in the tree's dict, type, required, a record) of a resource dataclass, once per class."""
+    """(field name, key in the tree's dict, its converter, required, a record) of a resource dataclass, once per
+    class (the converter resolved here, not looked up by its type on every field of every request)."""
     hints = typing.get_type_hints(cls, include_extras=True)
     out = []
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         ns = f.metadata.get("ns")
         key = f"{ns}:{f.name}" if ns else f"@{f.name}" if f.name in ATTRIBUTES else f.name
-        out.append((f.name, key, hints[f.name], required, _is_record(hints[f.name])))
+        out.append((f.name, key, _converter(hints[f.name]), required, _is_record(hints[f.name])))
     return tuple(out)
 
 
@@ -178,7 +183,7 @@ def _build(cls: type, content: Any, where: str) -> Any:
     if not isinstance(content, dict):
         raise SepParseError(f"<{where}> must contain elements, not text")
     values: dict[str, Any] = {}
-    for name, key, annotation, required, record in _fields(cls):
+    for name, key, convert, required, record in _fields(cls):
         value = content.get(key)
         # an empty element is a record with nothing set (envoy sends <DERControlBase/>), not a missing one
         if value is None and not (record and key in content):
@@ -188,7 +193,7 @@ def _build(cls: type, content: Any, where: str) -> Any:
             if required:
                 raise SepParseError(f"<{where}> lacks required {'attribute' if key[0] == '@' else 'element'} {name}")
             continue
-        values[name] = _convert(annotation, value, f"{where}/{name}")
+        values[name] = convert(value, f"{where}/{name}")
     try:
         return cls(**values)
     except TypeError as exc:  # pragma: no cover - guarded by the required check above

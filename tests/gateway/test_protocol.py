@@ -25,10 +25,17 @@ def _register(h: Running, meter_id: str) -> str:
 
 
 def test_wrong_content_type_is_415(headend: Running) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
     session = headend.session(METERS[0])
-    x = session._session.post(session.url("/edev"), data=b"<EndDevice/>", headers={"Content-Type": "text/xml"})
-    assert x.status_code == 415
-    assert b"<reasonCode>0</reasonCode>" in x.content
+    where = urlsplit(session.base_url)
+    connection = http.client.HTTPSConnection(where.hostname or "", where.port, context=session.context)
+    connection.request("POST", "/edev", b"<EndDevice/>", {"Content-Type": "text/xml"})
+    x = connection.getresponse()
+    assert x.status == 415
+    assert b"<reasonCode>0</reasonCode>" in x.read()
+    connection.close()
 
 
 def test_unknown_path_404_and_wrong_method_405(headend: Running) -> None:
