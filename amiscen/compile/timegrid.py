@@ -47,17 +47,23 @@ class TimeGrid:
 
     def utc_offsets(self) -> np.ndarray:
         """Seconds east of UTC at each interval (evaluated hourly, so DST changes land on the right hour)."""
-        zone = ZoneInfo(self.timezone)
-        hours = np.floor(self.mids / 3600).astype(np.int64)
-        unique, inverse = np.unique(hours, return_inverse=True)
-        offsets = np.array(
-            [
-                dt.datetime.fromtimestamp(h * 3600 + 1800, zone).utcoffset().total_seconds()  # type: ignore[union-attr]
-                for h in unique
-            ]
-        )
-        return offsets[inverse]
+        return utc_offsets(self.mids, self.timezone)
 
     def local_hours(self) -> np.ndarray:
         """Local time of day in hours (0..24) at each interval's midpoint."""
         return ((self.mids + self.utc_offsets()) % 86400) / 3600
+
+
+def utc_offsets(epoch: np.ndarray, timezone: str) -> np.ndarray:
+    """Seconds east of UTC at each instant in ``timezone``, looked up once per hour the instants fall in (at the
+    hour's middle, so a DST change lands on its hour)."""
+    zone = ZoneInfo(timezone)
+    hours = np.floor(epoch / 3600).astype(np.int64)
+    unique, inverse = np.unique(hours, return_inverse=True)
+    offsets = np.array(
+        [
+            dt.datetime.fromtimestamp(h * 3600 + 1800, zone).utcoffset().total_seconds()  # type: ignore[union-attr]
+            for h in unique
+        ]
+    )
+    return offsets[inverse]

@@ -16,6 +16,7 @@ import numpy as np
 
 from amiscen.compile.plan import MeterPlan, SiteModel
 from amiscen.compile.summary import Totals
+from amiscen.compile.timegrid import utc_offsets
 from amiscen.play.schedule import utility_events
 from amiscen.runner.physics import Baseline, Control, MeterPhysics
 from amiscen.scenario.model import MeterSpec, Scenario, meters
@@ -139,11 +140,7 @@ def _columns(meter_plan: MeterPlan, keep: np.ndarray) -> dict[str, np.ndarray]:
 def local_times(times: np.ndarray, tz: ZoneInfo) -> np.ndarray:
     """ISO 8601 local times with their offsets (2026-03-02T10:00:15+07:00), for many instants at once: the
     offset is looked up once per hour, the text built by numpy."""
-    hours = np.floor(times / 3600).astype(np.int64)
-    unique, inverse = np.unique(hours, return_inverse=True)
-    offsets = np.array(
-        [dt.datetime.fromtimestamp(float(h) * 3600 + 1800, tz).utcoffset().total_seconds() for h in unique]  # type: ignore[union-attr]
-    )[inverse].astype(np.int64)
+    offsets = utc_offsets(times, str(tz.key)).astype(np.int64)
     local = np.datetime_as_string((times.astype(np.int64) + offsets).astype("datetime64[s]"), unit="s")
     minutes = np.abs(offsets) // 60
     sign = np.where(offsets < 0, "-", "+")

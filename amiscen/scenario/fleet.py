@@ -124,6 +124,24 @@ class LoadProfile(Model):
         return values
 
 
+def check_peak_hours(hours: tuple[float, float]) -> None:
+    """A tariff's on-peak window: [from, to) local hours within one day (the battery's and the site's)."""
+    start, end = hours
+    if not 0 <= start < end <= 24:
+        raise ValueError(f"peak_hours must be [from, to) within 0-24 with from before to (got {start:g}-{end:g})")
+
+
+def share_field() -> Any:
+    """``share`` of a building's PV or battery: which of its generated meters have it."""
+    return Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of the building's generated meters that have it (0.5: half of them, picked by the "
+        "seed); a meter of an explicit list that inherits it always has it.",
+    )
+
+
 class PvArray(Model):
     """One roof face of a PV system: its own orientation, sharing the system's inverter."""
 
@@ -158,13 +176,7 @@ class Pv(Model):
         le=0,
         description="Power temperature coefficient, per degC (crystalline Si ~ -0.37%).",
     )
-    share: float = Field(
-        1.0,
-        gt=0,
-        le=1,
-        description="Share of the building's generated meters that have it (0.5: half of them, picked by the "
-        "seed); a meter of an explicit list that inherits it always has it.",
-    )
+    share: float = share_field()
 
     @model_validator(mode="before")
     @classmethod
@@ -224,19 +236,11 @@ class Battery(Model):
         "itself by default the Thai TOU tariff's 09:00-22:00): time_of_use discharges in it and charges outside; "
         "peak_shaving recharges outside.",
     )
-    share: float = Field(
-        1.0,
-        gt=0,
-        le=1,
-        description="Share of the building's generated meters that have it (0.5: half of them, picked by the "
-        "seed); a meter of an explicit list that inherits it always has it.",
-    )
+    share: float = share_field()
 
     @model_validator(mode="after")
     def _peak_window(self) -> Battery:
-        start, end = self.peak_hours
-        if not 0 <= start < end <= 24:
-            raise ValueError(f"peak_hours must be [from, to) within 0-24 with from before to (got {start:g}-{end:g})")
+        check_peak_hours(self.peak_hours)
         return self
 
     @model_validator(mode="after")

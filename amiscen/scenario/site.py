@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from amiscen.diagnostics import did_you_mean
+from amiscen.scenario.fleet import check_peak_hours
 from amiscen.scenario.types import Duration, Model, Time
 from amiscen.scenario.weatherfile import HourlyWeather, read_weather_file
 
@@ -139,9 +140,7 @@ class Tariff(Model):
 
     @model_validator(mode="after")
     def _window(self) -> Tariff:
-        start, end = self.peak_hours
-        if not 0 <= start < end <= 24:
-            raise ValueError(f"peak_hours must be [from, to) within 0-24 with from before to (got {start:g}-{end:g})")
+        check_peak_hours(self.peak_hours)
         return self
 
 
