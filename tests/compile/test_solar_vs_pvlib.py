@@ -31,21 +31,23 @@ def _pvlib_ac(times: object) -> np.ndarray:
     solpos = loc.get_solarposition(times)
     linke = pvlib.clearsky.lookup_linke_turbidity(times, LAT, LON)
     cs = loc.get_clearsky(times, model="ineichen", linke_turbidity=linke, solar_position=solpos)
+    ac = pvlib_chain_ac(ARRAY, solpos, cs.dni, cs.ghi, cs.dhi, AIR_C, WIND)
+    return np.nan_to_num(np.asarray(ac.clip(lower=0)))
+
+
+def pvlib_chain_ac(
+    array: Pv, solpos: object, dni: object, ghi: object, dhi: object, air_c: object, wind: object
+) -> object:
+    """pvlib's chain with amiscen's model choices, as a Series of AC watts: isotropic plane of array (albedo
+    0.2), what the glass lets in (pvlib's physical IAM on the beam at its angle of incidence, on sky and ground
+    light at Brandemuehl & Beckman's effective angles, as SAM does), SAPM close-mount cell temperature, PVWatts
+    DC with the array's losses and the PVWatts inverter."""
+    tilt, azimuth = array.tilt_deg, array.azimuth_deg
+    zenith, sun_azimuth = solpos.apparent_zenith, solpos.azimuth  # type: ignore[attr-defined]
     parts = pvlib.irradiance.get_total_irradiance(
-        ARRAY.tilt_deg,
-        ARRAY.azimuth_deg,
-        solpos.apparent_zenith,
-        solpos.azimuth,
-        cs.dni,
-        cs.ghi,
-        cs.dhi,
-        albedo=0.2,
-        model="isotropic",
+        tilt, azimuth, zenith, sun_azimuth, dni, ghi, dhi, albedo=0.2, model="isotropic"
     )
-    # what the glass lets in: pvlib's physical IAM on the beam at its angle of incidence, on sky and ground light
-    # at Brandemuehl & Beckman's effective angles (as SAM does)
-    aoi = pvlib.irradiance.aoi(ARRAY.tilt_deg, ARRAY.azimuth_deg, solpos.apparent_zenith, solpos.azimuth)
-    tilt = ARRAY.tilt_deg
+    aoi = pvlib.irradiance.aoi(tilt, azimuth, zenith, sun_azimuth)
     sky_angle = 59.7 - 0.1388 * tilt + 0.001497 * tilt**2
     ground_angle = 90 - 0.5788 * tilt + 0.002693 * tilt**2
     poa = (
@@ -54,10 +56,11 @@ def _pvlib_ac(times: object) -> np.ndarray:
         + parts.poa_ground_diffuse * pvlib.iam.physical(ground_angle)
     ).fillna(0)
     params = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["close_mount_glass_glass"]
-    cell = pvlib.temperature.sapm_cell(poa, AIR_C, WIND, **params)
-    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, ARRAY.kwp * 1000, ARRAY.temp_coeff_per_c) * (1 - 0.14)
-    ac = pvlib.inverter.pvwatts(dc, ARRAY.ac_kw * 1000 / 0.96, eta_inv_nom=0.96)
-    return np.nan_to_num(np.asarray(ac.clip(lower=0)))
+    cell = pvlib.temperature.sapm_cell(poa, air_c, wind, **params)
+    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, array.kwp * 1000, array.temp_coeff_per_c) * (
+        1 - array.losses_percent / 100
+    )
+    return pvlib.inverter.pvwatts(dc, array.ac_kw * 1000 / 0.96, eta_inv_nom=0.96)
 
 
 def _ours(times: object, epoch: np.ndarray) -> np.ndarray:

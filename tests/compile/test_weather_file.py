@@ -17,6 +17,7 @@ from amiscen.scenario.source import parse
 from amiscen.scenario.weatherfile import HOUR, WeatherFileError, read_weather_file
 
 from .epw import epw_text, pvlib_tmy3, tmy3_to_epw, year_of_rows
+from .test_solar_vs_pvlib import pvlib_chain_ac
 
 pvlib = pytest.importorskip("pvlib")
 pd = pytest.importorskip("pandas")
@@ -170,28 +171,16 @@ def test_pv_from_the_file_against_pvlib(tmp_path: Path) -> None:
     centres = data.index - pd.Timedelta("30min")
     loc = pvlib.location.Location(GREENSBORO["latitude"], GREENSBORO["longitude"], altitude=270)
     solpos = loc.get_solarposition(centres)
-    parts = pvlib.irradiance.get_total_irradiance(
-        30,
-        180,
-        solpos.apparent_zenith,
-        solpos.azimuth,
+    chain = pvlib_chain_ac(
+        meter.pv,
+        solpos,
         data.dni.to_numpy(),
         data.ghi.to_numpy(),
         data.dhi.to_numpy(),
-        albedo=0.2,
-        model="isotropic",
+        data.temp_air.to_numpy(),
+        data.wind_speed.to_numpy(),
     )
-    aoi = pvlib.irradiance.aoi(30, 180, solpos.apparent_zenith, solpos.azimuth)
-    sky_angle, ground_angle = 59.7 - 0.1388 * 30 + 0.001497 * 900, 90 - 0.5788 * 30 + 0.002693 * 900
-    poa = (
-        parts.poa_direct * pvlib.iam.physical(aoi)
-        + parts.poa_sky_diffuse * pvlib.iam.physical(sky_angle)
-        + parts.poa_ground_diffuse * pvlib.iam.physical(ground_angle)
-    ).fillna(0)
-    params = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["close_mount_glass_glass"]
-    cell = pvlib.temperature.sapm_cell(poa, data.temp_air.to_numpy(), data.wind_speed.to_numpy(), **params)
-    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, 100_000, meter.pv.temp_coeff_per_c) * (1 - meter.pv.losses_percent / 100)
-    ac = pvlib.inverter.pvwatts(dc, meter.pv.ac_kw * 1000 / 0.96, eta_inv_nom=0.96).clip(lower=0).fillna(0)
+    ac = chain.clip(lower=0).fillna(0)
     ref = float(ac.sum()) / 1000
     print(f"PV kWh a year: amiscen {ours:,.0f}, pvlib {ref:,.0f}")
     assert ours == pytest.approx(ref, rel=0.03), (ours, ref)
