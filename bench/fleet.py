@@ -164,7 +164,7 @@ s = load_scenario(Path({str(tmp / "memory.yaml")!r})).scenario
 layout = Layout(Path({str(certs)!r}))
 site = SiteModel(s)
 setup = FleetSetup("https://127.0.0.1:9", layout, pki.read_index(layout), Outbox(Path({str(tmp / "mem-outbox.db")!r})),
-                   lambda e: None, lambda m, x: None)
+                   lambda e: None, lambda m, at, x: None)
 fleet = meters(s)
 kept = build_meters(s, site, fleet[:{sizes[0]}], setup)
 before = rss()

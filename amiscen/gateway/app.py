@@ -37,6 +37,9 @@ class Quirks:
     clock_offset: int = 0  # seconds the server's Time is ahead of the meters' clock
     csipaus_elements: bool = False  # CSIP-AUS elements in bodies (ConnectionPointLink, doeModes, DOE defaults)
     subscriptions: bool = True  # False: no Subscription/Notification function set (no SubscriptionListLink)
+    # False: a body over the size limit is refused unread, the connection closed at once (nginx's
+    # client_max_body_size: the client sees its connection lost mid-upload, not the 413)
+    drain_oversized_bodies: bool = True
 
 
 # servers the embedded head-end can behave as (`--emulate NAME`), from what was observed against each
@@ -127,6 +130,10 @@ class Headend:
 
     # -- request processing --------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
+        with self.clock.serving(req.meter_id):  # at the requesting meter's own time, where the clock has one
+            return self._handle(req)
+
+    def _handle(self, req: Request) -> Reply:
         if req.lfdi in self.revoked:
             return self._finish(req, Reply.error(403, f"access of {req.meter_id} was revoked by the operator"))
         fault = self.faults.error(self.clock.now())

@@ -59,6 +59,21 @@ def as_resource_element(document: str) -> str:
     return end[: -len(closing)] + "</Resource>"
 
 
+def at_changes(times: list[int], round_: Callable[[], Any]) -> Callable[[float], None]:
+    """A function of the simulated time that calls ``round_`` whenever that time has passed one of ``times`` since
+    it last called it (fast pace: a round of Notifications at each moment an event changes)."""
+    ordered = sorted(set(times))
+    passed = [0]  # how many of ordered had passed at the last round
+
+    def at(now: float) -> None:
+        reached = bisect.bisect_right(ordered, now)
+        if reached > passed[0]:
+            passed[0] = reached
+            round_()
+
+    return at
+
+
 @dataclass
 class _Retry:
     failures: int = 0
@@ -186,16 +201,7 @@ class Notifier:
     def at_changes(self, times: list[int]) -> Callable[[float], None]:
         """For fast pace, where simulated time outruns any thread: a function of the simulated time that runs one
         round whenever that time has passed one of ``times`` (when events change) since it last ran."""
-        ordered = sorted(set(times))
-        passed = [0]  # how many of ordered had passed at the last round
-
-        def at(now: float) -> None:
-            reached = bisect.bisect_right(ordered, now)
-            if reached > passed[0]:
-                passed[0] = reached
-                self.check(time.monotonic())
-
-        return at
+        return at_changes(times, lambda: self.check(time.monotonic()))
 
     # -- on a thread ----------------------------------------------------------------------------------------
     def wake(self) -> None:

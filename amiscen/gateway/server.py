@@ -135,7 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(declared)
         if length > MAX_BODY_BYTES:
             self.close_connection = True
-            if length <= DRAINED_BYTES:  # read and dropped, so the client (still sending) hears the 413
+            # read and dropped, so the client (still sending) hears the 413
+            if length <= DRAINED_BYTES and self.server.app.config.quirks.drain_oversized_bodies:
                 self._read(length, keep=False)
             return Reply.error(413, f"body of {length:,} bytes is over the limit", ErrorReason.RESOURCE_LIMIT_REACHED)
         if self.command in ("POST", "PUT") and self.headers.get("Content-Length") is None:

@@ -35,7 +35,7 @@ class FleetSetup:
     index: dict[str, CertIdentity]
     outbox: Outbox
     emit: Callable[[RunEvent], None]
-    record: Callable[[str, Exchange], None]
+    record: Callable[[str, float, Exchange], None]
     local: Headend | None = None  # --dry-run: requests go to this head-end in-process, no network
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from amiscen.clock import SimClock
-from amiscen.gateway.app import Headend, Quirks
+from amiscen.gateway.app import Headend, HeadendConfig, Quirks
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.server import HeadendServer
 from amiscen.gateway.store import Store
@@ -41,12 +41,15 @@ def new_headend(
     faults: FaultPlan | None = None,
     quirks: Quirks | None = None,
 ) -> Headend:
-    config = headend_config(s, simulated=simulated)
-    if quirks is not None:
-        config = dataclasses.replace(config, quirks=quirks)
-    headend = Headend(Store(db), clock, config, validator, faults)
+    headend = Headend(Store(db), clock, headend_settings(s, simulated, quirks), validator, faults)
     publish(headend.store, events)
     return headend
+
+
+def headend_settings(s: Scenario, simulated: bool, quirks: Quirks | None = None) -> HeadendConfig:
+    """The scenario's settings for the embedded head-end, with ``quirks`` (how it differs from amiscen's ways)."""
+    config = headend_config(s, simulated=simulated)
+    return config if quirks is None else dataclasses.replace(config, quirks=quirks)
 
 
 def serve(headend: Headend, s: Scenario, layout: Layout) -> HeadendServer:

@@ -44,8 +44,8 @@ class Dispatcher:
             for handler in self._handlers:
                 handler(event)
 
-    def record(self, meter: str, exchange: Exchange) -> None:
-        self(Exchanged(meter, 0.0, exchange))
+    def record(self, meter: str, at: float, exchange: Exchange) -> None:
+        self(Exchanged(meter, at, exchange))
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Metrics:
             self.requests += 1
             if x.status is not None:
                 self.statuses[x.status] += 1
-            self.meters[event.meter].last_contact = self.sim_time
+            self.meters[event.meter].last_contact = event.sim_time or self.sim_time
         elif isinstance(event, Generated):
             self.meters[event.meter].generated += len(event.intervals) * event.quantities
             self._count(event.meter, event.intervals)
@@ -152,7 +152,7 @@ class RunLogs:
         self.sim_time = 0.0
 
     def _t(self, at: float | None = None) -> str:
-        """An event's own simulated time (exchanges, which carry none, take the current batch's)."""
+        """An event's own simulated time (one that carries none takes the current batch's)."""
         when = at if at else self.sim_time
         return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -162,7 +162,8 @@ class RunLogs:
         elif isinstance(event, Exchanged):
             x = event.exchange
             self.wire.write(
-                f"{self._t()} {event.meter} {x.method} {x.url} {x.status or x.failure} {x.elapsed * 1000:.1f}ms\n"
+                f"{self._t(event.sim_time)} {event.meter} {x.method} {x.url} {x.status or x.failure} "
+                f"{x.elapsed * 1000:.1f}ms\n"
             )
             if self.bodies or (x.status is not None and x.status >= 400):
                 if x.request_body:
@@ -173,7 +174,7 @@ class RunLogs:
                 self.record.write(
                     json.dumps(
                         {
-                            "time": self.sim_time,
+                            "time": event.sim_time or self.sim_time,
                             "meter": event.meter,
                             "method": x.method,
                             "url": x.url,

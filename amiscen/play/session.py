@@ -23,13 +23,12 @@ from amiscen.clock import Pace, SimClock
 from amiscen.errors import UsageError
 from amiscen.gateway.app import Headend, Quirks
 from amiscen.gateway.faults import FaultPlan
-from amiscen.gateway.notify import Notifier
-from amiscen.gateway.server import HeadendServer
-from amiscen.gateway.tls import notification_context
+from amiscen.gateway.store import Store
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
-from amiscen.play.embedded import ensure_certificates, new_headend, serve
+from amiscen.play.embedded import ensure_certificates, headend_settings, new_headend
 from amiscen.play.expect import Check, check, interrupted_check, measured_reduction_kw, write_junit
+from amiscen.play.headend_process import HeadendProcess, HeadendSpec
 from amiscen.play.observe import Dispatcher, Metrics, Notices, ProgressLine, RunLogs
 from amiscen.play.schedule import fault_windows, played_site, utility_events
 from amiscen.play.shard import Shard
@@ -161,6 +160,7 @@ def _check_outbox(path: Path) -> None:
 
 
 RUN_FILE = "run.json"
+FAST_WINDOW_S = 900.0  # fast pace: the simulated span whose tasks run at once (runner/fleet.py)
 
 
 def _write_run_file(run_dir: Path, s: Scenario, options: RunOptions, start: float, end: float, step: float) -> None:
@@ -208,31 +208,44 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     clock = SimClock(resume_at, options.pace)
     events = utility_events(s, whole_fleet)  # a shard's meters get what they would get in the whole run
     windows = fault_windows(s)
-    validator = SchemaValidator(options.xsd) if options.xsd else None
 
+    subscribe = subscribed_kinds(s)
     notes: list[str] = []
-    server: HeadendServer | None = None
-    headend: Headend | None = None
+    remote: HeadendProcess | None = None  # the embedded head-end on a core of its own
+    headend: Headend | None = None  # the embedded head-end in this process (--dry-run)
     if options.dry_run and s.gateway.url is not None:
         notes_dry = [f"--dry-run: {s.gateway.url} is not contacted; the embedded head-end answers in-process"]
     else:
         notes_dry = []
-    if s.gateway.url is None or options.dry_run:
+    if options.dry_run:
         headend = new_headend(
             s,
             run_dir / "headend.db",
             clock,
             events,
             simulated=options.pace.factor != 1,
-            validator=validator,
+            validator=SchemaValidator(options.xsd) if options.xsd else None,
             faults=FaultPlan(windows, seed=s.time.seed),
             quirks=options.quirks,
         )
-        if options.dry_run:
-            base_url = "local:"
-        else:
-            server = serve(headend, s, layout)
-            base_url = server.url
+        base_url = "local:"
+    elif s.gateway.url is None:
+        spec = HeadendSpec(
+            db=run_dir / "headend.db",
+            config=headend_settings(s, simulated=options.pace.factor != 1, quirks=options.quirks),
+            events=events,
+            layout=layout,
+            tls_version=s.gateway.tls.version,
+            ciphers=list(s.gateway.tls.ciphers),
+            pace=options.pace,
+            xsd=options.xsd,
+            fault_windows=windows,
+            fault_seed=s.time.seed,
+            notifications=bool(subscribe),
+            slots={m.id: i for i, m in enumerate(fleet_specs)},
+        )
+        remote = HeadendProcess(spec, clock).start()
+        base_url = remote.url
     else:
         base_url = s.gateway.url
         apart = abs(s.time.start.timestamp() - time.time())
@@ -266,7 +279,6 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     dispatcher = Dispatcher(
         [metrics, logs, *([progress] if progress else []), *([Notices(options.notices)] if options.notices else [])]
     )
-    subscribe = subscribed_kinds(s)
     if subscribe and options.dry_run:
         notes_dry.append("--dry-run: no Notifications without a network; the event lists are polled")
         subscribe = frozenset()
@@ -289,17 +301,22 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     for meter in fleet_meters:  # a run cut short never claims an event that begins after its window
         meter.participation.played_until = end
     fleet = Fleet(fleet_meters, clock, dispatcher, options.workers)
-    listener = notifier = None
+    if remote is not None and options.pace.factor is None and not windows:
+        # fast pace against the embedded head-end: meters run a window at a time, each answered at its own time
+        # (the head-end draws no injected faults, whose order across meters would then vary)
+        slot = [remote.spec.slots[m.id] for m in fleet_meters]
+        mirror = remote.mirror
+        fleet.window = FAST_WINDOW_S
+        fleet.meter_time = lambda index, t: mirror.set_meter(slot[index], t)
+    listener = None
     if subscribe:
         listener = _listen(s, layout, fleet, fleet_meters, clock)
-        if server is not None and headend is not None:
-            notifier = Notifier(headend, notification_context(layout))
-            if options.pace.factor is None:  # fast: told at each moment an event changes, in step with the fleet
-                changes = sorted({t for e in events for t in e.changes() if t >= resume_at})
-                fleet.on_moment = notifier.at_changes(changes)
-                fleet.moments = [float(t) for t in changes]
-            else:
-                notifier.start()
+        # the embedded head-end notifies: realtime and Nx on a thread of its own (started with it); fast pace at
+        # each moment an event changes, in step with the fleet
+        if remote is not None and options.pace.factor is None:
+            changes = sorted({t for e in events for t in e.changes() if t >= resume_at})
+            fleet.on_moment = remote.at_changes(changes)
+            fleet.moments = [float(t) for t in changes]
     give_up = s.gateway.timeouts.give_up
     if give_up is not None:
         fleet.give_up = _no_meter_connected(metrics, give_up.total_seconds(), base_url)
@@ -312,27 +329,25 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     finally:
         if progress:
             progress.finish()
-        if notifier is not None:
-            notifier.stop()
+        stopped = remote.stop() if remote is not None else None  # its notifications first, then its server
         if listener is not None:
             listener.stop()
         for m in fleet_meters:
             m.client.session.close()
-        if server is not None:
-            server.stop()
         logs.close()
     wall = time.perf_counter() - started
 
     # an interrupted run reached only so far: its figures and expectations are of that part
     cut_short = result.interrupted or fleet.gave_up is not None
     reached = max(start, min(end, metrics.sim_time)) if cut_short else end
-    stored = None
-    if headend is not None:
-        stored = int(headend.store.scalar("SELECT count(*) FROM reading") or 0)
+    store = headend.store if headend is not None else Store(run_dir / "headend.db") if remote is not None else None
+    stored = int(store.scalar("SELECT count(*) FROM reading") or 0) if store is not None else None
     pending = outbox.pending()[1]
     mine = {m.id for m in fleet_specs}
     targets = {e.event_id: [t for t in e.targets or mine if t in mine] for e in events}
-    schema_invalid = headend.schema_invalid if (headend is not None and validator is not None) else None
+    schema_invalid = None
+    if options.xsd is not None:
+        schema_invalid = headend.schema_invalid if headend is not None else stopped.schema_invalid if stopped else None
     checks = check(
         s,
         metrics,
@@ -391,8 +406,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if options.junit is not None:
         write_junit(options.junit, f"amiscen.{s.name}", checks, wall)
     outbox.close()
-    if headend is not None:
-        headend.store.close(compact=True)  # the run's own head-end, stopped: its pages compacted
+    if store is not None:
+        store.close(compact=True)  # the run's own head-end, stopped: its pages compacted
     if claim is not None:
         claim.close()
     return RunOutcome(

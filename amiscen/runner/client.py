@@ -88,7 +88,7 @@ class MeterClient:
         self,
         identity: Identity,
         session: Session,
-        record: Callable[[str, Exchange], None],
+        record: Callable[[str, float, Exchange], None],
         dcap_path: str = "/dcap",
     ) -> None:
         self.id = identity
@@ -97,12 +97,13 @@ class MeterClient:
         self.dcap_path = dcap_path
         self.links = Discovered()
         self.time_offset = 0.0  # server time minus our clock
+        self.now = 0.0  # the simulated time of the task the meter is running (what its exchanges are logged at)
         self.notes: list[str] = []  # warnings for the meter to report (a PIN that differs under pin_policy warn)
 
     # -- requests --------------------------------------------------------------------------------------
     def exchange(self, method: str, path: str, body: bytes = b"", params: dict[str, Any] | None = None) -> Exchange:
         x = self.session.send(method, path, body, params)
-        self._record(self.id.meter_id, x)
+        self._record(self.id.meter_id, self.now, x)
         return x
 
     def get(self, path: str, cls: type[R], params: dict[str, Any] | None = None) -> R:

@@ -2,9 +2,18 @@
 job at a time.
 
 In fast pace the loop goes moment by moment: the tasks due at one moment run concurrently, and the clock jumps to
-the next moment once they are all done (so a run is the same every time). In realtime and Nx pace the clock moves by
-itself, and each meter's work starts when it comes due, whatever other meters are still doing (a slow TLS handshake
-of one meter delays that meter only, as in a real fleet); how late each task started is measured per task kind.
+the next moment once they are all done (so a run is the same every time). Meters start at their own phases, so
+most moments hold one meter's task: with ``window`` set, the loop takes every task due in a window of simulated
+time at once, each meter running its own in order (follow-ups due inside the window included) at their own
+times, concurrently with the others. That is exact where the head-end answers each request at its meter's time
+(``meter_time``) and nothing one meter does changes another's answers within the window: a window never spans
+a moment of ``moments`` (where the head-end's events change), a meter's first connect (the head-end numbers the
+EndDevices and mirrors it creates: their hrefs stay those of a stepped run) or a one-off (a flow reservation,
+whose grant depends on the others'); the caller leaves ``window`` at 0 where the head-end draws injected faults.
+
+In realtime and Nx pace the clock moves by itself, and each meter's work starts when it comes due, whatever other
+meters are still doing (a slow TLS handshake of one meter delays that meter only, as in a real fleet); how late each
+task started is measured per task kind.
 """
 
 from __future__ import annotations
@@ -105,6 +114,9 @@ class Fleet:
         # are sent at the moments its events change, so fast runs stay the same every time)
         self.on_moment: Callable[[float], None] | None = None
         self.moments: list[float] = []
+        self.window = 0.0  # fast pace: simulated seconds of tasks run at once (see the module's docstring)
+        self.meter_time: Callable[[int, float], None] | None = None  # told (meter index, time) before each task
+        self._serial: list[float] = []  # times of first connects and one-offs: no window spans one
         self.give_up: Callable[[float], str | None] | None = None  # a reason to stop the run now, or None
         self.gave_up: str | None = None
         self._end = float("inf")
@@ -153,23 +165,69 @@ class Fleet:
 
     def _run_meter(self, index: int, job: Job) -> tuple[list[Task], list[tuple[str, float]]]:
         """One meter's tasks in order; the follow-ups they schedule, and how late each started."""
-        meter = self.meters[index]
         follow: list[Task] = []
         late: list[tuple[str, float]] = []
         for t, task in job:
-            if self._paced:
-                late.append((task.split(":")[0], self.clock.lateness(t)))
-                if t > self._shown:  # told from here, not by the loop, so the loop never waits for the handlers
-                    self._shown = t
-                    self.emit(Progress(t, t))
-            try:
-                follow += meter.run(task, t)
-            except Exception as exc:  # a bug in amiscen must not stop the fleet, nor end a meter's periodic work
-                again = task.split(":")[0] in RECURRING
-                self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
-                if again:
-                    follow.append((t + INTERNAL_RETRY_S, task))
+            follow += self._run_task(index, t, task, late)
         return follow, late
+
+    def _run_task(self, index: int, t: float, task: str, late: list[tuple[str, float]]) -> list[Task]:
+        meter = self.meters[index]
+        if self._paced:
+            late.append((task.split(":")[0], self.clock.lateness(t)))
+            if t > self._shown:  # told from here, not by the loop, so the loop never waits for the handlers
+                self._shown = t
+                self.emit(Progress(t, t))
+        if self.meter_time is not None:
+            self.meter_time(index, t)
+        try:
+            return meter.run(task, t)
+        except Exception as exc:  # a bug in amiscen must not stop the fleet, nor end a meter's periodic work
+            again = task.split(":")[0] in RECURRING
+            self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
+            return [(t + INTERNAL_RETRY_S, task)] if again else []
+
+    def _run_window(self, index: int, job: Job, until: float) -> tuple[list[Task], list[tuple[str, float]]]:
+        """One meter's tasks of a window in time order, with the follow-ups due before ``until``, moment by moment
+        as the stepped loop would run them (each moment's tasks once, its follow-ups at the same time next); the
+        follow-ups due later."""
+        later: list[Task] = []
+        late: list[tuple[str, float]] = []
+        seq = itertools.count()
+        local = [(t, next(seq), task) for t, task in job]
+        heapq.heapify(local)
+        while local:
+            t = local[0][0]
+            moment: list[str] = []
+            while local and local[0][0] == t:
+                task = heapq.heappop(local)[2]
+                if task not in moment:
+                    moment.append(task)
+            for task in moment:
+                for ft, follow in self._run_task(index, t, task, late):
+                    if ft < until:
+                        heapq.heappush(local, (ft, next(seq), follow))
+                    else:
+                        later.append((ft, follow))
+        return later, late
+
+    def _window_end(self, t: float) -> float:
+        """Where a window from ``t`` ends: its length, the end of play, the next moment or one-off after ``t``."""
+        until = min(t + self.window, self._end)
+        if self.moments:  # a heap, the moments up to t taken off it
+            until = min(until, self.moments[0])
+        after = bisect.bisect_right(self._serial, t)
+        if after < len(self._serial):
+            until = min(until, self._serial[after])
+        return until
+
+    def _windowed(self, until: float) -> dict[int, Job]:
+        """Every task due before ``until``, by meter, in order."""
+        jobs: dict[int, Job] = defaultdict(list)
+        while self._heap and self._heap[0][0] < until:
+            t, _, meter, task = heapq.heappop(self._heap)
+            jobs[meter].append((t, task))
+        return jobs
 
     def _take(self, index: int, outcome: tuple[list[Task], list[tuple[str, float]]], draining: bool) -> None:
         follow, late = outcome
@@ -190,6 +248,7 @@ class Fleet:
         self._end = end
         for i, meter in enumerate(self.meters):
             self._push(i, meter.first_tasks(start))
+        self._serial = sorted({t for t, _, _, task in self._heap if task == "connect" or task.startswith("oneoff:")})
         interrupted = False
         play = self._play_paced if self._paced else self._play_stepped
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="meter")
@@ -229,6 +288,14 @@ class Fleet:
                 self._take_notified()
             if self._heap[0][0] != t:
                 continue  # a moment of the head-end's: nothing came due for the meters
+            if self.window > 0 and not draining:
+                until = self._window_end(t)
+                jobs = self._windowed(until)
+                self.emit(Progress(t, t))
+                futures = {i: pool.submit(self._run_window, i, job, until) for i, job in jobs.items()}
+                for i, future in futures.items():
+                    self._take(i, future.result(), draining)
+                continue
             t, jobs = self._batch(draining)
             self.emit(Progress(t, t))  # first, so what the batch logs carries its time
             futures = {i: pool.submit(self._run_meter, i, job) for i, job in jobs.items()}

@@ -170,6 +170,7 @@ class Meter:
         return any(a <= now < b for a, b in self.offline)
 
     def run(self, task: str, now: float) -> list[Task]:
+        self.client.now = now
         if self.is_offline(now) and task != "post":
             back = next(b for a, b in self.offline if a <= now < b)
             return [(back, task)]

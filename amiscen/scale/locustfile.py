@@ -103,7 +103,7 @@ class MeterUser(User):
             raise StopUser()  # more users than meters
         fire = self.environment.events.request.fire
 
-        def record(meter: str, x: Any) -> None:
+        def record(meter: str, at: float, x: Any) -> None:
             path = _ID.sub("/{id}", x.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0])
             fire(
                 request_type=x.method,

@@ -105,7 +105,7 @@ class WorkerState:
             mine = self.failures.setdefault(event.meter, {})
             mine[event.failure] = mine.get(event.failure, 0) + 1
 
-    def play(self, index: int, record: Callable[[str, Exchange], None]) -> dict[str, Any]:
+    def play(self, index: int, record: Callable[[str, float, Exchange], None]) -> dict[str, Any]:
         """Meter number ``index`` of the scenario: its whole timeline, then the drain of its outbox; what it did
         (small: it goes to the master)."""
         spec = self.fleet[index]

@@ -135,7 +135,7 @@ def _client(headend: Running, meter_id: str) -> MeterClient:
     return MeterClient(
         Identity(meter_id, ident.lfdi, ident.sfdi, 32473, 0, registration_pin(meter_id)),
         headend.session(meter_id),
-        lambda meter, x: None,
+        lambda meter, at, x: None,
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from amiscen.clock import Pace
+from amiscen.gateway.app import Quirks
 from amiscen.play.session import RunOptions, play
 from amiscen.scenario import load_scenario
 
@@ -51,17 +52,14 @@ def test_posts_over_the_servers_limit_are_split_and_every_reading_arrives(tmp_pa
     assert outcome.metrics.statuses[413] == len(refused) and outcome.metrics.permanent_failures == 0
 
 
-def test_a_server_that_closes_on_a_large_body_without_reading_it_gets_split_posts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_server_that_closes_on_a_large_body_without_reading_it_gets_split_posts(tmp_path: Path) -> None:
     """Servers that answer 413 before reading the body and close (the client sees its connection lost mid-upload,
     as with nginx's client_max_body_size) used to be retried as 'connect' until the end of the run."""
-    import amiscen.gateway.server as server
-
-    monkeypatch.setattr(server, "DRAINED_BYTES", 0)  # never read an over-limit body: close at once
     path = tmp_path / "large.yaml"
     path.write_text(SCENARIO.replace("expect: {max_http_4xx: 3}", "expect: {max_http_4xx: 0}"))
-    outcome = play(load_scenario(path), RunOptions(pace=Pace(None), run_dir=tmp_path / "run", certs_dir=tmp_path / "c"))
+    nginx = Quirks(drain_oversized_bodies=False)  # never read an over-limit body: close at once
+    options = RunOptions(pace=Pace(None), run_dir=tmp_path / "run", certs_dir=tmp_path / "c", quirks=nginx)
+    outcome = play(load_scenario(path), options)
     assert outcome.metrics.delivered == outcome.metrics.generated == 2 * 3600 * 9, outcome.summary
     notes = (outcome.run_dir / "ami_simulator.log").read_text(encoding="utf-8")
     assert "the connection lost for a " in notes

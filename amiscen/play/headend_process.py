@@ -1,0 +1,232 @@
+"""The embedded head-end in a process of its own, so that it and the fleet each have a core (issue #16: in one
+process they shared one GIL, and the head-end's half of a campus run waited on the meters' half and back).
+
+The process serves exactly what ``embedded.serve`` serves: the same Headend, server, store and notifier, built
+from the same settings. Its clock follows the fleet's (``SimClock.share``): in fast pace the simulated time the
+fleet has reached, otherwise the same anchor on the machine's monotonic clock. The parent talks to it over a pipe:
+``check`` runs one round of Notifications (fast pace, at each moment an event changes, while the fleet waits, as
+``Notifier.at_changes`` does in one process), ``stop`` stops it and answers with what only it counted. If the
+parent goes away, the pipe closes and the head-end stops.
+
+The process is a new interpreter running this module (``python -m amiscen.play.headend_process``), handed a
+socket for the channel and the file holding the clock: not multiprocessing, whose spawn and fork server run the
+parent's main script again in the child (a user's script that calls ``play()`` would start a second run), and
+not a fork of a process that may have threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from amiscen.clock import ClockMirror, FollowingClock, Pace, SimClock
+from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.faults import FaultPlan, FaultWindow
+from amiscen.gateway.notify import Notifier, at_changes
+from amiscen.gateway.server import HeadendServer
+from amiscen.gateway.store import Store
+from amiscen.gateway.tls import notification_context, server_context
+from amiscen.gateway.utility import UtilityEvent, publish
+from amiscen.pki.layout import Layout
+from amiscen.sep.xsd import SchemaValidator
+
+START_TIMEOUT_S = 120.0  # a start that takes this long has failed (a busy machine starts it in about a second)
+STOP_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class HeadendSpec:
+    """Everything the process builds its head-end from (picklable: it crosses to the process)."""
+
+    db: Path
+    config: HeadendConfig
+    events: list[UtilityEvent]
+    layout: Layout
+    tls_version: str
+    ciphers: list[str]
+    pace: Pace
+    xsd: Path | None = None
+    fault_windows: list[FaultWindow] = field(default_factory=list)
+    fault_seed: int = 0
+    notifications: bool = False  # send Notifications to the meters' subscriptions
+    slots: dict[str, int] = field(default_factory=dict)  # meter id -> its slot for its own time (fast pace)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """What the head-end counted that is not in its database."""
+
+    schema_invalid: int
+    notifications_sent: int
+    notifications_failed: int
+    cpu_seconds: float  # the process's own, user and system, from its start
+
+
+class HeadendError(RuntimeError):
+    """The head-end's process failed; the message carries its traceback."""
+
+
+class HeadendProcess:
+    """Start with ``start()``; ``url`` is where it listens (loopback, a free port); ``stop()`` always."""
+
+    def __init__(self, spec: HeadendSpec, clock: SimClock) -> None:
+        self.spec = spec
+        self._clock_file = tempfile.TemporaryFile()  # noqa: SIM115 - held open for the process's life
+        size = ClockMirror.size(len(spec.slots))
+        self._clock_file.truncate(size)
+        self._memory = mmap.mmap(self._clock_file.fileno(), size)
+        self.mirror = ClockMirror(self._memory)
+        clock.share(self.mirror)
+        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # one exchange on the channel at a time
+        self.url = ""
+        self.stopped: Stopped | None = None
+
+    def start(self) -> HeadendProcess:
+        mine, theirs = socket.socketpair()
+        with mine, theirs:
+            fds = [theirs.fileno(), self._clock_file.fileno()]
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__, *map(str, fds)], pass_fds=fds, stdin=subprocess.DEVNULL
+            )
+            self._conn = Connection(os.dup(mine.fileno()))
+        self._conn.send(self.spec)
+        kind, value = self._answer(START_TIMEOUT_S, "start")
+        if kind != "ready":
+            self._end()
+            raise HeadendError(f"the embedded head-end did not start:\n{value}")
+        self.url = str(value)
+        return self
+
+    def check_notifications(self) -> int:
+        """One round of Notifications in the head-end's process; how many it sent."""
+        assert self._conn is not None
+        with self._lock:
+            self._conn.send(("check",))
+            kind, value = self._answer(None, "a round of notifications")
+        if kind != "checked":
+            raise HeadendError(f"the embedded head-end failed a round of notifications:\n{value}")
+        return int(value)
+
+    def at_changes(self, times: list[int]) -> Callable[[float], None]:
+        """``Notifier.at_changes`` across the process boundary."""
+        return at_changes(times, self.check_notifications)
+
+    def stop(self) -> Stopped:
+        """Stop serving (requests in flight finish), close the store; what it counted. Idempotent."""
+        if self.stopped is not None:
+            return self.stopped
+        assert self._conn is not None
+        try:
+            with self._lock:
+                self._conn.send(("stop",))
+                kind, value = self._answer(STOP_TIMEOUT_S, "stop")
+            if kind != "stopped":
+                raise HeadendError(f"the embedded head-end failed to stop:\n{value}")
+            self.stopped = value
+        finally:
+            self._end()
+        return value
+
+    def _end(self) -> None:
+        assert self._process is not None and self._conn is not None
+        try:
+            self._process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._conn.close()
+        self._memory.close()
+        self._clock_file.close()
+
+    def _answer(self, timeout: float | None, doing: str) -> tuple[str, Any]:
+        """The process's answer; its death or silence become an error naming what it was doing."""
+        assert self._process is not None and self._conn is not None
+        while not self._conn.poll(1.0 if timeout is None else min(timeout, 1.0)):
+            if self._process.poll() is not None:
+                return "error", f"its process ended (exit code {self._process.returncode}) during {doing}"
+            if timeout is not None:
+                timeout -= 1.0
+                if timeout <= 0:
+                    return "error", f"no answer during {doing}"
+        try:
+            answer: tuple[str, Any] = self._conn.recv()
+        except (EOFError, OSError):
+            return "error", f"its process ended (exit code {self._process.wait()}) during {doing}"
+        return answer
+
+
+def main(channel: int, clock_fd: int) -> None:
+    """The head-end's process: build, serve, answer the parent until it says stop (or goes away)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops this process
+    conn = Connection(channel)
+    memory = mmap.mmap(clock_fd, 0)
+    try:
+        spec: HeadendSpec = conn.recv()
+        headend = Headend(
+            Store(spec.db),
+            FollowingClock(ClockMirror(memory), spec.pace, spec.slots),
+            spec.config,
+            SchemaValidator(spec.xsd) if spec.xsd else None,
+            FaultPlan(spec.fault_windows, seed=spec.fault_seed),
+        )
+        publish(headend.store, spec.events)
+        context = server_context(spec.layout, spec.tls_version, spec.ciphers)
+        server = HeadendServer(headend, context, spec.layout.crl, port=0).start()
+        notifier = Notifier(headend, notification_context(spec.layout)) if spec.notifications else None
+        if notifier is not None and spec.pace.factor is not None:
+            notifier.start()  # realtime and Nx: at every accepted write and once a second, on its own thread
+    except Exception:
+        conn.send(("error", traceback.format_exc()))
+        return
+    conn.send(("ready", server.url))
+    while True:
+        try:
+            command = conn.recv()
+        except (EOFError, OSError):  # the parent is gone: stop as it would have asked
+            command = ("stop",)
+        try:
+            if command[0] == "check":
+                conn.send(("checked", notifier.check(time.monotonic()) if notifier is not None else 0))
+                continue
+            if notifier is not None:
+                notifier.stop()
+            server.stop()
+            stopped = Stopped(
+                headend.schema_invalid,
+                notifier.sent if notifier is not None else 0,
+                notifier.failed if notifier is not None else 0,
+                time.process_time(),
+            )
+            headend.store.close()
+        except Exception:
+            _send(conn, ("error", traceback.format_exc()))
+            return
+        _send(conn, ("stopped", stopped))
+        return
+
+
+def _send(conn: Any, message: tuple[str, Any]) -> None:
+    with contextlib.suppress(OSError):  # the parent is gone
+        conn.send(message)
+
+
+if __name__ == "__main__":  # run as the module itself, so what it sends back unpickles as this module's classes
+    from amiscen.play import headend_process
+
+    headend_process.main(int(sys.argv[1]), int(sys.argv[2]))
