@@ -107,6 +107,9 @@ def mirror_list(app: Headend, req: Request) -> Reply:
     )
 
 
+_DECLARED = "SELECT mrid, id FROM mirror_meter_reading WHERE mup_id = ?"
+
+
 def _declare(app: Headend, mup: int, mmr: MirrorMeterReading) -> int:
     if mmr.ReadingType is not None:
         app.store.execute(
@@ -186,8 +189,18 @@ def post_reading(app: Headend, req: Request, body: Resource, m: int) -> Reply:
         raise HttpError(400, f"expected a MirrorMeterReading or MirrorMeterReadingList, got {type(body).__name__}")
     now = app.clock.now()
     rows: list[tuple[int, int, int, int | None, int | None, float]] = []
+    declared: dict[str, int] | None = None  # the mirror's MirrorMeterReadings by mRID, read once per post
     for item in items:
-        mmr = _declare(app, m, item)
+        if item.ReadingType is not None:
+            mmr = _declare(app, m, item)
+            if declared is not None:
+                declared[item.mRID] = mmr
+        else:
+            if declared is None:
+                declared = {r["mrid"]: r["id"] for r in app.store.all(_DECLARED, (m,))}
+            if item.mRID not in declared:
+                raise HttpError(400, f"MirrorMeterReading {item.mRID} was never declared with a ReadingType")
+            mmr = declared[item.mRID]
         singles = [item.Reading] if item.Reading is not None else []
         for reading in [x for s in item.MirrorReadingSet for x in s.Reading] + singles:
             if reading.value is not None and not INT48_MIN <= reading.value <= INT48_MAX:
