@@ -36,9 +36,10 @@ def sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPos
     mean_anom = 357.52911 + jc * (35999.05029 - 0.0001537 * jc)
     ecc = 0.016708634 - jc * (0.000042037 + 0.0000001267 * jc)
     m = mean_anom * RAD
+    sin_m, sin_2m = np.sin(m), np.sin(2 * m)  # each used twice: computed once (the same values)
     center = (
-        np.sin(m) * (1.914602 - jc * (0.004817 + 0.000014 * jc))
-        + np.sin(2 * m) * (0.019993 - 0.000101 * jc)
+        sin_m * (1.914602 - jc * (0.004817 + 0.000014 * jc))
+        + sin_2m * (0.019993 - 0.000101 * jc)
         + np.sin(3 * m) * 0.000289
     )
     omega = (125.04 - 1934.136 * jc) * RAD
@@ -52,17 +53,18 @@ def sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPos
         / RAD
         * (
             y * np.sin(2 * l0)
-            - 2 * ecc * np.sin(m)
-            + 4 * ecc * y * np.sin(m) * np.cos(2 * l0)
+            - 2 * ecc * sin_m
+            + 4 * ecc * y * sin_m * np.cos(2 * l0)
             - 0.5 * y * y * np.sin(4 * l0)
-            - 1.25 * ecc * ecc * np.sin(2 * m)
+            - 1.25 * ecc * ecc * sin_2m
         )
     )
     minutes = (epoch % 86400) / 60
     solar_time = (minutes + eq_time + 4 * longitude) % 1440
     hour_angle = (solar_time / 4 - 180) * RAD
     lat = latitude * RAD
-    cos_z = np.clip(np.sin(lat) * np.sin(decl) + np.cos(lat) * np.cos(decl) * np.cos(hour_angle), -1, 1)
+    sin_decl = np.sin(decl)
+    cos_z = np.clip(np.sin(lat) * sin_decl + np.cos(lat) * np.cos(decl) * np.cos(hour_angle), -1, 1)
     zenith = np.arccos(cos_z) / RAD
     elevation = 90 - zenith
     # atmospheric refraction (NOAA)
@@ -82,10 +84,9 @@ def sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPos
     refraction = np.where(elevation > 85, 0, refraction)
     apparent_zenith = zenith - refraction
     sin_z = np.sin(zenith * RAD)
-    cos_az = np.clip((np.sin(lat) * cos_z - np.sin(decl)) / np.maximum(np.cos(lat) * sin_z, 1e-9), -1, 1)
+    cos_az = np.clip((np.sin(lat) * cos_z - sin_decl) / np.maximum(np.cos(lat) * sin_z, 1e-9), -1, 1)
     az = np.arccos(cos_az) / RAD
     azimuth = np.where(hour_angle > 0, (az + 180) % 360, (540 - az) % 360)
-    day_angle = 2 * np.pi * (((epoch / 86400.0) % 365.25) / 365.25)
     # Spencer's Earth-Sun distance correction; doy from the epoch is exact enough for irradiance
     doy_angle = 2 * np.pi * (_day_of_year(epoch) - 1) / 365
     dni_extra = 1366.1 * (
@@ -95,7 +96,6 @@ def sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPos
         + 0.000719 * np.cos(2 * doy_angle)
         + 0.000077 * np.sin(2 * doy_angle)
     )
-    del day_angle
     return SunPosition(zenith=apparent_zenith, azimuth=azimuth, dni_extra=dni_extra)
 
 
