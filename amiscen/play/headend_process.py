@@ -117,8 +117,7 @@ class HeadendProcess:
         """One round of Notifications in the head-end's process; how many it sent."""
         assert self._conn is not None
         with self._lock:
-            self._conn.send(("check",))
-            kind, value = self._answer(None, "a round of notifications")
+            kind, value = self._ask(("check",), None, "a round of notifications")
         if kind != "checked":
             raise HeadendError(f"the embedded head-end failed a round of notifications:\n{value}")
         return int(value)
@@ -134,8 +133,7 @@ class HeadendProcess:
         assert self._conn is not None
         try:
             with self._lock:
-                self._conn.send(("stop",))
-                kind, value = self._answer(STOP_TIMEOUT_S, "stop")
+                kind, value = self._ask(("stop",), STOP_TIMEOUT_S, "stop")
             if kind != "stopped":
                 raise HeadendError(f"the embedded head-end failed to stop:\n{value}")
             self.stopped = value
@@ -153,6 +151,14 @@ class HeadendProcess:
         self._conn.close()
         self._memory.close()
         self._clock_file.close()
+
+    def _ask(self, command: tuple[str], timeout: float | None, doing: str) -> tuple[str, Any]:
+        assert self._process is not None and self._conn is not None
+        try:
+            self._conn.send(command)
+        except OSError:  # it is gone (its own stderr has said why)
+            return "error", f"its process ended (exit code {self._process.wait()}) before {doing}"
+        return self._answer(timeout, doing)
 
     def _answer(self, timeout: float | None, doing: str) -> tuple[str, Any]:
         """The process's answer; its death or silence become an error naming what it was doing."""

@@ -183,3 +183,14 @@ def test_the_clock_file_is_shared_memory(tmp_path: Path) -> None:
         ClockMirror(a).publish(5.0, 6.0)
         ClockMirror(a).set_meter(0, 7.0)
         assert ClockMirror(b).read() == (5.0, 6.0) and ClockMirror(b).meter(0) == 7.0
+
+
+def test_a_head_end_that_died_is_told_at_the_stop(pki: Layout, tmp_path: Path) -> None:
+    remote = HeadendProcess(_spec(pki, tmp_path), SimClock(T0, Pace(None))).start()
+    assert remote._process is not None
+    remote._process.kill()
+    remote._process.wait(HANG)
+    with pytest.raises(HeadendError, match=r"its process ended \(exit code -9\)"):
+        remote.check_notifications()
+    with pytest.raises(HeadendError, match=r"its process ended \(exit code -9\)"):
+        remote.stop()
