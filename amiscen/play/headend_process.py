@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -105,6 +106,9 @@ class HeadendProcess:
                 [sys.executable, "-m", __name__, *map(str, fds)], pass_fds=fds, stdin=subprocess.DEVNULL
             )
             self._conn = Connection(os.dup(mine.fileno()))
+        # dropped without stop() (a run that failed before it played, or the interpreter's exit): the channel
+        # closes, and the process stops as when its parent goes away
+        self._abandoned = weakref.finalize(self, _abandon, self._conn, self._process)
         self._conn.send(self.spec)
         kind, value = self._answer(START_TIMEOUT_S, "start")
         if kind != "ready":
@@ -143,6 +147,7 @@ class HeadendProcess:
 
     def _end(self) -> None:
         assert self._process is not None and self._conn is not None
+        self._abandoned.detach()
         try:
             self._process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -175,6 +180,15 @@ class HeadendProcess:
         except (EOFError, OSError):
             return "error", f"its process ended (exit code {self._process.wait()}) during {doing}"
         return answer
+
+
+def _abandon(conn: Connection, process: subprocess.Popen[bytes]) -> None:
+    conn.close()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def main(channel: int, clock_fd: int) -> None:

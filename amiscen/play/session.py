@@ -329,12 +329,14 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     finally:
         if progress:
             progress.finish()
-        stopped = remote.stop() if remote is not None else None  # its notifications first, then its server
-        if listener is not None:
-            listener.stop()
-        for m in fleet_meters:
-            m.client.session.close()
-        logs.close()
+        try:
+            stopped = remote.stop() if remote is not None else None  # its notifications first, then its server
+        finally:
+            if listener is not None:
+                listener.stop()
+            for m in fleet_meters:
+                m.client.session.close()
+            logs.close()
     wall = time.perf_counter() - started
 
     # an interrupted run reached only so far: its figures and expectations are of that part

@@ -3,6 +3,7 @@ its own time where the fleet runs meters ahead of each other, reports what it co
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import select
@@ -194,3 +195,14 @@ def test_a_head_end_that_died_is_told_at_the_stop(pki: Layout, tmp_path: Path) -
         remote.check_notifications()
     with pytest.raises(HeadendError, match=r"its process ended \(exit code -9\)"):
         remote.stop()
+
+
+def test_a_head_end_dropped_without_a_stop_stops_by_itself(pki: Layout, tmp_path: Path) -> None:
+    """A run that fails after the head-end started and before it played never calls stop(): the process must not
+    outlive the object."""
+    remote = HeadendProcess(_spec(pki, tmp_path), SimClock(T0, Pace(None))).start()
+    process = remote._process
+    assert process is not None and process.poll() is None
+    del remote
+    gc.collect()
+    assert process.wait(HANG) == 0
