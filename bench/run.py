@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,7 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def campus_day(tmp: Path) -> None:
     loaded = load_scenario(ROOT / "scenarios" / "campus_utcc.yaml")
+    cpu = time.process_time()
     outcome = play(loaded, RunOptions(pace=Pace(None), run_dir=tmp / "campus", certs_dir=tmp / "certs"))
+    cpu = time.process_time() - cpu
     requests_per_s = outcome.metrics.requests / outcome.wall_seconds
     top = ceiling(tmp, clients=16, posts=100)
     print(
@@ -49,6 +52,11 @@ def campus_day(tmp: Path) -> None:
     print(
         f"  ceiling (no-work TLS server, same machine, this run): {top:,.0f} requests/s; "
         f"ratio {requests_per_s / top:.2f}"
+    )
+    headend = outcome.extra["headend_cpu_seconds"]
+    print(
+        f"  CPU: the meters' process {cpu:,.1f} s, the head-end's process {headend:,.1f} s "
+        f"({headend / outcome.wall_seconds:.0%} of a core over the run)"
     )
 
 

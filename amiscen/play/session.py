@@ -413,7 +413,14 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if claim is not None:
         claim.close()
     return RunOutcome(
-        run_dir, checks, text, result.interrupted, metrics, wall, reached - start, extra={"lateness": result.lateness}
+        run_dir,
+        checks,
+        text,
+        result.interrupted,
+        metrics,
+        wall,
+        reached - start,
+        extra={"lateness": result.lateness, "headend_cpu_seconds": stopped.cpu_seconds if stopped else None},
     )
 
 
