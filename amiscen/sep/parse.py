@@ -178,18 +178,19 @@ def parse_as(body: bytes | str, cls: type[R], max_bytes: int | None = MAX_BODY_B
 class _Field(typing.NamedTuple):
     name: str
     key: str  # as the namer names it: ``name``, ``csipaus:name``, or ``@name`` for an attribute
-    convert: Any  # a simple value's converter (None for a record)
-    required: bool
-    record: type | None  # the dataclass a record field (or each item of a list of records) is built as
-    listed: bool  # a list (of simple values or records)
     kind: str  # how the builder reads it: attribute, int, hex, text, simple, record, records
+    convert: Any  # a simple value's converter (None for a record)
+    record: type | None  # the dataclass a record field (or each item of a list of records) is built as
+    digits: int  # a hex field's most digits (0 for the others)
+    required: bool
+    default: Any  # dataclasses.MISSING where it has none, or a factory
+    factory: Any  # dataclasses.MISSING where it has none
 
 
 def _fields(cls: type) -> tuple[_Field, ...]:
     hints = typing.get_type_hints(cls, include_extras=True)
     out = []
     for f in dataclasses.fields(cls):
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         ns = f.metadata.get("ns")
         key = f"{ns}:{f.name}" if ns else f"@{f.name}" if f.name in ATTRIBUTES else f.name
         hint = hints[f.name]
@@ -197,18 +198,20 @@ def _fields(cls: type) -> tuple[_Field, ...]:
         listed = typing.get_origin(base) is list
         item = typing.get_args(base)[0] if listed else base
         record = typing.cast(type, item) if dataclasses.is_dataclass(item) else None
+        digits = _hex_digits(hint) or 0
         if key[0] == "@":
             kind = "attribute"
         elif record is not None:
             kind = "records" if listed else "record"
         elif listed:
             kind = "simple"
-        elif _hex_digits(hint) is not None:
+        elif digits:
             kind = "hex"
         else:
             kind = {int: "int", str: "text"}.get(base, "simple")
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         convert = None if record else _converter(hint)
-        out.append(_Field(f.name, key, convert, required, record, listed, kind))
+        out.append(_Field(f.name, key, kind, convert, record, digits, required, f.default, f.default_factory))
     return tuple(out)
 
 
@@ -223,6 +226,7 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _hex_digits(annotation: Any) -> int | None:
+    """The most digits of a hexBinary field (its Hex marker), or None for any other."""
     if typing.get_origin(annotation) in (Union, UnionType):
         return _hex_digits(next(a for a in typing.get_args(annotation) if a is not type(None)))
     if typing.get_origin(annotation) is typing.Annotated:
@@ -255,16 +259,8 @@ def _builder(cls: type) -> Any:
     fields = _fields(cls)
     keys = {f.key: i for i, f in enumerate(fields) if f.kind != "attribute"}
     attributes = {f.key: i for i, f in enumerate(fields) if f.kind == "attribute"}
-    defaults = {
-        f.name: d.default
-        for f, d in zip(fields, dataclasses.fields(cls), strict=True)
-        if d.default is not dataclasses.MISSING
-    }
-    factories = {
-        f.name: d.default_factory
-        for f, d in zip(fields, dataclasses.fields(cls), strict=True)
-        if d.default_factory is not dataclasses.MISSING
-    }
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    factories = {f.name: f.factory for f in fields if f.factory is not dataclasses.MISSING}
     lines = [
         "def build(element, where, name, depth, skip):",
         "    if depth > MAX_DEPTH:",
@@ -298,14 +294,7 @@ def _builder(cls: type) -> Any:
     ]
     for i, f in enumerate(fields):
         at = f"where + '/{f.name}'"
-        lines += [f"    x = held[{i}]", "    if x is ABSENT:"]
-        if f.required and f.key in UNCOUNTED:
-            lines.append(f"        values[{f.name!r}] = 0")
-        elif f.required:
-            kind = "attribute" if f.key[0] == "@" else "element"
-            lines.append(f"        raise SepParseError(f'<{{where}}> lacks required {kind} {f.name}')")
-        else:
-            lines.append("        pass")
+        lines += [f"    x = held[{i}]", "    if x is ABSENT:", *(_missing(f) or ["        pass"])]
         if f.kind == "attribute":
             lines += ["    else:", f"        values[{f.name!r}] = CONVERT[{i}](x, {at})"]
             continue
@@ -349,10 +338,9 @@ def _builder(cls: type) -> Any:
         elif f.kind == "text":
             lines += ["        elif v.__class__ is str:", f"            values[{f.name!r}] = v"]
         elif f.kind == "hex":
-            digits = _hex_digits(typing.get_type_hints(cls, include_extras=True)[f.name])
             lines += [
                 "        elif v.__class__ is str and not len(v) % 2 and (n := to_hex(v)) is not None"
-                f" and n < {16 ** (digits or 0)}:",
+                f" and n < {16**f.digits}:",
                 f"            values[{f.name!r}] = HexValue(n, len(v))",
             ]
         lines += ["        else:", f"            values[{f.name!r}] = CONVERT[{i}](v, {at})"]
@@ -390,11 +378,13 @@ def _builder(cls: type) -> Any:
 
 
 def _missing(f: _Field) -> list[str]:
-    """The lines for a field whose element is there but empty (None): missing, as if it were absent."""
+    """The lines for a field that is absent, or whose element is there but empty (the same): none where it is
+    optional, 0 for an uncounted list's all and results, else the error."""
     if f.required and f.key in UNCOUNTED:
         return [f"        values[{f.name!r}] = 0"]
     if f.required:
-        return [f"        raise SepParseError(f'<{{where}}> lacks required element {f.name}')"]
+        what = "attribute" if f.kind == "attribute" else "element"
+        return [f"        raise SepParseError(f'<{{where}}> lacks required {what} {f.name}')"]
     return []
 
 
@@ -415,15 +405,13 @@ def _to_hex(text: str) -> int | None:
 @cache
 def _converter(annotation: Any) -> Any:
     """A function converting a simple element's content (``_content``) for ``annotation`` (records are built by
-    ``_build``); built once per annotation (the hot path of every request the head-end parses)."""
+    ``_builder``'s functions); built once per annotation."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        base, *extras = typing.get_args(annotation)
-        hexes = [e for e in extras if isinstance(e, Hex)]
-        if hexes:
-            digits = hexes[0].digits
+        digits = _hex_digits(annotation)
+        if digits is not None:
             return lambda value, where: _hex(value, digits, where)
-        return _converter(base)
+        return _converter(typing.get_args(annotation)[0])
     if origin in (Union, UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _converter(args[0])
