@@ -19,6 +19,7 @@ task started is measured per task kind.
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
 import itertools
 import queue
@@ -98,6 +99,7 @@ class FleetResult:
 
 
 Job = list[Task]  # one meter's tasks, each with its own due time, run in order
+MeterOutcome = tuple[list[Task], list[tuple[str, float]]]  # a job's follow-ups, and how late each task started
 
 
 class Fleet:
@@ -163,7 +165,7 @@ class Fleet:
                 jobs[meter].append((t, task))
         return t, {m: job for m, job in jobs.items() if job}
 
-    def _run_meter(self, index: int, job: Job) -> tuple[list[Task], list[tuple[str, float]]]:
+    def _run_meter(self, index: int, job: Job) -> MeterOutcome:
         """One meter's tasks in order; the follow-ups they schedule, and how late each started."""
         follow: list[Task] = []
         late: list[tuple[str, float]] = []
@@ -187,7 +189,7 @@ class Fleet:
             self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
             return [(t + INTERNAL_RETRY_S, task)] if again else []
 
-    def _run_window(self, index: int, job: Job, until: float) -> tuple[list[Task], list[tuple[str, float]]]:
+    def _run_window(self, index: int, job: Job, until: float) -> MeterOutcome:
         """One meter's tasks of a window in time order, with the follow-ups due before ``until``, moment by moment
         as the stepped loop would run them (each moment's tasks once, its follow-ups at the same time next); the
         follow-ups due later."""
@@ -229,7 +231,7 @@ class Fleet:
             jobs[meter].append((t, task))
         return jobs
 
-    def _take(self, index: int, outcome: tuple[list[Task], list[tuple[str, float]]], draining: bool) -> None:
+    def _take(self, index: int, outcome: MeterOutcome, draining: bool) -> None:
         follow, late = outcome
         for kind, seconds in late if not draining else ():  # the drain posts every meter at once: not timeliness
             self._lateness[kind].add(seconds)
@@ -291,23 +293,19 @@ class Fleet:
             if self.window > 0 and not draining:
                 until = self._window_end(t)
                 jobs = self._windowed(until)
-                self.emit(Progress(t, t))
-                futures = {i: pool.submit(self._run_window, i, job, until) for i, job in jobs.items()}
-                for i, future in futures.items():
-                    self._take(i, future.result(), draining)
-                continue
-            t, jobs = self._batch(draining)
+                run: Callable[[int, Job], MeterOutcome] = functools.partial(self._run_window, until=until)
+            else:
+                t, jobs = self._batch(draining)
+                run = self._run_meter
             self.emit(Progress(t, t))  # first, so what the batch logs carries its time
-            futures = {i: pool.submit(self._run_meter, i, job) for i, job in jobs.items()}
+            futures = {i: pool.submit(run, i, job) for i, job in jobs.items()}
             for i, future in futures.items():
                 self._take(i, future.result(), draining)
 
     def _play_paced(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
         """Realtime and Nx pace: each meter's work is handed to the pool when it comes due. A meter with a job still
         running keeps what comes due meanwhile and runs it right after, so its own tasks never overlap or reorder."""
-        finished: queue.SimpleQueue[tuple[int, Future[tuple[list[Task], list[tuple[str, float]]]]]] = (
-            queue.SimpleQueue()
-        )
+        finished: queue.SimpleQueue[tuple[int, Future[MeterOutcome]]] = queue.SimpleQueue()
         wake = self._wake
         busy: dict[int, Job] = {}  # meters with a job running -> tasks that came due meanwhile
 
@@ -315,7 +313,7 @@ class Fleet:
             busy[index] = []
             future = pool.submit(self._run_meter, index, job)
 
-            def done(f: Future[tuple[list[Task], list[tuple[str, float]]]]) -> None:
+            def done(f: Future[MeterOutcome]) -> None:
                 finished.put((index, f))
                 wake.set()
 
