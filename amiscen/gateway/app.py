@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from amiscen.clock import SimClock
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.http import HttpError, Reply, Request, Router
 from amiscen.gateway.store import Store
+from amiscen.gateway.utility import UtilityEvent, publish
 from amiscen.sep.constants import LEGACY_NAMESPACE, MEDIA_TYPE, ErrorReason
 from amiscen.sep.model.common import Resource
 from amiscen.sep.parse import SepParseError, check_body, parse_document
@@ -242,6 +243,15 @@ class Headend:
 
 
 def open_headend(
-    db: Path | str, clock: SimClock, config: HeadendConfig, validator: SchemaValidator | None = None
+    db: Path | str,
+    clock: SimClock,
+    config: HeadendConfig,
+    events: Sequence[UtilityEvent] = (),
+    validator: SchemaValidator | None = None,
+    faults: FaultPlan | None = None,
 ) -> Headend:
-    return Headend(Store(db), clock, config, validator)
+    """A head-end on the database at ``db`` with the utility's ``events`` scheduled (those it knows already are
+    left as they are): the embedded head-end as `run` starts it, in its own process or (--dry-run) in the run's."""
+    headend = Headend(Store(db), clock, config, validator, faults)
+    publish(headend.store, list(events))
+    return headend

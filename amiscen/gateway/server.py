@@ -19,8 +19,9 @@ from cryptography import x509
 
 from amiscen.gateway.app import Headend
 from amiscen.gateway.http import Reply, Request
-from amiscen.gateway.tls import RevocationList
+from amiscen.gateway.tls import RevocationList, server_context
 from amiscen.pki.issue import device_name
+from amiscen.pki.layout import Layout
 from amiscen.sep.constants import ErrorReason
 from amiscen.sep.ids import lfdi_from_der, sfdi_from_lfdi
 from amiscen.sep.parse import MAX_BODY_BYTES
@@ -316,3 +317,9 @@ def _close(connection: Any) -> None:
     """End a connection from another thread: its handler's blocked read returns and it finishes."""
     with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
+
+
+def serve_on_loopback(headend: Headend, layout: Layout, version: str, ciphers: list[str]) -> HeadendServer:
+    """``headend`` served on a free loopback port with the layout's head-end certificate, the TLS ``version`` and
+    ``ciphers``; started (stop it with ``.stop()``)."""
+    return HeadendServer(headend, server_context(layout, version, ciphers), layout.crl, port=0).start()

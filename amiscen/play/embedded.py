@@ -9,12 +9,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from amiscen.clock import SimClock
-from amiscen.gateway.app import Headend, HeadendConfig, Quirks
+from amiscen.gateway.app import Headend, HeadendConfig, Quirks, open_headend
 from amiscen.gateway.faults import FaultPlan
-from amiscen.gateway.server import HeadendServer
-from amiscen.gateway.store import Store
-from amiscen.gateway.tls import server_context
-from amiscen.gateway.utility import UtilityEvent, publish
+from amiscen.gateway.server import HeadendServer, serve_on_loopback
+from amiscen.gateway.utility import UtilityEvent
 from amiscen.pki import fleet as pki
 from amiscen.pki.fleet import Identity
 from amiscen.pki.layout import Layout
@@ -41,9 +39,7 @@ def new_headend(
     faults: FaultPlan | None = None,
     quirks: Quirks | None = None,
 ) -> Headend:
-    headend = Headend(Store(db), clock, headend_settings(s, simulated, quirks), validator, faults)
-    publish(headend.store, events)
-    return headend
+    return open_headend(db, clock, headend_settings(s, simulated, quirks), events, validator, faults)
 
 
 def headend_settings(s: Scenario, simulated: bool, quirks: Quirks | None = None) -> HeadendConfig:
@@ -54,5 +50,4 @@ def headend_settings(s: Scenario, simulated: bool, quirks: Quirks | None = None)
 
 def serve(headend: Headend, s: Scenario, layout: Layout) -> HeadendServer:
     """Started; stop it with ``.stop()``."""
-    context = server_context(layout, s.gateway.tls.version, list(s.gateway.tls.ciphers))
-    return HeadendServer(headend, context, layout.crl, port=0).start()
+    return serve_on_loopback(headend, layout, s.gateway.tls.version, list(s.gateway.tls.ciphers))

@@ -1,12 +1,12 @@
 """The embedded head-end in a process of its own, so that it and the fleet each have a core (issue #16: in one
 process they shared one GIL, and the head-end's half of a campus run waited on the meters' half and back).
 
-The process serves exactly what ``embedded.serve`` serves: the same Headend, server, store and notifier, built
-from the same settings. Its clock follows the fleet's (``SimClock.share``): in fast pace the simulated time the
-fleet has reached, otherwise the same anchor on the machine's monotonic clock. The parent talks to it over a pipe:
-``check`` runs one round of Notifications (fast pace, at each moment an event changes, while the fleet waits, as
-``Notifier.at_changes`` does in one process), ``stop`` stops it and answers with what only it counted. If the
-parent goes away, the pipe closes and the head-end stops.
+The process serves exactly what ``embedded.serve`` serves: the same head-end (``open_headend``, served by
+``serve_on_loopback``) and notifier, from the same settings. Its clock follows the fleet's (``SimClock.share``):
+in fast pace the simulated time the fleet has reached, otherwise the same anchor on the machine's monotonic clock.
+The parent talks to it over a channel: ``check`` runs one round of Notifications (fast pace, at each moment an
+event changes, while the fleet waits, as ``Notifier.at_changes`` does in one process), ``stop`` stops it and
+answers with what only it counted. If the parent goes away, the channel closes and the head-end stops.
 
 The process is a new interpreter running this module (``python -m amiscen.play.headend_process``), handed a
 socket for the channel and the file holding the clock: not multiprocessing, whose spawn and fork server run the
@@ -35,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from amiscen.clock import ClockMirror, FollowingClock, Pace, SimClock
-from amiscen.gateway.app import Headend, HeadendConfig
+from amiscen.gateway.app import HeadendConfig, open_headend
 from amiscen.gateway.faults import FaultPlan, FaultWindow
 from amiscen.gateway.notify import Notifier, at_changes
-from amiscen.gateway.server import HeadendServer
-from amiscen.gateway.store import Store
-from amiscen.gateway.tls import notification_context, server_context
-from amiscen.gateway.utility import UtilityEvent, publish
+from amiscen.gateway.server import serve_on_loopback
+from amiscen.gateway.tls import notification_context
+from amiscen.gateway.utility import UtilityEvent
 from amiscen.pki.layout import Layout
 from amiscen.sep.xsd import SchemaValidator
 
@@ -198,16 +197,15 @@ def main(channel: int, clock_fd: int) -> None:
     memory = mmap.mmap(clock_fd, 0)
     try:
         spec: HeadendSpec = conn.recv()
-        headend = Headend(
-            Store(spec.db),
+        headend = open_headend(
+            spec.db,
             FollowingClock(ClockMirror(memory), spec.pace, spec.slots),
             spec.config,
+            spec.events,
             SchemaValidator(spec.xsd) if spec.xsd else None,
             FaultPlan(spec.fault_windows, seed=spec.fault_seed),
         )
-        publish(headend.store, spec.events)
-        context = server_context(spec.layout, spec.tls_version, spec.ciphers)
-        server = HeadendServer(headend, context, spec.layout.crl, port=0).start()
+        server = serve_on_loopback(headend, spec.layout, spec.tls_version, spec.ciphers)
         notifier = Notifier(headend, notification_context(spec.layout)) if spec.notifications else None
         if notifier is not None and spec.pace.factor is not None:
             notifier.start()  # realtime and Nx: at every accepted write and once a second, on its own thread
