@@ -51,7 +51,11 @@ expect: {{all_readings_delivered: true, max_http_4xx: 0}}
     return path
 
 
-def serve(tmp: Path, scen: Path, certs: Path) -> tuple[subprocess.Popen[str], str]:
+def serve(
+    db: Path, scen: Path, certs: Path, pace: str = "realtime", stdout: int = subprocess.DEVNULL
+) -> tuple[subprocess.Popen[str], str]:
+    """`amiscen serve` on ``db`` in a process of its own, once it listens (its log drained meanwhile): the process
+    and its base URL. ``stdout=subprocess.PIPE`` keeps its closing status to read."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -62,13 +66,13 @@ def serve(tmp: Path, scen: Path, certs: Path) -> tuple[subprocess.Popen[str], st
             "--port",
             "0",
             "--db",
-            str(tmp / "headend.db"),
+            str(db),
             "--certs",
             str(certs),
             "--pace",
-            "realtime",
+            pace,
         ],
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -210,7 +214,7 @@ def main() -> None:
                 for _ in range(args.repeat):
                     trial_dir = tmp / f"{engine}-{n}-{time.monotonic_ns()}"
                     trial_dir.mkdir()
-                    head, url = serve(trial_dir, scenario(trial_dir / "serve.yaml", n, seconds), certs)
+                    head, url = serve(trial_dir / "headend.db", scenario(trial_dir / "serve.yaml", n, seconds), certs)
                     try:
                         results.append(trial(trial_dir, n, seconds, certs, url))
                     finally:

@@ -15,6 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fleet import serve
+
 from amiscen.gateway.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,37 +48,13 @@ def fill(db: Path, devices: int, readings: int) -> None:
 def stop_time(db: Path, certs: Path) -> tuple[float, float]:
     """(seconds to start listening, seconds from SIGTERM to exit) of one `amiscen serve` on ``db``."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amiscen",
-            "serve",
-            "examples/smoke_3_meters.yaml",
-            "--port",
-            "0",
-            "--db",
-            str(db),
-            "--certs",
-            str(certs),
-            "--pace",
-            "fast",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "amiscen head-end at " in line:
-            break
-    else:
-        raise RuntimeError("the head-end did not start")
+    process, _ = serve(db, ROOT / "examples" / "smoke_3_meters.yaml", certs, pace="fast", stdout=subprocess.PIPE)
     up = time.perf_counter() - started
     asked = time.perf_counter()
     process.send_signal(signal.SIGTERM)
-    out, _ = process.communicate()
+    assert process.stdout is not None
+    out = process.stdout.read()
+    process.wait()
     down = time.perf_counter() - asked
     assert process.returncode == 0 and "devices registered:" in out, (process.returncode, out[-500:])
     return up, down
