@@ -342,14 +342,20 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     # an interrupted run reached only so far: its figures and expectations are of that part
     cut_short = result.interrupted or fleet.gave_up is not None
     reached = max(start, min(end, metrics.sim_time)) if cut_short else end
-    store = headend.store if headend is not None else Store(run_dir / "headend.db") if remote is not None else None
+    store = None  # the embedded head-end's, in this process or (stopped) its own
+    if headend is not None:
+        store = headend.store
+    elif remote is not None:
+        store = Store(run_dir / "headend.db")
     stored = int(store.scalar("SELECT count(*) FROM reading") or 0) if store is not None else None
     pending = outbox.pending()[1]
     mine = {m.id for m in fleet_specs}
     targets = {e.event_id: [t for t in e.targets or mine if t in mine] for e in events}
-    schema_invalid = None
-    if options.xsd is not None:
-        schema_invalid = headend.schema_invalid if headend is not None else stopped.schema_invalid if stopped else None
+    schema_invalid = None  # counted where amiscen's head-end validated what it was sent
+    if options.xsd is not None and headend is not None:
+        schema_invalid = headend.schema_invalid
+    elif options.xsd is not None and stopped is not None:
+        schema_invalid = stopped.schema_invalid
     checks = check(
         s,
         metrics,
