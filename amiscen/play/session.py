@@ -37,7 +37,7 @@ from amiscen.runner.events import Note
 from amiscen.runner.fleet import Fleet
 from amiscen.runner.meter import Meter
 from amiscen.runner.notifications import NotificationListener, listener_context
-from amiscen.runner.outbox import Outbox
+from amiscen.runner.outbox import Outbox, shard_files, shards_for
 from amiscen.runner.transport import FIXES
 from amiscen.scenario import Loaded
 from amiscen.scenario.model import Scenario, meters
@@ -136,10 +136,18 @@ def _hold(run_dir: Path) -> IO[str] | None:
 
 
 def _check_outbox(path: Path) -> None:
-    """A run to resume must have a whole outbox: an empty or damaged one would replay the run from the start or
-    fail after it, losing what it held without a word."""
+    """A run to resume must have a whole outbox, every shard of it: an empty or damaged one would replay the run
+    from the start or fail after it, losing what it held without a word."""
+    _check_shard(path)
+    for shard in shard_files(path)[1:]:
+        _check_shard(shard)
+
+
+def _check_shard(path: Path) -> None:
     problem = None
-    if path.stat().st_size == 0:
+    if not path.exists():
+        problem = "is missing"
+    elif path.stat().st_size == 0:
         problem = "is empty (0 bytes)"
     else:
         try:
@@ -195,7 +203,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     index = ensure_certificates(s, layout, [m.id for m in fleet_specs])
     site, start, end = played_site(s, options.duration)
     step = site.grid.step
-    outbox = Outbox(run_dir / "outbox.db")
+    outbox = Outbox(run_dir / "outbox.db", shards_for(len(fleet_specs)))
     hourly = s.site.weather.hourly()  # a weather file's content counts, not only its name
     fingerprint = hashlib.sha256((s.model_dump_json() + (hourly.digest if hourly else "")).encode()).hexdigest()
     if options.resume and outbox.meta("scenario") not in (None, fingerprint):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from amiscen.errors import UsageError
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
+from amiscen.runner.outbox import shard_files
 
 
 def run_status(run_dir: Path) -> str:
@@ -31,23 +33,7 @@ def run_status(run_dir: Path) -> str:
         )
     else:
         lines.append(f"{run_dir}: running (or stopped without a summary)")
-    with sqlite3.connect(f"file:{outbox}?mode=ro", uri=True) as db:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        in_flight = (
-            "SELECT meter, sum(delivered IS NOT NULL AND readings > 0) AS posts, sum(CASE WHEN delivered IS NOT NULL "
-            "THEN readings ELSE 0 END) AS sent, sum(CASE WHEN delivered IS NULL THEN readings ELSE 0 END) AS queued, "
-            "sum(delivered IS NULL) AS items, max(last_failure) AS failure FROM outbox GROUP BY meter"
-        )
-        if "sent" in tables:  # delivered items left the outbox and were counted per meter
-            rows = db.execute(
-                "SELECT m.meter, coalesce(s.posts, 0) + coalesce(o.posts, 0), coalesce(s.readings, 0) + "
-                "coalesce(o.sent, 0), o.queued, o.items, coalesce(o.failure, s.last_failure) "
-                "FROM (SELECT meter FROM outbox UNION SELECT meter FROM sent) AS m "
-                f"LEFT JOIN sent AS s ON s.meter = m.meter LEFT JOIN ({in_flight}) AS o ON o.meter = m.meter "
-                "ORDER BY m.meter"
-            ).fetchall()
-        else:  # an outbox of an older amiscen, which kept delivered rows
-            rows = db.execute(in_flight + " ORDER BY meter").fetchall()
+    rows = sorted(row for shard in shard_files(outbox) for row in _meters(shard))  # a meter is on one shard
     lines.append(f"{'meter':<24} {'posts':>7} {'readings sent':>14} {'queued':>8} {'items queued':>13}  last failure")
     for meter, posts, sent, queued, items, failure in rows:
         failure = failure or seen.get(meter)  # a meter that never connected tried no outbox item
@@ -60,3 +46,23 @@ def run_status(run_dir: Path) -> str:
         lines.append("embedded head-end:")
         lines += ["  " + line for line in status_text(Store(headend)).splitlines()]
     return "\n".join(lines) + "\n"
+
+
+def _meters(shard: Path) -> list[tuple[str, int, int, int, int, str | None]]:
+    """Per meter of one outbox file: posts and readings sent, readings and items queued, the last failure."""
+    with contextlib.closing(sqlite3.connect(f"file:{shard}?mode=ro", uri=True)) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        in_flight = (
+            "SELECT meter, sum(delivered IS NOT NULL AND readings > 0) AS posts, sum(CASE WHEN delivered IS NOT NULL "
+            "THEN readings ELSE 0 END) AS sent, sum(CASE WHEN delivered IS NULL THEN readings ELSE 0 END) AS queued, "
+            "sum(delivered IS NULL) AS items, max(last_failure) AS failure FROM outbox GROUP BY meter"
+        )
+        if "sent" in tables:  # delivered items left the outbox and were counted per meter
+            return db.execute(
+                "SELECT m.meter, coalesce(s.posts, 0) + coalesce(o.posts, 0), coalesce(s.readings, 0) + "
+                "coalesce(o.sent, 0), o.queued, o.items, coalesce(o.failure, s.last_failure) "
+                "FROM (SELECT meter FROM outbox UNION SELECT meter FROM sent) AS m "
+                f"LEFT JOIN sent AS s ON s.meter = m.meter LEFT JOIN ({in_flight}) AS o ON o.meter = m.meter "
+                "ORDER BY m.meter"
+            ).fetchall()
+        return db.execute(in_flight + " ORDER BY meter").fetchall()  # an outbox of an older amiscen: rows kept

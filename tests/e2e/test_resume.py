@@ -77,7 +77,7 @@ def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
     assert _stored(run / "headend.db") == 5040
 
 
-@pytest.mark.parametrize("damage", ["empty", "truncated", "not_an_outbox"])
+@pytest.mark.parametrize("damage", ["empty", "truncated", "not_an_outbox", "shard_missing"])
 def test_resume_refuses_a_damaged_outbox_before_playing(tmp_path: Path, damage: str) -> None:
     """issue #17: a truncated outbox.db used to end in exit 3 after replaying the whole run, an empty one in a
     silent fresh start; both are refused at once (exit 2) with what is wrong."""
@@ -94,6 +94,12 @@ def test_resume_refuses_a_damaged_outbox_before_playing(tmp_path: Path, damage: 
             outbox.add("M1", "readings", None, b"x" * 400, 1, float(n))
         outbox.close()
         db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    elif damage == "shard_missing":  # a large fleet's outbox is several files: each must be there
+        outbox = Outbox(db, shards=3)
+        for n in range(30):
+            outbox.add(f"M{n}", "readings", None, b"x", 1, 0.0)
+        outbox.close()
+        (run_dir / "outbox-2.db").unlink()
     else:
         with sqlite3.connect(db) as other:
             other.execute("CREATE TABLE t (x)")
