@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -84,6 +85,12 @@ def serve(
     raise SystemExit("the head-end did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a live process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def native(tmp: Path, n: int, seconds: int, certs: Path, url: str) -> dict[str, float]:
     code = f"""
 import json, sys
@@ -98,7 +105,9 @@ run_dir, certs = Path({str(tmp / "native-run")!r}), Path({str(certs)!r})
 options = RunOptions(pace=Pace(1.0), run_dir=run_dir, certs_dir=certs, workers=64)
 out = play(loaded, options)
 late = Lateness.of_all(out.extra["lateness"])
-print(json.dumps({{"hist": late.counts, "worst": late.worst,
+import resource
+use = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{"hist": late.counts, "worst": late.worst, "cpu": use.ru_utime + use.ru_stime,
                   "requests": out.metrics.requests, "delivered": out.metrics.delivered, "ok": out.ok}}))
 """
     scenario(tmp / "native.yaml", n, seconds, url)
@@ -110,6 +119,7 @@ print(json.dumps({{"hist": late.counts, "worst": late.worst,
         "p99": Lateness(data["hist"], data["worst"]).upper(0.99),
         "requests": data["requests"],
         "ok": float(data["ok"]),
+        "client_cpu": data["cpu"],
     }
 
 
@@ -216,18 +226,26 @@ def main() -> None:
                     trial_dir.mkdir()
                     head, url = serve(trial_dir / "headend.db", scenario(trial_dir / "serve.yaml", n, seconds), certs)
                     try:
-                        results.append(trial(trial_dir, n, seconds, certs, url))
+                        result = trial(trial_dir, n, seconds, certs, url)
+                        result["headend_cpu"] = cpu_seconds(head.pid)
+                        results.append(result)
                     finally:
                         head.terminate()
                         head.wait(timeout=120)
                 p99 = statistics.median(r["p99"] for r in results)
+
+                def per_request(key: str, results: list[dict[str, float]] = results) -> float:
+                    return statistics.median(1000 * r[key] / max(1.0, r["requests"]) for r in results)
+
                 ok = p99 <= 1.0 and all(r["ok"] for r in results)  # bins are [a, b): an edge of 1.0 means < 1 s
                 if ok:
                     best[engine] = max(best[engine], n)
                 print(
                     f"{engine:<6} {n:>6,} meters, {args.minutes:g} min realtime: p99 lateness < {p99:.2f} s, "
                     f"{statistics.median(r['requests'] for r in results):,.0f} requests, all delivered: "
-                    f"{all(r['ok'] for r in results)} -> {'sustained' if ok else 'NOT sustained'}"
+                    f"{all(r['ok'] for r in results)} -> {'sustained' if ok else 'NOT sustained'}; CPU per request: "
+                    f"head-end {per_request('headend_cpu'):.2f} ms"
+                    + (f", meters {per_request('client_cpu'):.2f} ms" if "client_cpu" in results[0] else "")
                 )
         print(
             f"meters per core sustained (p99 lateness < 1 s): native {best['native']:,}, locust {best['locust']:,}"

@@ -4,12 +4,16 @@ graceful shutdown that finishes requests in flight."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import itertools
 import logging
+import re
 import socket
 import socketserver
 import ssl
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -52,9 +56,46 @@ access_log = logging.getLogger("amiscen.headend.access")
 log = logging.getLogger("amiscen.headend")
 
 
+MAX_FIELD_LINE = 65536  # http.client's limits on a request's header section
+MAX_FIELD_LINES = 100
+FIELD_NAME = re.compile(r"([\041-\071\073-\176]*):")  # what the email parser takes for a field's name
+
+
+class RequestFields:
+    """A request's header fields by case-insensitive name: what the handler reads of them (``get``)."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self._fields = fields
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._fields.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str | None:
+        return self._fields.get(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._fields
+
+
+_dates: list[tuple[int, str]] = [(0, "")]
+
+
+def _date() -> str:
+    """The Date field's value (RFC 7231 IMF-fixdate, as http.server writes it), made once a second."""
+    now = int(time.time())
+    second, text = _dates[-1]
+    if second != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _dates[-1] = (now, text)
+    return text
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: HeadendServer
+    raw_requestline: bytes
     timeout = 60  # an idle keep-alive connection is closed after this many seconds
     # headers and body are separate writes: without TCP_NODELAY, Nagle meets the client's delayed ACK (~40 ms)
     disable_nagle_algorithm = True
@@ -86,13 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.stopping:
                 self.close_connection = True
                 reply.headers["Connection"] = "close"
-            self.send_response(reply.status)
-            for key, value in reply.headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(reply.body)
+            self._send(reply)
             access_log.info(
                 "%s %s %s %d %.1fms",
                 self.meter_id,
@@ -103,6 +138,92 @@ class _Handler(BaseHTTPRequestHandler):
             )
         finally:
             self.server.leave(self.connection)
+
+    def _send(self, reply: Reply) -> None:
+        """The response in one write: status line, the Server and Date fields http.server sends, the reply's own
+        fields, Content-Length, then the body (none for HEAD). The same bytes as send_response + send_header +
+        end_headers, without one buffer append and encode per field."""
+        if self.request_version == "HTTP/0.9":  # no status line or fields in HTTP/0.9 (as http.server)
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
+            return
+        self.log_request(reply.status)
+        known = self.responses.get(reply.status)
+        lines = [
+            f"{self.protocol_version} {reply.status} {known[0] if known else ''}\r\n"
+            f"Server: {self.version_string()}\r\nDate: {_date()}\r\n"
+        ]
+        for key, value in reply.headers.items():
+            lines.append(f"{key}: {value}\r\n")
+            if key.lower() == "connection":
+                if value.lower() == "close":
+                    self.close_connection = True
+                elif value.lower() == "keep-alive":
+                    self.close_connection = False
+        lines.append(f"Content-Length: {len(reply.body)}\r\n\r\n")
+        head = "".join(lines).encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + reply.body)
+
+    def parse_request(self) -> bool:
+        """The request line and header fields of an HTTP/1.1 or 1.0 request, read with http.client's limits (a line
+        of 65,536 bytes, 100 lines) into a dict instead of through the email package (12 % of the head-end's CPU
+        in a realtime fleet); anything else (HTTP/0.9, 2.0, a malformed request line) goes to http.server's own
+        parse_request, which answers it as it always did."""
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        words = requestline.split()
+        if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+            return bool(super().parse_request())
+        self.requestline = requestline
+        self.command, path, self.request_version = words
+        self.path = "/" + path.lstrip("/") if path.startswith("//") else path  # as http.server (gh-87389)
+        self.close_connection = self.request_version != "HTTP/1.1"
+        fields: dict[str, str] = {}
+        last: str | None = None
+        ignoring = False  # past a line that is no field: the rest is not read as fields (as the email parser)
+        for count in itertools.count(1):
+            line = self.rfile.readline(MAX_FIELD_LINE + 1)
+            if len(line) > MAX_FIELD_LINE:
+                self.send_error(
+                    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "Line too long",
+                    f"got more than {MAX_FIELD_LINE} bytes when reading header line",
+                )
+                return False
+            if count > MAX_FIELD_LINES:
+                self.send_error(
+                    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "Too many headers",
+                    f"got more than {MAX_FIELD_LINES} headers",
+                )
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            if ignoring:
+                continue
+            text = str(line, "iso-8859-1")
+            if text[0] in " \t":  # a folded continuation of the field before, kept as the email parser keeps it
+                if last is not None:
+                    fields[last] += text
+                continue
+            match = FIELD_NAME.match(text)
+            if match is None:
+                ignoring = True
+                continue
+            last = match.group(1).lower()
+            if last in fields:
+                last = None  # a repeated field: the first one counts (as email.message.Message.get)
+            else:
+                fields[last] = text[match.end() :].lstrip(" \t")
+        fields = {name: value.rstrip("\r\n") for name, value in fields.items()}
+        self.headers = RequestFields(fields)  # type: ignore[assignment]
+        connection = fields.get("connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        if fields.get("expect", "").lower() == "100-continue" and self.request_version == "HTTP/1.1":
+            return bool(self.handle_expect_100())
+        return True
 
     def _read(self, length: int, keep: bool = True) -> bytes:
         """``length`` bytes of body within the server's body deadline in all (each read also times out on its
@@ -226,8 +347,10 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         refused (closed at once): a flood of idle or trickling connections cannot lock meters out."""
         with self._count:
             full = self._open >= self.max_connections
-            idle = [(since, c) for c, (busy, since) in self._connections.items() if not busy]
-            victim = min(idle, key=lambda x: x[0])[1] if full and idle else None
+            victim = None
+            if full:  # only then is the idle one looked for (every open connection is looked at)
+                idle = [(since, c) for c, (busy, since) in self._connections.items() if not busy]
+                victim = min(idle, key=lambda x: x[0])[1] if idle else None
             if full and victim is None:
                 self.refused += 1
             else:
