@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS reading_conflict (
     mmr_id INTEGER NOT NULL, start INTEGER NOT NULL, kept INTEGER, posted INTEGER, received REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS der_curve (
     id INTEGER PRIMARY KEY, program_id INTEGER NOT NULL, spec TEXT NOT NULL, created INTEGER NOT NULL);
+-- lookups that scanned a whole table on every request that made them (issue #16: a device's mirrors on each
+-- DeviceCapability, every other device's MirrorMeterReadings on each declaration, so a fleet's boot grew with
+-- the square of its size)
+CREATE INDEX IF NOT EXISTS mirror_usage_point_edev ON mirror_usage_point (edev_id);
+CREATE INDEX IF NOT EXISTS mirror_meter_reading_mrid ON mirror_meter_reading (mrid);
+CREATE INDEX IF NOT EXISTS subscription_edev ON subscription (edev_id);
 """
 
 
