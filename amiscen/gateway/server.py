@@ -4,7 +4,6 @@ graceful shutdown that finishes requests in flight."""
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import itertools
 import logging
 import re
@@ -72,25 +71,6 @@ class RequestFields:
     def get(self, name: str, default: str | None = None) -> str | None:
         return self._fields.get(name.lower(), default)
 
-    def __getitem__(self, name: str) -> str | None:
-        return self._fields.get(name.lower())
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._fields
-
-
-_dates: list[tuple[int, str]] = [(0, "")]
-
-
-def _date() -> str:
-    """The Date field's value (RFC 7231 IMF-fixdate, as http.server writes it), made once a second."""
-    now = int(time.time())
-    second, text = _dates[-1]
-    if second != now:
-        text = email.utils.formatdate(now, usegmt=True)
-        _dates[-1] = (now, text)
-    return text
-
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -127,7 +107,13 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.stopping:
                 self.close_connection = True
                 reply.headers["Connection"] = "close"
-            self._send(reply)
+            self.send_response(reply.status)
+            for key, value in reply.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(reply.body)
             access_log.info(
                 "%s %s %s %d %.1fms",
                 self.meter_id,
@@ -138,31 +124,6 @@ class _Handler(BaseHTTPRequestHandler):
             )
         finally:
             self.server.leave(self.connection)
-
-    def _send(self, reply: Reply) -> None:
-        """The response in one write: status line, the Server and Date fields http.server sends, the reply's own
-        fields, Content-Length, then the body (none for HEAD). The same bytes as send_response + send_header +
-        end_headers, without one buffer append and encode per field."""
-        if self.request_version == "HTTP/0.9":  # no status line or fields in HTTP/0.9 (as http.server)
-            if self.command != "HEAD":
-                self.wfile.write(reply.body)
-            return
-        self.log_request(reply.status)
-        known = self.responses.get(reply.status)
-        lines = [
-            f"{self.protocol_version} {reply.status} {known[0] if known else ''}\r\n"
-            f"Server: {self.version_string()}\r\nDate: {_date()}\r\n"
-        ]
-        for key, value in reply.headers.items():
-            lines.append(f"{key}: {value}\r\n")
-            if key.lower() == "connection":
-                if value.lower() == "close":
-                    self.close_connection = True
-                elif value.lower() == "keep-alive":
-                    self.close_connection = False
-        lines.append(f"Content-Length: {len(reply.body)}\r\n\r\n")
-        head = "".join(lines).encode("latin-1")
-        self.wfile.write(head if self.command == "HEAD" else head + reply.body)
 
     def parse_request(self) -> bool:
         """The request line and header fields of an HTTP/1.1 or 1.0 request, read with http.client's limits (a line
