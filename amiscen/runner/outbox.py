@@ -17,6 +17,7 @@ import json
 import sqlite3
 import threading
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,18 @@ class _Shard:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The shard's connection, its lock held, in one transaction (rolled back if the block raises)."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
     def empty(self) -> bool:
         with self.lock:
             return not any(
@@ -99,9 +112,9 @@ class Outbox:
         recorded = first.db.execute("SELECT value FROM meta WHERE key = 'shards'").fetchone()
         if recorded is not None:
             shards = int(recorded[0])
-        elif not first.empty():
-            shards = 1
-        first.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('shards', ?)", (str(shards),))
+        else:
+            shards = shards if first.empty() else 1
+            first.db.execute("INSERT INTO meta(key, value) VALUES ('shards', ?)", (str(shards),))
         self._shards = [first] + [_Shard(p) for p in _files(path, shards)[1:]]
         self._count = shards
 
@@ -109,8 +122,12 @@ class Outbox:
         number = zlib.crc32(meter.encode()) % self._count if self._count > 1 else 0
         return number, self._shards[number]
 
+    def _id(self, row_id: int, number: int) -> int:
+        """An item's id, from its row id in shard ``number``."""
+        return row_id * self._count + number
+
     def _item(self, item_id: int) -> tuple[int, _Shard]:
-        """The row id of an item in its shard, and the shard."""
+        """The row id of an item in its shard, and the shard (the inverse of _id)."""
         row, number = divmod(item_id, self._count)
         return row, self._shards[number]
 
@@ -125,7 +142,7 @@ class Outbox:
                 "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) VALUES (?,?,?,?,?,?,?)",
                 (meter, kind, target, body, readings, now, now),
             )
-            return int(cur.lastrowid or 0) * self._count + number
+            return self._id(int(cur.lastrowid or 0), number)
 
     def add_with_state(
         self, meter: str, kind: str, target: str | None, body: bytes, readings: int, now: float, state: dict[str, Any]
@@ -133,23 +150,17 @@ class Outbox:
         """Queue an item and checkpoint the meter's state in one transaction: after a crash the two agree, so a
         resumed run neither repeats nor skips an interval."""
         number, shard = self._of(meter)
-        with shard.lock:
-            shard.db.execute("BEGIN IMMEDIATE")
-            try:
-                cur = shard.db.execute(
-                    "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) VALUES (?,?,?,?,?,?,?)",
-                    (meter, kind, target, body, readings, now, now),
-                )
-                shard.db.execute(
-                    "INSERT INTO state(meter, saved_at, data) VALUES (?, ?, ?) ON CONFLICT(meter) "
-                    "DO UPDATE SET saved_at = excluded.saved_at, data = excluded.data",
-                    (meter, now, json.dumps(state)),
-                )
-            except BaseException:
-                shard.db.execute("ROLLBACK")
-                raise
-            shard.db.execute("COMMIT")
-            return int(cur.lastrowid or 0) * self._count + number
+        with shard.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) VALUES (?,?,?,?,?,?,?)",
+                (meter, kind, target, body, readings, now, now),
+            )
+            db.execute(
+                "INSERT INTO state(meter, saved_at, data) VALUES (?, ?, ?) ON CONFLICT(meter) "
+                "DO UPDATE SET saved_at = excluded.saved_at, data = excluded.data",
+                (meter, now, json.dumps(state)),
+            )
+        return self._id(int(cur.lastrowid or 0), number)
 
     def state(self, meter: str) -> tuple[float, dict[str, Any]] | None:
         _, shard = self._of(meter)
@@ -194,56 +205,40 @@ class Outbox:
                 "WHERE meter = ? AND delivered IS NULL AND next_try <= ? ORDER BY id LIMIT ?",
                 (meter, now, limit),
             ).fetchall()
-        return [Item(row[0] * self._count + number, *row[1:]) for row in rows]
+        return [Item(self._id(row[0], number), *row[1:]) for row in rows]
 
     def split(self, item_id: int, parts: list[tuple[bytes, int]]) -> None:
         """Replace an item by smaller ones (a server refused it as too large): the first part keeps its place, the
         others follow; the readings they carry add up to the item's."""
         row_id, shard = self._item(item_id)
-        with shard.lock:
-            shard.db.execute("BEGIN IMMEDIATE")
-            try:
-                row = shard.db.execute(
-                    "SELECT meter, kind, target, created, next_try FROM outbox WHERE id = ?", (row_id,)
-                ).fetchone()
-                (first_body, first_readings), *rest = parts
-                shard.db.execute(
-                    "UPDATE outbox SET body = ?, readings = ? WHERE id = ?", (first_body, first_readings, row_id)
+        with shard.transaction() as db:
+            row = db.execute(
+                "SELECT meter, kind, target, created, next_try FROM outbox WHERE id = ?", (row_id,)
+            ).fetchone()
+            (first_body, first_readings), *rest = parts
+            db.execute("UPDATE outbox SET body = ?, readings = ? WHERE id = ?", (first_body, first_readings, row_id))
+            for body, readings in rest:
+                db.execute(
+                    "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) VALUES (?,?,?,?,?,?,?)",
+                    (*row[:3], body, readings, row[3], row[4]),
                 )
-                for body, readings in rest:
-                    shard.db.execute(
-                        "INSERT INTO outbox(meter, kind, target, body, readings, created, next_try) "
-                        "VALUES (?,?,?,?,?,?,?)",
-                        (*row[:3], body, readings, row[3], row[4]),
-                    )
-            except BaseException:
-                shard.db.execute("ROLLBACK")
-                raise
-            shard.db.execute("COMMIT")
 
     def delivered(self, item_id: int, now: float) -> None:
         """The item reached the head-end: it leaves the outbox, and its meter's counts of what was sent grow."""
         del now  # when it was delivered is the head-end's record
         row_id, shard = self._item(item_id)
-        with shard.lock:
-            shard.db.execute("BEGIN IMMEDIATE")
-            try:
-                row = shard.db.execute("SELECT meter, readings, last_failure FROM outbox WHERE id = ?", (row_id,))
-                found = row.fetchone()
-                if found is not None:
-                    meter, readings, failure = found
-                    shard.db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
-                    shard.db.execute(
-                        "INSERT INTO sent(meter, posts, readings, last_failure) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT(meter) DO UPDATE SET posts = posts + excluded.posts, "
-                        "readings = readings + excluded.readings, "
-                        "last_failure = coalesce(excluded.last_failure, last_failure)",
-                        (meter, 1 if readings > 0 else 0, readings, failure),
-                    )
-            except BaseException:
-                shard.db.execute("ROLLBACK")
-                raise
-            shard.db.execute("COMMIT")
+        with shard.transaction() as db:
+            found = db.execute("SELECT meter, readings, last_failure FROM outbox WHERE id = ?", (row_id,)).fetchone()
+            if found is not None:
+                meter, readings, failure = found
+                db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+                db.execute(
+                    "INSERT INTO sent(meter, posts, readings, last_failure) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(meter) DO UPDATE SET posts = posts + excluded.posts, "
+                    "readings = readings + excluded.readings, "
+                    "last_failure = coalesce(excluded.last_failure, last_failure)",
+                    (meter, 1 if readings > 0 else 0, readings, failure),
+                )
 
     def failed(self, item_id: int, next_try: float, failure: str) -> None:
         row_id, shard = self._item(item_id)
