@@ -167,6 +167,7 @@ from amiscen.compile.plan import SiteModel
 from amiscen.pki import fleet as pki
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
+from amiscen.runner.baseline import BaselineFile
 from amiscen.runner.outbox import Outbox
 from amiscen.scenario import load_scenario
 from amiscen.scenario.model import meters
@@ -178,11 +179,13 @@ s = load_scenario(Path({str(tmp / "memory.yaml")!r})).scenario
 layout = Layout(Path({str(certs)!r}))
 site = SiteModel(s)
 setup = FleetSetup("https://127.0.0.1:9", layout, pki.read_index(layout), Outbox(Path({str(tmp / "mem-outbox.db")!r})),
-                   lambda e: None, lambda m, at, x: None)
+                   lambda e: None, lambda m, at, x: None, baselines=BaselineFile(Path({str(tmp)!r})))
 fleet = meters(s)
 kept = build_meters(s, site, fleet[:{sizes[0]}], setup)
 before = rss()
 kept += build_meters(s, site, fleet[{sizes[0]}:{sizes[1]}], setup)
+for meter in kept:
+    meter.plan.at(0)  # a running meter holds a window of its baseline
 print((rss() - before) / ({sizes[1]} - {sizes[0]}))
 """
     scenario(tmp / "memory.yaml", sizes[1], days * 24 * 3600)

@@ -13,12 +13,12 @@ from amiscen.pki.layout import Layout
 from amiscen.play.local import LocalSession
 from amiscen.play.schedule import label_pin, targeted
 from amiscen.runner import messages
+from amiscen.runner.baseline import Baseline, BaselineFile
 from amiscen.runner.client import Identity, MeterClient
 from amiscen.runner.events import RunEvent
 from amiscen.runner.meter import Meter, MeterConfig, OneOff
 from amiscen.runner.outbox import Outbox
 from amiscen.runner.participation import Participation, Policy
-from amiscen.runner.physics import Baseline
 from amiscen.runner.quantities import der_quantities, quantities
 from amiscen.runner.transport import Credentials, Exchange, MeterSession, RetrySchedule, Session, TlsSettings
 from amiscen.scenario.events import ClockDrift, FlowReservation, MeterOffline, Tamper
@@ -37,6 +37,7 @@ class FleetSetup:
     emit: Callable[[RunEvent], None]
     record: Callable[[str, float, Exchange], None]
     local: Headend | None = None  # --dry-run: requests go to this head-end in-process, no network
+    baselines: BaselineFile | None = None  # where the meters' baselines are kept; None: in memory
 
 
 def device_category(meter: MeterSpec) -> int:
@@ -64,6 +65,11 @@ def _tamper(s: Scenario, n: int) -> Callable[[MeterClient, float], tuple[str | N
         return client.links.log_events, messages.tamper_event(s.network.pen, int(now + client.time_offset), n)
 
     return make
+
+
+def _baseline(site: SiteModel, spec: MeterSpec, kept: BaselineFile | None) -> Baseline:
+    plan = site.meter_plan(spec)
+    return Baseline.of(plan) if kept is None else kept.keep(plan)
 
 
 def stable_seed(seed: int, meter_id: str) -> int:
@@ -153,7 +159,7 @@ def build_meters(
                 offline.append((begin, begin + fault.duration.total_seconds()))
         meters.append(
             Meter(
-                plan=Baseline.of(site.meter_plan(spec)),
+                plan=_baseline(site, spec, setup.baselines),
                 site=site,
                 client=client,
                 outbox=setup.outbox,

@@ -18,7 +18,8 @@ from amiscen.compile.plan import MeterPlan, SiteModel
 from amiscen.compile.summary import Totals
 from amiscen.compile.timegrid import utc_offsets
 from amiscen.play.schedule import utility_events
-from amiscen.runner.physics import Baseline, Control, MeterPhysics
+from amiscen.runner.baseline import Baseline
+from amiscen.runner.physics import Control, MeterPhysics
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 
 COLUMNS = [

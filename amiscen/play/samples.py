@@ -8,7 +8,8 @@ import hashlib
 from amiscen.compile.plan import SiteModel
 from amiscen.play.build import device_category
 from amiscen.runner import messages
-from amiscen.runner.physics import Baseline, MeterPhysics
+from amiscen.runner.baseline import Baseline
+from amiscen.runner.physics import MeterPhysics
 from amiscen.runner.quantities import quantities
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 from amiscen.sep import constants as c

@@ -33,6 +33,7 @@ from amiscen.play.observe import Dispatcher, Metrics, Notices, ProgressLine, Run
 from amiscen.play.schedule import fault_windows, played_site, utility_events
 from amiscen.play.shard import Shard
 from amiscen.play.summary import summary_text
+from amiscen.runner.baseline import BaselineFile
 from amiscen.runner.events import Note
 from amiscen.runner.fleet import Fleet
 from amiscen.runner.meter import Meter
@@ -290,8 +291,16 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if subscribe and options.dry_run:
         notes_dry.append("--dry-run: no Notifications without a network; the event lists are polled")
         subscribe = frozenset()
+    baselines = BaselineFile(run_dir)
     setup = FleetSetup(
-        base_url, layout, index, outbox, dispatcher, dispatcher.record, headend if options.dry_run else None
+        base_url,
+        layout,
+        index,
+        outbox,
+        dispatcher,
+        dispatcher.record,
+        headend if options.dry_run else None,
+        baselines,
     )
     fleet_meters = build_meters(s, site, fleet_specs, setup, subscribe)
     for meter in fleet_meters:
@@ -422,6 +431,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if options.junit is not None:
         write_junit(options.junit, f"amiscen.{s.name}", checks, wall)
     outbox.close()
+    baselines.close()
     if store is not None:
         store.close(compact=True)  # the run's own head-end, stopped: its pages compacted
     if claim is not None:

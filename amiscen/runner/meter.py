@@ -11,6 +11,7 @@ from typing import Any
 
 from amiscen.compile.plan import SiteModel
 from amiscen.runner import messages
+from amiscen.runner.baseline import Baseline
 from amiscen.runner.client import PAGE, MeterClient, RequestFailed
 from amiscen.runner.events import (
     Connected,
@@ -25,7 +26,7 @@ from amiscen.runner.events import (
 )
 from amiscen.runner.outbox import Item, Outbox
 from amiscen.runner.participation import Due, Participation
-from amiscen.runner.physics import Baseline, MeterPhysics
+from amiscen.runner.physics import MeterPhysics
 from amiscen.runner.quantities import Quantity
 from amiscen.runner.transport import RetrySchedule
 from amiscen.sep.ids import connection_point_id

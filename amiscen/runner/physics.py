@@ -15,12 +15,10 @@ import itertools
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from amiscen.compile.battery import Battery
-from amiscen.compile.plan import MeterPlan, SiteModel
+from amiscen.compile.plan import SiteModel
+from amiscen.runner.baseline import Baseline
 from amiscen.runner.quantities import Interval
-from amiscen.scenario.model import MeterSpec
 
 Curve = tuple[tuple[float, float], ...]  # (x, y) points, x ascending
 # a ride-through setting: (HV, LV, HF or LF; (seconds, level) points, the level in % of nominal voltage or in Hz;
@@ -240,40 +238,6 @@ def reactive_power(active: list[Control], p_w: float, rated_w: float, voltage_pc
     return max(-most, min(q, most))
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """What the runner needs of a compiled plan, and no more: per interval, single precision (a day at 15 s is
-    115 KB a meter, against 405 KB for the whole plan), and a series with one value throughout (a meter without PV
-    or battery: 0 W, no state of charge) held as that one value. Energy registers are kept by the physics itself."""
-
-    meter: MeterSpec
-    load_w: np.ndarray
-    pv_w: np.ndarray
-    battery_w: np.ndarray
-    soc: np.ndarray
-    voltage_v: np.ndarray
-
-    @classmethod
-    def of(cls, plan: MeterPlan) -> Baseline:
-        r = plan.registers
-        return cls(plan.meter, _held(r.load_w), _held(r.pv_w), _held(r.battery_w), _held(r.soc), _held(r.voltage_v))
-
-    @property
-    def nbytes(self) -> int:
-        """The memory the series take (a constant one: its one value)."""
-        series = (self.load_w, self.pv_w, self.battery_w, self.soc, self.voltage_v)
-        return sum(a.nbytes if a.strides[0] else a.itemsize for a in series)
-
-
-def _held(values: np.ndarray) -> np.ndarray:
-    """A series in single precision; one with the same value throughout (NaN included) as a read-only view of
-    that one value, read like the whole series."""
-    single = values.astype(np.float32)
-    if len(single) > 1 and (np.isnan(single).all() or (single == single[0]).all()):
-        return np.broadcast_to(single[:1].copy(), single.shape)
-    return single
-
-
 class MeterPhysics:
     def __init__(self, plan: Baseline, site: SiteModel) -> None:
         step_s, start = site.grid.step, site.grid.start
@@ -328,8 +292,7 @@ class MeterPhysics:
     def intervals_until(self, t: float, controls: list[Control]) -> list[Interval]:
         """Every interval that has ended by simulated time ``t``, with the controls in force applied."""
         out = []
-        regs = self.plan
-        while self.next_index < len(regs.load_w) and self.start + (self.next_index + 1) * self.step <= t:
+        while self.next_index < self.plan.length and self.start + (self.next_index + 1) * self.step <= t:
             self.last = self._interval(self.next_index, controls)
             out.append(self.last)
             self.next_index += 1
@@ -365,15 +328,14 @@ class MeterPhysics:
         return self.precool_share * will_shed
 
     def _interval(self, i: int, controls: list[Control]) -> Interval:
-        regs = self.plan
         start = int(self.start + i * self.step)
-        load = float(regs.load_w[i])
-        pv = float(regs.pv_w[i])
-        baseline_net = load - pv - float(regs.battery_w[i])
+        load, pv, planned_battery_w, planned_soc, planned_voltage = self.plan.at(i)
+        planned_load, planned_pv = load, pv
+        baseline_net = load - pv - planned_battery_w
         active = in_force(controls, start)
         frequency = float(self.frequency_hz[i])
         rated = self.rated_w
-        voltage_pct = 100 * float(regs.voltage_v[i]) / self.nominal_v
+        voltage_pct = 100 * planned_voltage / self.nominal_v
         trips = [t for c in active for t in c.trips]
         if trips or start < self.tripped_until:
             beyond, must = tripped(trips, voltage_pct, frequency, self.step)
@@ -410,8 +372,8 @@ class MeterPhysics:
         stored = None
         if self.battery is not None and not any(c.binding for c in active) and not self.diverged:
             # no control has touched this meter yet: exactly the compiled plan
-            battery_w = float(regs.battery_w[i])
-            self.battery.state.soc = float(regs.soc[i])
+            battery_w = planned_battery_w
+            self.battery.state.soc = planned_soc
             stored = self.battery.state.soc * self.battery.capacity_wh
         elif self.battery is not None:
             self.diverged = True  # from here on the battery's state is this run's own
@@ -427,7 +389,7 @@ class MeterPhysics:
             battery_w = self.battery.apply(envelope.battery(request, load, pv, self.battery.limits()))
             stored = self.battery.state.soc * self.battery.capacity_wh
         pv = envelope.export(pv, load, battery_w)  # what the battery could not soak up is curtailed
-        pv = self._ramped(active, start, pv, battery_w, float(regs.pv_w[i]))
+        pv = self._ramped(active, start, pv, battery_w, planned_pv)
         extra_shed = envelope.import_excess(load, pv, battery_w, load * self.curtailable - shed)
         load -= extra_shed
         net = load - pv - battery_w
@@ -436,7 +398,7 @@ class MeterPhysics:
         self.export_total += exp
         connected = not any(c.pv_connected is False for c in active)
         q = reactive_power(active, pv + battery_w, rated, voltage_pct) if active and connected else 0.0
-        voltage = float(regs.voltage_v[i]) + self.nominal_v * 0.015 * (baseline_net - net + Q_VOLTAGE_SHARE * q) / max(
+        voltage = planned_voltage + self.nominal_v * 0.015 * (baseline_net - net + Q_VOLTAGE_SHARE * q) / max(
             self.meter.peak_kw * 1000, 1.0
         )
         return Interval(
@@ -455,5 +417,5 @@ class MeterPhysics:
             baseline_net_w=baseline_net,
             reactive_var=q,
             frequency_hz=frequency,
-            planned_load_w=float(regs.load_w[i]),
+            planned_load_w=planned_load,
         )

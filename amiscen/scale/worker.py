@@ -21,6 +21,7 @@ from amiscen.pki.fleet import Identity
 from amiscen.pki.layout import Layout
 from amiscen.play.build import FleetSetup, build_meters
 from amiscen.play.schedule import played_site
+from amiscen.runner.baseline import BaselineFile
 from amiscen.runner.events import Delivered, Failed, Generated, RunEvent
 from amiscen.runner.fleet import Fleet, Lateness
 from amiscen.runner.outbox import Outbox
@@ -43,6 +44,7 @@ class WorkerState:
     end: float
     site: SiteModel
     outbox: Outbox
+    baselines: BaselineFile
     shared_clock: SimClock | None = None
     generated: dict[str, int] = field(default_factory=dict)  # meter -> readings
     delivered: dict[str, int] = field(default_factory=dict)
@@ -81,6 +83,7 @@ class WorkerState:
             end=end,
             site=site,
             outbox=Outbox(run_dir / f"outbox-{name}.db"),
+            baselines=BaselineFile(run_dir),
         )
 
     @property
@@ -109,7 +112,9 @@ class WorkerState:
         """Meter number ``index`` of the scenario: its whole timeline, then the drain of its outbox; what it did
         (small: it goes to the master)."""
         spec = self.fleet[index]
-        setup = FleetSetup(self.base_url, self.layout, self.index, self.outbox, self.emit, record)
+        setup = FleetSetup(
+            self.base_url, self.layout, self.index, self.outbox, self.emit, record, baselines=self.baselines
+        )
         meter = build_meters(self.scenario, self.site, [spec], setup)[0]
         try:
             result = Fleet([meter], self.clock(), self.emit, workers=1).run(self.start, self.end)

@@ -10,10 +10,10 @@ import pytest
 
 from amiscen.compile.plan import SiteModel
 from amiscen.compile.registers import NOMINAL_VOLTAGE, grid_frequency
+from amiscen.runner.baseline import Baseline
 from amiscen.runner.physics import (
     RECONNECT_S,
     VAR_SHARE,
-    Baseline,
     Control,
     MeterPhysics,
     on_curve,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from amiscen.compile.plan import SiteModel
-from amiscen.runner.physics import Baseline, MeterPhysics
+from amiscen.runner.baseline import Baseline
+from amiscen.runner.physics import MeterPhysics
 from amiscen.scenario import load_scenario
 from amiscen.scenario.model import meters
 
