@@ -99,10 +99,13 @@ def plan(
         report.buildings.setdefault(meter.building, Totals()).add(meter_plan, site.grid.step)
         report.campus.add(meter_plan, site.grid.step)
         for event_id, control in controls.get(meter.id, []):
-            with_event = MeterPhysics(Baseline.of(meter_plan), site).intervals_until(float(control.end), [control])
+            physics = MeterPhysics(Baseline.of(meter_plan), site)
+            physics.skip_until(control)  # before it, the cut is 0: the plan unchanged
+            first = physics.next_index
+            with_event = physics.intervals_until(float(control.end), [control])
             cut = np.array([x.baseline_net_w - x.net_w for x in with_event])
             total = reduction.setdefault(event_id, np.zeros(len(times)))
-            total[: len(cut)] += cut
+            total[first : first + len(cut)] += cut
         if writer is not None:
             report.rows_written += writer(meter_plan, times, keep)
         if visit is not None:

@@ -289,6 +289,13 @@ class MeterPhysics:
         if self.battery is not None and state.get("soc") is not None:
             self.battery.state.soc = float(state["soc"])  # type: ignore[arg-type]
 
+    def skip_until(self, control: Control) -> None:
+        """Go straight to shortly before ``control`` (nothing played yet): until then, with no control in force,
+        every interval is the plan's own, and a DR control acts no earlier than its pre-cooling lead."""
+        if self.next_index == 0:
+            lead = control.start - self.precool_s - self.step  # one interval to spare
+            self.next_index = min(max(0, int((lead - self.start) // self.step)), self.plan.length)
+
     def intervals_until(self, t: float, controls: list[Control]) -> list[Interval]:
         """Every interval that has ended by simulated time ``t``, with the controls in force applied."""
         out = []
