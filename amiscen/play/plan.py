@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -178,6 +179,10 @@ class ParquetExport:
         ]
         self.schema = pa.schema(fields)
         self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        # a meter's row group is encoded and compressed (pyarrow, without the GIL) while the next meter compiles;
+        # one at a time, in order, so the file is the same and at most two meters' columns are held
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._pending: Future[None] | None = None
 
     def __call__(self, meter_plan: MeterPlan, times: np.ndarray, keep: np.ndarray) -> int:
         pa = self.pa
@@ -193,11 +198,23 @@ class ParquetExport:
                 for name in COLUMNS[3:]
             ),
         ]
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
+        self._written()
+        self._pending = self._pool.submit(self.writer.write_table, table)
         return n
 
+    def _written(self) -> None:
+        """Wait for the row group being written; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def close(self) -> None:
-        self.writer.close()
+        try:
+            self._written()
+        finally:
+            self._pool.shutdown()
+            self.writer.close()
 
 
 def _writer(handle: IO[str], export_format: str, tz: ZoneInfo) -> Callable[[MeterPlan, np.ndarray, np.ndarray], int]:

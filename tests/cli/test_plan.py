@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from amiscen.play.plan import ParquetExport, plan
+from amiscen.scenario import load_scenario
 
 from .test_validate import amiscen
 
@@ -76,3 +80,28 @@ def test_the_three_formats_carry_the_same_rows_across_a_clock_change(tmp_path: P
         assert float(r["load_w"]) == x["load_w"] == t["load_w"]
         assert float(r["soc"]) == x["soc"] == t["soc"]  # a backup battery: a state of charge in every row
         assert float(r["import_total_wh"]) == x["import_total_wh"] == t["import_total_wh"]
+
+
+def test_a_parquet_write_that_fails_fails_the_export(tmp_path: Path) -> None:
+    """Row groups are written on a thread of their own while the next meter compiles: a failure there (a full disk)
+    still reaches the caller, and every row group before it is in the file."""
+    import pytest
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    s = load_scenario(Path(__file__).resolve().parents[2] / "examples" / "smoke_3_meters.yaml").scenario
+    export = ParquetExport(tmp_path / "plan.parquet", ZoneInfo(s.site.timezone))
+    write, calls = export.writer.write_table, []
+
+    def fill_the_disk(table: object) -> None:
+        calls.append(table)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        write(table)
+
+    export.writer.write_table = fill_the_disk  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="No space left"):
+        try:
+            plan(s, export=export)
+        finally:
+            export.close()
+    assert pq.read_table(tmp_path / "plan.parquet").num_rows == calls[0].num_rows  # type: ignore[attr-defined]
