@@ -78,16 +78,22 @@ def base_demand(
     heating = (
         profile.heating_share * demand * heating_factor(profile, felt)
         if profile.heating_share
-        else np.zeros_like(demand)
+        else _throughout(0.0, demand)
     )
     other = 1 - profile.cooling_share - profile.heating_share
     return Demand(
         above_base=other * (demand - base),
-        base=np.full_like(demand, other * base),
+        base=_throughout(other * base, demand),
         cooling=cooling,
         heating=heating,
         day_index=np.zeros(len(demand), dtype=np.int64) if day_index is None else day_index,
     )
+
+
+def _throughout(value: float, like: np.ndarray) -> np.ndarray:
+    """``value`` at every interval of ``like``, held once (a read-only view): the site model keeps a demand per
+    building type and time shift for the whole window, and a year's constant series would take 17 MB each."""
+    return np.broadcast_to(np.array(value, dtype=like.dtype), like.shape)
 
 
 def lagged(x: np.ndarray, step_s: float, tau_s: float) -> np.ndarray:

@@ -29,7 +29,24 @@ class SunPosition:
         return SunPosition(self.zenith[:count], self.azimuth[:count], self.dni_extra[:count])
 
 
+BLOCK = 65536  # intervals computed at a time where every step is elementwise (see sun_position)
+
+
 def sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPosition:
+    """The sun at each instant, a block of BLOCK instants at a time: every step is elementwise, so the values are
+    those of the whole at once, while a block's ~60 temporaries stay in the CPU's caches (a year at 15 s: 0.8 s
+    against 2.1 s, issue #16)."""
+    if len(epoch) <= BLOCK:
+        return _sun_position(epoch, latitude, longitude)
+    blocks = [_sun_position(epoch[i : i + BLOCK], latitude, longitude) for i in range(0, len(epoch), BLOCK)]
+    return SunPosition(
+        zenith=np.concatenate([b.zenith for b in blocks]),
+        azimuth=np.concatenate([b.azimuth for b in blocks]),
+        dni_extra=np.concatenate([b.dni_extra for b in blocks]),
+    )
+
+
+def _sun_position(epoch: np.ndarray, latitude: float, longitude: float) -> SunPosition:
     jd = epoch / 86400.0 + 2440587.5
     jc = (jd - 2451545.0) / 36525.0
     mean_long = (280.46646 + jc * (36000.76983 + jc * 0.0003032)) % 360
