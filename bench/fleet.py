@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -126,6 +127,7 @@ print(json.dumps({{"hist": late.counts, "worst": late.worst, "cpu": use.ru_utime
 def locust(tmp: Path, n: int, seconds: int, certs: Path, url: str) -> dict[str, float]:
     scen = scenario(tmp / "locust.yaml", n, seconds, url)
     run = tmp / "locust-run"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [
             sys.executable,
@@ -148,13 +150,20 @@ def locust(tmp: Path, n: int, seconds: int, certs: Path, url: str) -> dict[str, 
         text=True,
         check=False,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the locust process and its own, once they ended
+    client_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     summary = json.loads((run / "locust-summary.json").read_text())
     late = Lateness()
     for r in summary["reports"]:
         late = late.merge(Lateness(r["lateness_histogram"], r["lateness_max_s"]))
     stats = (run / "locust_stats.csv").read_text().splitlines()
     requests = int(stats[-1].split(",")[2]) if len(stats) > 1 else 0
-    return {"p99": late.upper(0.99), "requests": requests, "ok": float(result.returncode == 0)}
+    return {
+        "p99": late.upper(0.99),
+        "requests": requests,
+        "ok": float(result.returncode == 0),
+        "client_cpu": client_cpu,
+    }
 
 
 def memory_per_meter(certs: Path, tmp: Path, days: int = 1, sizes: tuple[int, int] = (100, 600)) -> float:
