@@ -298,9 +298,22 @@ class Fleet:
                 t, jobs = self._batch(draining)
                 run = self._run_meter
             self.emit(Progress(t, t))  # first, so what the batch logs carries its time
-            futures = {i: pool.submit(run, i, job) for i, job in jobs.items()}
-            for i, future in futures.items():
-                self._take(i, future.result(), draining)
+            done = self._connect_in_turn(pool, run, jobs)
+            futures = {i: pool.submit(run, i, job) for i, job in jobs.items() if i not in done}
+            for i in jobs:
+                self._take(i, done[i] if i in done else futures[i].result(), draining)
+
+    @staticmethod
+    def _connect_in_turn(
+        pool: ThreadPoolExecutor, run: Callable[[int, Job], MeterOutcome], jobs: dict[int, Job]
+    ) -> dict[int, MeterOutcome]:
+        """Meters that first connect at the same moment, one after the other in fleet order (their other work of
+        the moment or window with them): the head-end numbers the EndDevice and mirrors each creates in the order
+        they arrive, so run concurrently their hrefs would be a race (two meters of the campus share a phase)."""
+        connecting = [i for i, job in jobs.items() if any(task == "connect" for _, task in job)]
+        if len(connecting) < 2:
+            return {}
+        return {i: pool.submit(run, i, jobs[i]).result() for i in sorted(connecting)}
 
     def _play_paced(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
         """Realtime and Nx pace: each meter's work is handed to the pool when it comes due. A meter with a job still

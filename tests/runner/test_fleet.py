@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from amiscen.clock import Pace, SimClock
+from amiscen.runner import fleet as fleet_module
 from amiscen.runner.events import RunEvent
 from amiscen.runner.fleet import LATENESS_EDGES, Fleet, Lateness
 from amiscen.runner.meter import Task
@@ -131,6 +134,72 @@ def test_fast_pace_finishes_a_moment_before_the_next() -> None:
     assert order[:3] == [("A", 0.0), ("A", 0.5), ("B", 1.0)]
     assert sorted(order[3:]) == [("A", 10.0), ("B", 10.0)]  # the drain's last post
     assert result.lateness == {}  # nothing is late in fast pace
+
+
+@pytest.mark.parametrize("window", [0.0, 900.0])
+def test_fast_pace_meters_that_first_connect_at_one_moment_connect_in_turn(
+    monkeypatch: pytest.MonkeyPatch, window: float
+) -> None:
+    """Two meters that share a phase connect at the same moment; the head-end numbers the EndDevice each registers
+    in the order they arrive, so they go one after the other, in fleet order (each job submitted only once the
+    one before has ended), stepped and windowed alike; the third meter's post of that moment runs alongside."""
+    log: list[str] = []
+    lock = threading.Lock()
+
+    class Recorded(ThreadPoolExecutor):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            with lock:
+                log.append(f"submit {args[0]}")
+            future = super().submit(fn, *args, **kwargs)
+            result = future.result
+
+            def logged(timeout: float | None = None) -> Any:
+                value = result(timeout)
+                with lock:
+                    log.append(f"result {args[0]}")
+                return value
+
+            future.result = logged  # type: ignore[method-assign]
+            return future
+
+    monkeypatch.setattr(fleet_module, "ThreadPoolExecutor", Recorded)
+
+    def ran(name: str) -> Callable[[str, float], list[Task]]:
+        def does(task: str, now: float) -> list[Task]:
+            with lock:
+                log.append(f"ran {name} {task}")
+            return []
+
+        return does
+
+    meters = [
+        Scripted("C", [(5.0, "post")], ran("C")),
+        Scripted("A", [(5.0, "connect")], ran("A")),
+        Scripted("B", [(5.0, "connect")], ran("B")),
+    ]
+    fleet = Fleet(meters, SimClock(0.0, Pace(None)), _quiet, workers=3)  # type: ignore[arg-type]
+    fleet.window = window
+    real = fleet._connect_in_turn
+
+    def connect_in_turn(*args: Any) -> dict[int, Any]:
+        done = real(*args)
+        with lock:
+            log.append(f"in turn {sorted(done)}")
+        return done
+
+    monkeypatch.setattr(fleet, "_connect_in_turn", connect_in_turn)
+    fleet.run(0.0, 10.0, drain=0)
+    assert log[:9] == [
+        "submit 1",
+        "ran A connect",
+        "result 1",
+        "submit 2",  # only once A's connect has ended and been taken
+        "ran B connect",
+        "result 2",
+        "in turn [1, 2]",
+        "submit 0",
+        "ran C post",
+    ]
 
 
 def test_lateness_histogram_quantiles() -> None:
