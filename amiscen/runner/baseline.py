@@ -97,15 +97,16 @@ class BaselineFile:
         self._end = 0
 
     def keep(self, plan: MeterPlan) -> Baseline:
-        held, columns = _split(plan)
-        length = len(plan.registers.load_w)
-        if not columns:  # nothing varies: nothing to write
-            return Baseline(plan.meter, length, held, np.empty((length, 0), FLOAT))
-        data = _matrix(columns, length).tobytes()
+        whole = Baseline.of(plan)
+        if not whole.varying:  # nothing varies: nothing to write, nothing held but the values
+            return whole
+        data = whole.rows.tobytes()
         with self._lock:
             offset, self._end = self._end, self._end + len(data)
-        os.pwrite(self._file.fileno(), data, offset)
-        return SpilledBaseline(plan.meter, length, held, self._file.fileno(), offset)
+        view, done = memoryview(data), 0
+        while done < len(data):  # a regular file may take less than asked at once
+            done += os.pwrite(self._file.fileno(), view[done:], offset + done)
+        return SpilledBaseline(plan.meter, whole.length, whole.held, self._file.fileno(), offset)
 
     @property
     def size(self) -> int:
