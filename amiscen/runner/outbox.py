@@ -17,10 +17,12 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from amiscen.transaction import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -84,17 +86,9 @@ class _Shard:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """The shard's connection, its lock held, in one transaction (rolled back if the block raises)."""
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        return immediate(self.db, self.lock)
 
     def empty(self) -> bool:
         with self.lock:
