@@ -35,8 +35,17 @@ from amiscen.runner.events import Failed, Progress, RunEvent
 from amiscen.runner.meter import Meter, Task
 
 DRAIN_TASKS = {"flush", "tick", "post"}
+
+
 # tasks that reschedule themselves: after an internal error one is tried again a minute later, so one surprise
 # never ends a meter's polling or posting for the rest of the run
+def _in_order(task: str) -> bool:
+    """A task whose effect at the head-end depends on the order meters arrive in: a first connect (the head-end
+    numbers the EndDevice and mirrors it creates) and a one-off (a flow reservation, granted first come first
+    served). No window spans one, and meters with one at the same moment run in turn."""
+    return task == "connect" or task.startswith("oneoff:")
+
+
 RECURRING = {"connect", "post", "poll_dr", "poll_der", "poll_time", "poll_dcap", "poll_flow"}
 INTERNAL_RETRY_S = 60.0
 
@@ -250,7 +259,7 @@ class Fleet:
         self._end = end
         for i, meter in enumerate(self.meters):
             self._push(i, meter.first_tasks(start))
-        self._serial = sorted({t for t, _, _, task in self._heap if task == "connect" or task.startswith("oneoff:")})
+        self._serial = sorted({t for t, _, _, task in self._heap if _in_order(task)})
         interrupted = False
         play = self._play_paced if self._paced else self._play_stepped
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="meter")
@@ -298,22 +307,23 @@ class Fleet:
                 t, jobs = self._batch(draining)
                 run = self._run_meter
             self.emit(Progress(t, t))  # first, so what the batch logs carries its time
-            done = self._connect_in_turn(pool, run, jobs)
+            done = self._in_turn(pool, run, jobs)
             futures = {i: pool.submit(run, i, job) for i, job in jobs.items() if i not in done}
             for i in jobs:
                 self._take(i, done[i] if i in done else futures[i].result(), draining)
 
     @staticmethod
-    def _connect_in_turn(
+    def _in_turn(
         pool: ThreadPoolExecutor, run: Callable[[int, Job], MeterOutcome], jobs: dict[int, Job]
     ) -> dict[int, MeterOutcome]:
-        """Meters that first connect at the same moment, one after the other in fleet order (their other work of
-        the moment or window with them): the head-end numbers the EndDevice and mirrors each creates in the order
-        they arrive, so run concurrently their hrefs would be a race (two meters of the campus share a phase)."""
-        connecting = [i for i, job in jobs.items() if any(task == "connect" for _, task in job)]
-        if len(connecting) < 2:
+        """Meters with work at this moment whose outcome depends on the order meters arrive in (``_in_order``),
+        one after the other in fleet order (their other work of the moment or window with them): run concurrently,
+        which meter's EndDevice gets which href, or whose flow reservation is granted, would be a race (two meters
+        of the campus share a phase)."""
+        ordered = [i for i, job in jobs.items() if any(_in_order(task) for _, task in job)]
+        if len(ordered) < 2:
             return {}
-        return {i: pool.submit(run, i, jobs[i]).result() for i in sorted(connecting)}
+        return {i: pool.submit(run, i, jobs[i]).result() for i in sorted(ordered)}
 
     def _play_paced(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
         """Realtime and Nx pace: each meter's work is handed to the pool when it comes due. A meter with a job still

@@ -179,15 +179,15 @@ def test_fast_pace_meters_that_first_connect_at_one_moment_connect_in_turn(
     ]
     fleet = Fleet(meters, SimClock(0.0, Pace(None)), _quiet, workers=3)  # type: ignore[arg-type]
     fleet.window = window
-    real = fleet._connect_in_turn
+    real = fleet._in_turn
 
-    def connect_in_turn(*args: Any) -> dict[int, Any]:
+    def in_turn(*args: Any) -> dict[int, Any]:
         done = real(*args)
         with lock:
             log.append(f"in turn {sorted(done)}")
         return done
 
-    monkeypatch.setattr(fleet, "_connect_in_turn", connect_in_turn)
+    monkeypatch.setattr(fleet, "_in_turn", in_turn)
     fleet.run(0.0, 10.0, drain=0)
     assert log[:9] == [
         "submit 1",
