@@ -99,14 +99,17 @@ def plan(
         meter_plan = site.meter_plan(meter)
         report.buildings.setdefault(meter.building, Totals()).add(meter_plan, site.grid.step)
         report.campus.add(meter_plan, site.grid.step)
-        for event_id, control in controls.get(meter.id, []):
-            physics = MeterPhysics(Baseline.of(meter_plan), site)
-            physics.skip_until(control)  # before it, the cut is 0: the plan unchanged
-            first = physics.next_index
-            with_event = physics.intervals_until(float(control.end), [control])
-            cut = np.array([x.baseline_net_w - x.net_w for x in with_event])
-            total = reduction.setdefault(event_id, np.zeros(len(times)))
-            total[first : first + len(cut)] += cut
+        events = controls.get(meter.id, [])
+        if events:
+            baseline = Baseline.of(meter_plan)  # once per meter, whatever its events
+            for event_id, control in events:
+                physics = MeterPhysics(baseline, site)
+                physics.skip_until(control)  # before it, the cut is 0: the plan unchanged
+                first = physics.next_index
+                with_event = physics.intervals_until(float(control.end), [control])
+                cut = np.array([x.baseline_net_w - x.net_w for x in with_event])
+                total = reduction.setdefault(event_id, np.zeros(len(times)))
+                total[first : first + len(cut)] += cut
         if writer is not None:
             report.rows_written += writer(meter_plan, times, keep)
         if visit is not None:
