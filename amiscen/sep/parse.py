@@ -238,7 +238,7 @@ def _hex_digits(annotation: Any) -> int | None:
 def _record(cls: type, element: Any, where: str, name: _Namer, depth: int, skip: str | None = None) -> Any:
     """A record from its element: an empty one is a record with nothing set (envoy sends <DERControlBase/>),
     one with only text is not a record."""
-    if not len(element) and not element.attrib and (element.text or "").strip():
+    if not len(element) and not element.keys() and (element.text or "").strip():
         raise SepParseError(f"<{where}> must contain elements, not text")
     return _builder(cls)(element, where, name, depth, skip)
 
@@ -255,8 +255,16 @@ def _builder(cls: type) -> Any:
     fields in their declared order, so the first problem told is the same whatever the order of the elements.
     Integers, text and hex read straight from the element's text; anything unusual goes to the converter,
     which accepts it or says what is wrong with it. The record is made without its ``__init__`` (frozen
-    dataclasses set each field through ``object.__setattr__``): its defaults, then what was read."""
+    dataclasses set each field through ``object.__setattr__``): its defaults, then what was read. A raw tag's
+    field is looked up once per namer; a record field's builder once (readings bodies hold thousands of records:
+    every call saved is saved per reading)."""
     fields = _fields(cls)
+    builders: list[Any] = [None] * len(fields)  # each record field's builder, found when first needed (classes nest)
+
+    def built(i: int) -> Any:
+        builder = builders[i] = _builder(fields[i].record)
+        return builder
+
     keys = {f.key: i for i, f in enumerate(fields) if f.kind != "attribute"}
     attributes = {f.key: i for i, f in enumerate(fields) if f.kind == "attribute"}
     defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
@@ -266,23 +274,30 @@ def _builder(cls: type) -> Any:
         "    if depth > MAX_DEPTH:",
         "        raise SepParseError(DEEP)",
         f"    held = [ABSENT] * {len(fields)}",
-        "    if element.attrib:",
-        "        for k, v in element.attrib.items():",
-        "            i = ATTRIBUTES.get('@' + name(k))",
-        "            if i is not None:",
-        "                held[i] = v",
-        "    known = name.known",
+    ]
+    if attributes:  # items(), not attrib: an element without attributes is then not given an empty dict
+        lines += [
+            "    for k, v in element.items():",
+            "        i = ATTRIBUTES.get('@' + name(k))",
+            "        if i is not None:",
+            "            held[i] = v",
+        ]
+    lines += [
+        "    tags = TAGS.get(name)",  # the raw tag's field, per namer: KEYS[name(tag)], or -1 where none
+        "    if tags is None:",
+        "        tags = TAGS[name] = {}",
         "    for child in element:",
         "        tag = child.tag",
         "        if tag.__class__ is not str:",
         "            continue",
         "        if depth >= MAX_DEPTH:",
         "            raise SepParseError(DEEP)",
-        "        key = known.get(tag) or name(tag)",
-        "        if key == skip:",
+        "        if skip is not None and name(tag) == skip:",
         "            continue",
-        "        i = KEYS.get(key)",
+        "        i = tags.get(tag)",
         "        if i is None:",
+        "            i = tags[tag] = KEYS.get(name(tag), -1)",
+        "        if i < 0:",
         "            check_depth(child, depth + 1)",
         "        elif held[i] is ABSENT:",
         "            held[i] = child",
@@ -290,7 +305,9 @@ def _builder(cls: type) -> Any:
         "            held[i].append(child)",
         "        else:",
         "            held[i] = [held[i], child]",
-        "    values = {}",
+        "    made = new(CLS)",
+        "    values = made.__dict__",
+        "    values.update(DEFAULTS)",
     ]
     for i, f in enumerate(fields):
         at = f"where + '/{f.name}'"
@@ -299,21 +316,28 @@ def _builder(cls: type) -> Any:
             lines += ["    else:", f"        values[{f.name!r}] = CONVERT[{i}](x, {at})"]
             continue
         if f.kind in ("record", "records"):
-            lines += [
-                "    elif x.__class__ is list:",
-                f"        values[{f.name!r}] = [record(RECORD[{i}], e, {f.name!r}, name, depth + 1) for e in x]"
-                if f.kind == "records"
-                else f"        raise SepParseError('<{f.name}> must contain elements, not text')",
-            ]
+            # each element a record (``_record``'s check inline): children, attributes, or no text
+            one = f"(BUILD[{i}] or built({i}))(x, {f.name!r}, name, depth + 1, None)"
+            text = f"        raise SepParseError('<{f.name}> must contain elements, not text')"
             if f.kind == "record":
                 lines += [
+                    "    elif x.__class__ is list:",
+                    text,
+                    "    elif not len(x) and not x.keys() and (x.text or '').strip():",
+                    text,
                     "    else:",
-                    f"        values[{f.name!r}] = record(RECORD[{i}], x, {f.name!r}, name, depth + 1)",
+                    f"        values[{f.name!r}] = {one}",
                 ]
                 continue
             lines += [
-                "    elif len(x) or x.attrib or (x.text or '').strip():",
-                f"        values[{f.name!r}] = [record(RECORD[{i}], x, {f.name!r}, name, depth + 1)]",
+                "    elif x.__class__ is list:",
+                f"        b = BUILD[{i}] or built({i})",
+                f"        values[{f.name!r}] = [b(e, {f.name!r}, name, depth + 1, None)"
+                f" if len(e) or e.keys() or not (e.text or '').strip() else not_text({f.name!r}) for e in x]",
+                "    elif len(x) or x.keys() or (x.text or '').strip():",
+                "        if not len(x) and not x.keys():",
+                "    " + text,
+                f"        values[{f.name!r}] = [{one}]",
             ]
             missing = _missing(f)
             if missing:
@@ -323,35 +347,38 @@ def _builder(cls: type) -> Any:
             "    else:",
             "        if x.__class__ is list:",
             "            v = [content(e, name, depth + 1) for e in x]",
-            "        elif len(x) or x.attrib:",
+            "        elif len(x) or x.keys():",
             "            v = content(x, name, depth + 1)",
             "        else:",
-            "            v = (x.text or '').strip() or None",
+            "            v = x.text",
+            "            v = v.strip() or None if v else None",
             "        if v is None:",
         ]
         lines += [("    " + line) for line in (_missing(f) or ["        pass"])]
         if f.kind == "int":
             lines += [
-                "        elif v.__class__ is str and (n := to_int(v)) is not None and -INT64 <= n < INT64:",
-                f"            values[{f.name!r}] = n",
+                "        else:",
+                "            try:",
+                "                n = int(v) if v.__class__ is str else None",
+                "            except ValueError:",
+                "                n = None",
+                "            if n is not None and -INT64 <= n < INT64:",
+                f"                values[{f.name!r}] = n",
+                "            else:",
+                f"                values[{f.name!r}] = CONVERT[{i}](v, {at})",
             ]
+            continue
         elif f.kind == "text":
             lines += ["        elif v.__class__ is str:", f"            values[{f.name!r}] = v"]
         elif f.kind == "hex":
             lines += [
-                "        elif v.__class__ is str and not len(v) % 2 and (n := to_hex(v)) is not None"
-                f" and n < {16**f.digits}:",
-                f"            values[{f.name!r}] = HexValue(n, len(v))",
+                f"        elif v.__class__ is str and (n := to_hex(v, {16**f.digits})) is not None:",
+                f"            values[{f.name!r}] = n",
             ]
         lines += ["        else:", f"            values[{f.name!r}] = CONVERT[{i}](v, {at})"]
     for name_ in factories:
         lines += [f"    if {name_!r} not in values:", f"        values[{name_!r}] = FACTORIES[{name_!r}]()"]
-    lines += [
-        "    made = new(CLS)",
-        "    made.__dict__.update(DEFAULTS)",
-        "    made.__dict__.update(values)",
-        "    return made",
-    ]
+    lines += ["    return made"]
     scope = {
         "MAX_DEPTH": MAX_DEPTH,
         "DEEP": f"refused XML: nested more than {MAX_DEPTH} elements deep",
@@ -359,15 +386,16 @@ def _builder(cls: type) -> Any:
         "ABSENT": _ABSENT,
         "ATTRIBUTES": attributes,
         "KEYS": keys,
+        "TAGS": {},
         "CONVERT": [f.convert for f in fields],
         "RECORD": [f.record for f in fields],
-        "record": _record,
+        "BUILD": builders,
+        "built": built,
+        "not_text": _not_text,
         "content": _content,
         "check_depth": _check_depth,
-        "to_int": _to_int,
         "to_hex": _to_hex,
         "INT64": _INT64,
-        "HexValue": HexValue,
         "DEFAULTS": defaults,
         "FACTORIES": factories,
         "CLS": cls,
@@ -388,18 +416,31 @@ def _missing(f: _Field) -> list[str]:
     return []
 
 
-def _to_int(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
+def _not_text(where: str) -> Any:
+    raise SepParseError(f"<{where}> must contain elements, not text")
 
 
-def _to_hex(text: str) -> int | None:
+_HEXES: dict[tuple[str, int], HexValue] = {}  # hex text read before, and its value (flags repeat: 0001, 0000)
+
+
+def _to_hex(text: str, bound: int) -> HexValue | None:
+    """``text`` as a HexValue when it is an even number of hex digits below ``bound``, else None (the converter
+    then says what is wrong). A HexValue is immutable, so one read before is given again."""
+    held = _HEXES.get((text, bound))
+    if held is not None:
+        return held
+    if len(text) % 2:
+        return None
     try:
-        return int(text, 16)
+        number = int(text, 16)
     except ValueError:
         return None
+    if number >= bound:
+        return None
+    value = HexValue(number, len(text))
+    if len(_HEXES) < 4096:
+        _HEXES[text, bound] = value
+    return value
 
 
 @cache
