@@ -175,3 +175,26 @@ def test_a_body_nested_beyond_reason_is_refused() -> None:
     deep = b'<Time xmlns="urn:ieee:std:2030.5:ns">' + b"<a>" * 200 + b"</a>" * 200 + b"</Time>"
     with pytest.raises(SepParseError, match="nested more than 64 elements deep"):
         parse_document(deep)
+
+
+def test_hex_read_again_keeps_its_own_digits_and_its_field_s_bound() -> None:
+    """The parser gives a hex text it has read before the same HexValue (issue #16); the digits written and
+    each field's own limit still hold for every element."""
+
+    def flags(*texts: str) -> list[tuple[int, int]]:
+        readings = "".join(f"<Reading><qualityFlags>{t}</qualityFlags><value>1</value></Reading>" for t in texts)
+        body = (
+            '<MirrorMeterReadingList xmlns="urn:ieee:std:2030.5:ns" all="1" results="1"><MirrorMeterReading>'
+            "<mRID>AB</mRID><MirrorReadingSet><mRID>CD</mRID><timePeriod><duration>1</duration><start>0</start>"
+            f"</timePeriod>{readings}</MirrorReadingSet></MirrorMeterReading></MirrorMeterReadingList>"
+        )
+        parsed = parse_document(body)
+        assert isinstance(parsed, MirrorMeterReadingList)
+        values = parsed.MirrorMeterReading[0].MirrorReadingSet[0].Reading
+        return [(int(r.qualityFlags), r.qualityFlags.width) for r in values if r.qualityFlags is not None]
+
+    assert flags("0001", "01", "0001", "01") == [(1, 4), (1, 2), (1, 4), (1, 2)]
+    assert flags("FFFF", "FFFF") == [(65535, 4), (65535, 4)]
+    for bad in ("FFFFF0", "001", "0G"):
+        with pytest.raises(SepParseError, match="qualityFlags"):
+            flags("0001", bad)
