@@ -359,7 +359,7 @@ class Participation:
         return [Due(k.reply_to, k.mrid, int(status), k.event_id, k.kind)]
 
     def snapshot(self) -> list[dict[str, object]]:
-        return [{**asdict(k), "control": asdict(k.control)} for k in self.known.values()]
+        return [asdict(k) for k in self.known.values()]  # the control a dict within it
 
     def restore(self, items: list[dict[str, object]]) -> None:
         for item in items:
