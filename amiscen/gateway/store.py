@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+import typing
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from amiscen.transaction import immediate
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,6 +89,8 @@ class Store:
     def __init__(self, path: Path | str, readonly: bool = False) -> None:
         """``readonly`` opens an existing database for reading only (a report on a finished or running run)."""
         self.path = Path(path)
+        self._written: dict[str, int] = {}  # per table, how many times this store changed it (``wrote``)
+        self._cached: dict[str, tuple[tuple[int, int], Any]] = {}
         if readonly:
             self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -123,6 +128,27 @@ class Store:
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._db, self._lock)
+
+    def wrote(self, table: str) -> None:
+        """This store has changed ``table`` (call it once the change is committed): what ``cached`` holds of it is
+        read again."""
+        with self._lock:
+            self._written[table] = self._written.get(table, 0) + 1
+
+    def cached(self, table: str, read: Callable[[], T]) -> T:
+        """``read()`` of a small table that is read on most requests and seldom written (the utility's events),
+        read again only after this store wrote it (``wrote``) or another connection committed anything (PRAGMA
+        data_version: an operator's `amiscen serve event` from another process). What it returns is shared: not
+        to be changed."""
+        with self._lock:
+            key = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._written.get(table, 0))
+            held = self._cached.get(table)
+        if held is not None and held[0] == key:
+            return typing.cast(T, held[1])
+        value = read()  # a write after the key was taken leaves a key that no longer matches: read again next time
+        with self._lock:
+            self._cached[table] = (key, value)
+        return value
 
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

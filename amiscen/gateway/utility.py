@@ -148,6 +148,13 @@ def _with_curve(store: Store, program_id: int, e: UtilityEvent) -> dict[str, Any
 
 def publish(store: Store, events: list[UtilityEvent]) -> int:
     """Schedule events (those already known by id are left as they are); how many were new."""
+    try:
+        return _publish(store, events)
+    finally:
+        store.wrote("event")
+
+
+def _publish(store: Store, events: list[UtilityEvent]) -> int:
     added = 0
     for e in events:
         program_id = ensure_program(store, e.kind, e.program, e.primacy)
@@ -177,15 +184,24 @@ def publish(store: Store, events: list[UtilityEvent]) -> int:
 
 
 def cancel(store: Store, event_id: str, at: int) -> bool:
-    return bool(
-        store.update("UPDATE event SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL", (at, event_id))
-    )
+    try:
+        return bool(
+            store.update(
+                "UPDATE event SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL", (at, event_id)
+            )
+        )
+    finally:
+        store.wrote("event")
 
 
 def events(store: Store, kind: str | None = None) -> list[UtilityEvent]:
-    rows = store.all(
-        "SELECT * FROM event" + (" WHERE kind = ?" if kind else "") + " ORDER BY start, id", (kind,) if kind else ()
-    )
+    """The events scheduled (of ``kind``: dr or der), by start. Read on most requests (every DR and DER list a
+    meter polls): held by the store until the events change (``Store.cached``)."""
+    return [e for e in store.cached("event", lambda: _events(store)) if kind is None or e.kind == kind]
+
+
+def _events(store: Store) -> list[UtilityEvent]:
+    rows = store.all("SELECT * FROM event ORDER BY start, id")
     return [
         UtilityEvent(
             kind=r["kind"],
