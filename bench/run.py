@@ -50,7 +50,7 @@ def campus_day(tmp: Path) -> None:
         f"{outcome.metrics.delivered:,} readings; all expectations held: {outcome.ok}"
     )
     print(
-        f"  ceiling (no-work TLS server, same machine, this run): {top:,.0f} requests/s; "
+        f"  ceiling (no-work TLS server, same machine, this run, median of 3 rounds): {top:,.0f} requests/s; "
         f"ratio {requests_per_s / top:.2f}"
     )
     headend = outcome.extra["headend_cpu_seconds"]
