@@ -80,6 +80,14 @@ CREATE TABLE IF NOT EXISTS der_curve (
 CREATE INDEX IF NOT EXISTS mirror_usage_point_edev ON mirror_usage_point (edev_id);
 CREATE INDEX IF NOT EXISTS mirror_meter_reading_mrid ON mirror_meter_reading (mrid);
 CREATE INDEX IF NOT EXISTS subscription_edev ON subscription (edev_id);
+-- every change to the utility's events counted, whoever makes it (Store.cached)
+INSERT OR IGNORE INTO meta(key, value) VALUES ('changes:event', 0);
+CREATE TRIGGER IF NOT EXISTS event_inserted AFTER INSERT ON event
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'changes:event'; END;
+CREATE TRIGGER IF NOT EXISTS event_updated AFTER UPDATE ON event
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'changes:event'; END;
+CREATE TRIGGER IF NOT EXISTS event_deleted AFTER DELETE ON event
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'changes:event'; END;
 """
 
 
@@ -89,8 +97,7 @@ class Store:
     def __init__(self, path: Path | str, readonly: bool = False) -> None:
         """``readonly`` opens an existing database for reading only (a report on a finished or running run)."""
         self.path = Path(path)
-        self._written: dict[str, int] = {}  # per table, how many times this store changed it (``wrote``)
-        self._cached: dict[str, tuple[tuple[int, int], Any]] = {}
+        self._cached: dict[str, tuple[Any, Any]] = {}  # by table: its count of changes, and what was read
         if readonly:
             self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
@@ -129,25 +136,21 @@ class Store:
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._db, self._lock)
 
-    def wrote(self, table: str) -> None:
-        """This store has changed ``table`` (call it once the change is committed): what ``cached`` holds of it is
-        read again."""
-        with self._lock:
-            self._written[table] = self._written.get(table, 0) + 1
-
     def cached(self, table: str, read: Callable[[], T]) -> T:
         """``read()`` of a small table that is read on most requests and seldom written (the utility's events),
-        read again only after this store wrote it (``wrote``) or another connection committed anything (PRAGMA
-        data_version: an operator's `amiscen serve event` from another process). What it returns is shared: not
-        to be changed."""
+        read again only once the table has changed: triggers count every change to it in meta ``changes:TABLE``,
+        whoever makes it (this head-end, `amiscen serve event` from another process, the operator's reset). What
+        it returns is shared: not to be changed."""
         with self._lock:
-            key = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._written.get(table, 0))
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"changes:{table}",)).fetchone()
             held = self._cached.get(table)
-        if held is not None and held[0] == key:
+        if row is None:  # a database without the count (opened read-only, made by an older amiscen): not held
+            return read()
+        if held is not None and held[0] == row[0]:
             return typing.cast(T, held[1])
-        value = read()  # a write after the key was taken leaves a key that no longer matches: read again next time
+        value = read()  # a change after the count was taken leaves a count that no longer matches: read again
         with self._lock:
-            self._cached[table] = (key, value)
+            self._cached[table] = (row[0], value)
         return value
 
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:

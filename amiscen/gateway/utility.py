@@ -148,13 +148,6 @@ def _with_curve(store: Store, program_id: int, e: UtilityEvent) -> dict[str, Any
 
 def publish(store: Store, events: list[UtilityEvent]) -> int:
     """Schedule events (those already known by id are left as they are); how many were new."""
-    try:
-        return _publish(store, events)
-    finally:
-        store.wrote("event")
-
-
-def _publish(store: Store, events: list[UtilityEvent]) -> int:
     added = 0
     for e in events:
         program_id = ensure_program(store, e.kind, e.program, e.primacy)
@@ -184,14 +177,9 @@ def _publish(store: Store, events: list[UtilityEvent]) -> int:
 
 
 def cancel(store: Store, event_id: str, at: int) -> bool:
-    try:
-        return bool(
-            store.update(
-                "UPDATE event SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL", (at, event_id)
-            )
-        )
-    finally:
-        store.wrote("event")
+    return bool(
+        store.update("UPDATE event SET cancelled_at = ? WHERE event_id = ? AND cancelled_at IS NULL", (at, event_id))
+    )
 
 
 def events(store: Store, kind: str | None = None) -> list[UtilityEvent]:

@@ -47,3 +47,35 @@ def test_an_event_another_process_publishes_is_seen_at_once(tmp_path: Path) -> N
     assert events(headend)[1].cancelled_at == T0
     operator.close()
     headend.close()
+
+
+def test_events_deleted_by_any_statement_are_gone_at_once(tmp_path: Path) -> None:
+    """The operator's reset deletes every table's rows through a transaction of its own (CACTUS's S-ALL-15 then
+    found S-ALL-14's control still listed when events were only read again after publish and cancel)."""
+    store = Store(tmp_path / "headend.db")
+    publish(store, [_event("A"), _event("B", "der")])
+    assert len(events(store)) == 2
+    with store.transaction() as db:
+        db.execute("DELETE FROM event WHERE kind = 'der'")
+    assert [e.event_id for e in events(store)] == ["A"]
+    with store.transaction() as db:
+        db.execute("UPDATE event SET start = start + 60")
+    assert events(store)[0].start == T0 + 60
+    store.execute("DELETE FROM event")
+    assert events(store) == []
+    store.close()
+
+
+def test_a_read_only_store_reads_the_events_every_time(tmp_path: Path) -> None:
+    """A report opens a run's database read-only, perhaps one made before the changes were counted."""
+    store = Store(tmp_path / "headend.db")
+    publish(store, [_event("A")])
+    store.execute("DELETE FROM meta WHERE key = 'changes:event'")
+    store.close()
+    report = Store(tmp_path / "headend.db", readonly=True)
+    reads = []
+    report.all = lambda sql, args=(): reads.append(sql) or Store.all(report, sql, args)  # type: ignore[method-assign]
+    assert [e.event_id for e in events(report)] == ["A"]
+    assert [e.event_id for e in events(report)] == ["A"]
+    assert len(reads) == 2
+    report.close()
