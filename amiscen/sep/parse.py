@@ -61,8 +61,8 @@ def _root(body: bytes | str, max_bytes: int | None = MAX_BODY_BYTES) -> Any:
 
 class _Namer:
     """Element and attribute names as the fields read them: ``local`` in 2030.5's namespace, ``csipaus:local``,
-    ``prefix:local`` for other known namespaces, ``{uri}local`` for the rest. ``known`` holds every name met, so
-    the builders look a tag up without a call."""
+    ``prefix:local`` for other known namespaces, ``{uri}local`` for the rest; ``known`` holds every name met (the
+    builders keep their own table from a raw tag to its field, per namer)."""
 
     def __init__(self, names: dict[str, str | None]) -> None:
         self.names = names
@@ -235,10 +235,15 @@ def _hex_digits(annotation: Any) -> int | None:
     return None
 
 
+# what an element must be to be read as a record: children, attributes, or no text (an empty one is a record with
+# nothing set: envoy sends <DERControlBase/>); the builders inline it (``{e}`` the element), ``_record`` calls it
+_RECORD_LIKE = "(len({e}) or {e}.keys() or not ({e}.text or '').strip())"
+_record_like = eval(compile(f"lambda e: {_RECORD_LIKE.format(e='e')}", "<record-like>", "eval"))  # our own code
+
+
 def _record(cls: type, element: Any, where: str, name: _Namer, depth: int, skip: str | None = None) -> Any:
-    """A record from its element: an empty one is a record with nothing set (envoy sends <DERControlBase/>),
-    one with only text is not a record."""
-    if not len(element) and not element.keys() and (element.text or "").strip():
+    """A record from its element (the root, a Notification's resource; nested ones are the builders' own)."""
+    if not _record_like(element):
         raise SepParseError(f"<{where}> must contain elements, not text")
     return _builder(cls)(element, where, name, depth, skip)
 
@@ -316,27 +321,20 @@ def _builder(cls: type) -> Any:
             lines += ["    else:", f"        values[{f.name!r}] = CONVERT[{i}](x, {at})"]
             continue
         if f.kind in ("record", "records"):
-            # each element a record (``_record``'s check inline): children, attributes, or no text
             one = f"(BUILD[{i}] or built({i}))(x, {f.name!r}, name, depth + 1, None)"
             text = f"        raise SepParseError('<{f.name}> must contain elements, not text')"
+            lines += ["    elif x.__class__ is list:"]
             if f.kind == "record":
-                lines += [
-                    "    elif x.__class__ is list:",
-                    text,
-                    "    elif not len(x) and not x.keys() and (x.text or '').strip():",
-                    text,
-                    "    else:",
-                    f"        values[{f.name!r}] = {one}",
-                ]
+                lines += [text, f"    elif not {_RECORD_LIKE.format(e='x')}:", text]
+                lines += ["    else:", f"        values[{f.name!r}] = {one}"]
                 continue
             lines += [
-                "    elif x.__class__ is list:",
                 f"        b = BUILD[{i}] or built({i})",
                 f"        values[{f.name!r}] = [b(e, {f.name!r}, name, depth + 1, None)"
-                f" if len(e) or e.keys() or not (e.text or '').strip() else not_text({f.name!r}) for e in x]",
-                "    elif len(x) or x.keys() or (x.text or '').strip():",
-                "        if not len(x) and not x.keys():",
-                "    " + text,
+                f" if {_RECORD_LIKE.format(e='e')} else not_text({f.name!r}) for e in x]",
+                f"    elif not {_RECORD_LIKE.format(e='x')}:",
+                text,
+                "    elif len(x) or x.keys():",
                 f"        values[{f.name!r}] = [{one}]",
             ]
             missing = _missing(f)
