@@ -17,6 +17,7 @@ from amiscen.scenario.fleet import BatteryMode
 # backup: kept full for an outage. With no surplus PV it float-charges from the grid at this share of its power
 # rating until full (standby loss is made good the same way), as UPS and backup chargers do
 FLOAT_CHARGE_SHARE = 0.1
+CHUNK = 5760  # intervals of a simulation's chunk (see Simulation)
 
 
 @dataclass
@@ -110,52 +111,74 @@ def requested_power(
 
 
 def simulate(
-    spec: BatterySpec, request_w: np.ndarray, step_s: float, chunk: int = 5760
+    spec: BatterySpec, request_w: np.ndarray, step_s: float, chunk: int = CHUNK
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Delivered power and state of charge (at each interval's end) for a series of requests.
+    """Delivered power and state of charge (at each interval's end) for a series of requests (see ``Simulation``)."""
+    return Simulation(spec, step_s, chunk).next(request_w)
+
+
+class Simulation:
+    """Delivered power and state of charge (at each interval's end) for a series of requests, given a block at a
+    time (``next``; every block but the last a whole number of chunks). The blocks joined are the whole series'
+    values, bit for bit.
 
     The state of charge is a bounded integral: each interval adds -p*h/eta/capacity when discharging and
     -p*h*eta/capacity when charging, and stops at soc_min and soc_max (the power is cut so the bound is met
     exactly, as ``Battery.apply`` does). Computed with cumulative sums restarted only where a bound is hit, and
     stretches spent at a bound skipped in one step. Standby loss applies to idle intervals, at the chunk's
     starting state of charge (a fraction of a percent a day: the difference to ``Battery`` is negligible)."""
-    n = len(request_w)
-    hours = step_s / 3600
-    capacity = spec.kwh * 1000
-    eta = math.sqrt(spec.round_trip_efficiency)
-    leak = 1 - (1 - spec.standby_loss_per_day) ** (step_s / 86400) if spec.standby_loss_per_day else 0.0
-    lo, hi = spec.soc_min, spec.soc_max
-    delta = np.where(request_w >= 0, -request_w * hours / eta / capacity, -request_w * hours * eta / capacity)
-    soc = np.empty(n)
-    current = spec.initial_soc
-    for begin in range(0, n, chunk):
-        d = delta[begin : begin + chunk].copy()
-        if leak:
-            d[request_w[begin : begin + chunk] == 0] -= current * leak
-        out = soc[begin : begin + chunk]
-        i, m = 0, len(d)
-        while i < m:
-            if (current >= hi - 1e-15 and d[i] >= 0) or (current <= lo + 1e-15 and d[i] <= 0):
-                # at a bound and pushed outwards: stay there until the push turns
-                pushing_up = current >= hi - 1e-15
-                run = np.flatnonzero(d[i:] < 0 if pushing_up else d[i:] > 0)
-                stop = i + (int(run[0]) if len(run) else m - i)
-                out[i:stop] = current
-                i = stop
-                continue
-            path = current + np.cumsum(d[i:])
-            outside = np.flatnonzero((path < lo) | (path > hi))
-            if not len(outside):
-                out[i:] = path
-                current = float(path[-1])
-                break
-            j = int(outside[0])
-            out[i : i + j] = path[:j]
-            current = float(min(max(path[j], lo), hi))
-            out[i + j] = current
-            i += j + 1
-    previous = np.concatenate([[spec.initial_soc], soc[:-1]])
-    change = soc - previous
-    power = np.where(change < 0, -change * capacity * eta / hours, -change * capacity / eta / hours)
-    power = np.where(request_w == 0, 0.0, power)
-    return power, soc
+
+    def __init__(self, spec: BatterySpec, step_s: float, chunk: int = CHUNK) -> None:
+        self.spec = spec
+        self.chunk = chunk
+        self.hours = step_s / 3600
+        self.capacity = spec.kwh * 1000
+        self.eta = math.sqrt(spec.round_trip_efficiency)
+        self.leak = 1 - (1 - spec.standby_loss_per_day) ** (step_s / 86400) if spec.standby_loss_per_day else 0.0
+        self.current = spec.initial_soc  # at the end of the last interval given
+        self.ended = False
+
+    def next(self, request_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Power and state of charge for the next ``len(request_w)`` intervals."""
+        n = len(request_w)
+        if self.ended:
+            raise ValueError("a block after one that was not a whole number of chunks")
+        self.ended = n % self.chunk != 0
+        hours, capacity, eta, leak = self.hours, self.capacity, self.eta, self.leak
+        lo, hi = self.spec.soc_min, self.spec.soc_max
+        delta = np.where(request_w >= 0, -request_w * hours / eta / capacity, -request_w * hours * eta / capacity)
+        soc = np.empty(n)
+        start = current = self.current
+        chunk = self.chunk
+        for begin in range(0, n, chunk):
+            d = delta[begin : begin + chunk].copy()
+            if leak:
+                d[request_w[begin : begin + chunk] == 0] -= current * leak
+            out = soc[begin : begin + chunk]
+            i, m = 0, len(d)
+            while i < m:
+                if (current >= hi - 1e-15 and d[i] >= 0) or (current <= lo + 1e-15 and d[i] <= 0):
+                    # at a bound and pushed outwards: stay there until the push turns
+                    pushing_up = current >= hi - 1e-15
+                    run = np.flatnonzero(d[i:] < 0 if pushing_up else d[i:] > 0)
+                    stop = i + (int(run[0]) if len(run) else m - i)
+                    out[i:stop] = current
+                    i = stop
+                    continue
+                path = current + np.cumsum(d[i:])
+                outside = np.flatnonzero((path < lo) | (path > hi))
+                if not len(outside):
+                    out[i:] = path
+                    current = float(path[-1])
+                    break
+                j = int(outside[0])
+                out[i : i + j] = path[:j]
+                current = float(min(max(path[j], lo), hi))
+                out[i + j] = current
+                i += j + 1
+        self.current = current
+        previous = np.concatenate([[start], soc[:-1]])
+        change = soc - previous
+        power = np.where(change < 0, -change * capacity * eta / hours, -change * capacity / eta / hours)
+        power = np.where(request_w == 0, 0.0, power)
+        return power, soc

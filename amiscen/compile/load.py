@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amiscen.compile.registers import CumulativeSum
 from amiscen.compile.rng import stream
-from amiscen.compile.weather import _ar1, _recurrence
+from amiscen.compile.weather import Ar1, _ar1, _recurrence
 from amiscen.scenario.fleet import LoadProfile
 
 DESIGN_TEMPERATURE_C = 34.0  # outdoor temperature at which air-conditioning runs flat out (Bangkok design day)
@@ -106,37 +107,72 @@ def lagged(x: np.ndarray, step_s: float, tau_s: float) -> np.ndarray:
 
 
 def load_w(profile: LoadProfile, peak_kw: float, demand: Demand, step_s: float, seed: int, meter_id: str) -> np.ndarray:
+    """A meter's active power demand in W over the whole window (see ``MeterLoad``)."""
+    return MeterLoad(profile, peak_kw, demand, step_s, seed, meter_id).next(len(demand.base))
+
+
+class MeterLoad:
     """A meter's active power demand in W: its peak times the shared ``demand``, with its own day-to-day activity,
-    its own air-conditioning's variation, autocorrelated noise and appliance steps."""
-    n = len(demand.base)
-    days = int(demand.day_index[-1]) + 1 if n else 0
-    activity = _ar1(stream(seed, "meter", meter_id, "activity"), days, 86400.0, 2 * 86400.0)[demand.day_index]
-    cooling_swing = _ar1(stream(seed, "meter", meter_id, "cooling"), n, step_s, 3 * 3600.0)
-    share = (
-        demand.base
-        + demand.above_base * np.maximum(1 + profile.daily_variation * activity, 0)
-        + demand.cooling * np.maximum(1 + profile.cooling_variation * cooling_swing, 0)
-        + demand.heating
-    )
-    noise = _ar1(stream(seed, "meter", meter_id, "noise"), n, step_s, profile.noise_minutes * 60)
-    power = peak_kw * 1000 * share * (1 + profile.noise * noise)
-    power += _steps(profile, peak_kw, n, step_s, seed, meter_id)
-    return np.maximum(power, 0.02 * peak_kw * 1000)
+    its own air-conditioning's variation, autocorrelated noise and appliance steps. Given a block of intervals at
+    a time (``next``), in order; the blocks joined are the whole window's values, bit for bit."""
+
+    def __init__(
+        self, profile: LoadProfile, peak_kw: float, demand: Demand, step_s: float, seed: int, meter_id: str
+    ) -> None:
+        n = len(demand.base)
+        days = int(demand.day_index[-1]) + 1 if n else 0
+        self.profile = profile
+        self.peak_kw = peak_kw
+        self.demand = demand
+        self.activity = _ar1(stream(seed, "meter", meter_id, "activity"), days, 86400.0, 2 * 86400.0)
+        self.cooling_swing = Ar1(stream(seed, "meter", meter_id, "cooling"), step_s, 3 * 3600.0)
+        self.noise = Ar1(stream(seed, "meter", meter_id, "noise"), step_s, profile.noise_minutes * 60)
+        self.steps = _steps(profile, peak_kw, n, step_s, seed, meter_id)
+        self.at = 0
+
+    def next(self, count: int) -> np.ndarray:
+        """The next ``count`` intervals' power, W."""
+        a, b = self.at, self.at + count
+        self.at = b
+        d, profile = self.demand, self.profile
+        share = (
+            d.base[a:b]
+            + d.above_base[a:b] * np.maximum(1 + profile.daily_variation * self.activity[d.day_index[a:b]], 0)
+            + d.cooling[a:b] * np.maximum(1 + profile.cooling_variation * self.cooling_swing.next(b - a), 0)
+            + d.heating[a:b]
+        )
+        noise = self.noise.next(b - a)
+        power = self.peak_kw * 1000 * share * (1 + profile.noise * noise)
+        power += self.steps.next(b - a)
+        return np.maximum(power, 0.02 * self.peak_kw * 1000)
 
 
-def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: int, meter_id: str) -> np.ndarray:
+class _Steps:
+    """Appliance steps given a block at a time: the running sum of their changes (none: no steps)."""
+
+    def __init__(self, change: np.ndarray | None) -> None:
+        self.change = change
+        self.at = 0
+        self.sum = CumulativeSum()
+
+    def next(self, count: int) -> np.ndarray:
+        a, b = self.at, self.at + count
+        self.at = b
+        return np.zeros(count) if self.change is None else self.sum.raw(self.change[a:b])
+
+
+def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: int, meter_id: str) -> _Steps:
     """Appliances switching on for a while (chillers, lifts, kitchen equipment): rectangular steps. Drawn day by
     day from the window's start (a count per day, then each step's time, length and size in order, each from its
     own stream), so the steps of a window's first days do not depend on how many days are compiled."""
-    out = np.zeros(n)
     if profile.step_share == 0 or n == 0:
-        return out
+        return _Steps(None)
     per_day = 86400 / step_s  # intervals per day
     days = int(np.ceil(n / per_day))
     counts = stream(seed, "meter", meter_id, "steps", "count").poisson(profile.steps_per_day, days)
     count = int(counts.sum())
     if count == 0:
-        return out
+        return _Steps(None)
     day_of = np.repeat(np.arange(days), counts)
     starts = day_of * per_day + stream(seed, "meter", meter_id, "steps", "at").uniform(0, per_day, count)
     starts = starts.astype(np.int64)
@@ -149,4 +185,4 @@ def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: in
     starts, lengths, sizes = starts[inside], lengths[inside], sizes[inside]
     change = np.bincount(starts, weights=sizes, minlength=n + 1)
     change -= np.bincount(np.minimum(starts + lengths, n), weights=sizes, minlength=n + 1)
-    return np.cumsum(change[:n])
+    return _Steps(change)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
 
 from amiscen.compile import solar
-from amiscen.compile.battery import requested_power, simulate
+from amiscen.compile.battery import CHUNK, Simulation, requested_power
 from amiscen.compile.calendar import day_types
-from amiscen.compile.load import Demand, base_demand, day_factor, load_w
-from amiscen.compile.registers import Registers, grid_frequency, registers
+from amiscen.compile.load import Demand, MeterLoad, base_demand, day_factor
+from amiscen.compile.registers import RegisterBlocks, Registers, grid_frequency
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
 from amiscen.compile.weather import WeatherSeries, _monthly, from_file, monthly_at, weather
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 from amiscen.scenario.weatherfile import HOUR, HourlyWeather
+
+# intervals of a meter computed at a time: whole chunks of the battery's simulation, a few hundred KB an array
+BLOCK = 8 * CHUNK
 
 
 @dataclass(frozen=True)
@@ -141,14 +145,23 @@ class SiteModel:
         return solar.cloudy_sky(self.clear, self.sun, w.clear_sky_index)
 
     def pv_w(self, meter: MeterSpec) -> np.ndarray:
+        return self._pv(meter)(0, self.grid.count)
+
+    def _pv(self, meter: MeterSpec) -> Callable[[int, int], np.ndarray]:
+        """A meter's AC output over intervals [a, b): each face's DC under its own sun, one inverter for them all."""
         if meter.pv is None:
-            return np.zeros(self.grid.count)
-        dc = np.zeros(self.grid.count)
+            return lambda a, b: np.zeros(b - a)
+        pv = meter.pv
         lag = self.cloud_lag(meter)
-        for face in meter.pv.faces:  # each face's DC under its own sun; one inverter for them all
-            poa, cell = self._array_light(face.tilt_deg, face.azimuth_deg, lag)
-            dc += solar.dc_power_w(meter.pv, face.kwp, poa, cell)
-        return solar.inverter_w(meter.pv, dc)
+        faces = [(face.kwp, *self._array_light(face.tilt_deg, face.azimuth_deg, lag)) for face in pv.faces]
+
+        def ac(a: int, b: int) -> np.ndarray:
+            dc = np.zeros(b - a)
+            for kwp, poa, cell in faces:
+                dc += solar.dc_power_w(pv, kwp, poa[a:b], cell[a:b])
+            return solar.inverter_w(pv, dc)
+
+        return ac
 
     def _array_light(self, tilt: float, azimuth: float, lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Irradiance on, and cell temperature of, an array of this orientation whose clouds come ``lag``
@@ -167,6 +180,9 @@ class SiteModel:
         return self._light[key]
 
     def load_w(self, meter: MeterSpec) -> np.ndarray:
+        return self._load(meter).next(self.grid.count)
+
+    def _load(self, meter: MeterSpec) -> MeterLoad:
         profile = self.scenario.profile(meter.building_type)
         key = (meter.building_type, meter.time_shift_min)
         if key not in self._demand:
@@ -181,30 +197,31 @@ class SiteModel:
                 self.grid.step,
                 index,
             )
-        return load_w(profile, meter.peak_kw, self._demand[key], self.grid.step, self.scenario.time.seed, meter.id)
+        return MeterLoad(profile, meter.peak_kw, self._demand[key], self.grid.step, self.scenario.time.seed, meter.id)
 
     def meter_plan(self, meter: MeterSpec) -> MeterPlan:
-        load = self.load_w(meter)
-        pv = self.pv_w(meter)
+        """The meter's registers over the window, computed BLOCK intervals at a time into the whole window's arrays:
+        a block's temporaries stay in the CPU's caches, and every series that runs on (noise, totals, the
+        battery's charge) carries across blocks, so the values are those of the whole window at once."""
         n = self.grid.count
-        battery_w = np.zeros(n)
-        soc = np.full(n, np.nan)
-        if meter.battery is not None:
-            weekday = ~self.day_flags[0]
-            request = requested_power(meter.battery, load, pv, self.local_hours, weekday)
-            battery_w, soc = simulate(meter.battery, request, self.grid.step)
-        noise = stream(self.scenario.time.seed, "meter", meter.id, "voltage").normal(0, 0.6, n)
-        regs = registers(
-            load,
-            pv,
-            battery_w,
-            soc,
-            self.grid.step,
-            meter.peak_kw * 1000,
-            noise,
-            nominal_v=self.scenario.site.grid.voltage_v,
-        )
-        return MeterPlan(meter=meter, registers=regs)
+        load, pv = self._load(meter), self._pv(meter)
+        battery = None if meter.battery is None else Simulation(meter.battery, self.grid.step)
+        noise = stream(self.scenario.time.seed, "meter", meter.id, "voltage")
+        blocks = RegisterBlocks(self.grid.step, meter.peak_kw * 1000, nominal_v=self.scenario.site.grid.voltage_v)
+        out = {f.name: np.empty(n) for f in fields(Registers)}
+        for a in range(0, n, BLOCK):
+            b = min(a + BLOCK, n)
+            load_w, pv_w = load.next(b - a), pv(a, b)
+            if meter.battery is not None and battery is not None:
+                weekday = ~self.day_flags[0][a:b]
+                request = requested_power(meter.battery, load_w, pv_w, self.local_hours[a:b], weekday)
+                battery_w, soc = battery.next(request)
+            else:
+                battery_w, soc = np.zeros(b - a), np.full(b - a, np.nan)
+            block = blocks.next(load_w, pv_w, battery_w, soc, noise.normal(0, 0.6, b - a))
+            for name, values in out.items():
+                values[a:b] = getattr(block, name)
+        return MeterPlan(meter=meter, registers=Registers(**out))
 
 
 def compile_scenario(scenario: Scenario) -> list[MeterPlan]:

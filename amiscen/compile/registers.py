@@ -52,20 +52,69 @@ def registers(
     start_export_wh: float = 0.0,
     nominal_v: float = NOMINAL_VOLTAGE,
 ) -> Registers:
-    net = load_w - pv_w - battery_w
-    hours = step_s / 3600
-    import_wh = np.maximum(net, 0) * hours
-    export_wh = np.maximum(-net, 0) * hours
-    # voltage sags with import and rises with export through the service impedance (~1.5% at peak import)
-    voltage = nominal_v * (1 - 0.015 * net / max(peak_w, 1.0)) + voltage_noise * (nominal_v / NOMINAL_VOLTAGE)
-    return Registers(
-        load_w=load_w,
-        pv_w=pv_w,
-        battery_w=battery_w,
-        soc=soc,
-        import_wh=import_wh,
-        export_wh=export_wh,
-        import_total_wh=start_import_wh + np.cumsum(import_wh),
-        export_total_wh=start_export_wh + np.cumsum(export_wh),
-        voltage_v=voltage,
-    )
+    """The registers over a whole window (see ``RegisterBlocks``)."""
+    blocks = RegisterBlocks(step_s, peak_w, start_import_wh, start_export_wh, nominal_v)
+    return blocks.next(load_w, pv_w, battery_w, soc, voltage_noise)
+
+
+class RegisterBlocks:
+    """What the meter registers, a block of intervals at a time (``next``, in order): the import and export
+    totals run on across blocks, so the blocks joined are the whole window's registers, bit for bit."""
+
+    def __init__(
+        self,
+        step_s: float,
+        peak_w: float,
+        start_import_wh: float = 0.0,
+        start_export_wh: float = 0.0,
+        nominal_v: float = NOMINAL_VOLTAGE,
+    ) -> None:
+        self.hours = step_s / 3600
+        self.peak_w = peak_w
+        self.nominal_v = nominal_v
+        self.imported = CumulativeSum(start_import_wh)
+        self.exported = CumulativeSum(start_export_wh)
+
+    def next(
+        self, load_w: np.ndarray, pv_w: np.ndarray, battery_w: np.ndarray, soc: np.ndarray, voltage_noise: np.ndarray
+    ) -> Registers:
+        net = load_w - pv_w - battery_w
+        import_wh = np.maximum(net, 0) * self.hours
+        export_wh = np.maximum(-net, 0) * self.hours
+        # voltage sags with import and rises with export through the service impedance (~1.5% at peak import)
+        nominal_v = self.nominal_v
+        voltage = nominal_v * (1 - 0.015 * net / max(self.peak_w, 1.0)) + voltage_noise * (nominal_v / NOMINAL_VOLTAGE)
+        return Registers(
+            load_w=load_w,
+            pv_w=pv_w,
+            battery_w=battery_w,
+            soc=soc,
+            import_wh=import_wh,
+            export_wh=export_wh,
+            import_total_wh=self.imported.next(import_wh),
+            export_total_wh=self.exported.next(export_wh),
+            voltage_v=voltage,
+        )
+
+
+class CumulativeSum:
+    """``start + np.cumsum(x)`` of a series given a block at a time: the running sum is carried into the next
+    block, added to its first term (the same additions in the same order as one cumulative sum)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.start = start
+        self.sum = 0.0
+        self.begun = False
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The running sum without ``start``, in a new array."""
+        block = x.copy()
+        if len(block):
+            if self.begun:
+                block[0] += self.sum
+            np.cumsum(block, out=block)
+            self.sum, self.begun = float(block[-1]), True
+        return block
+
+    def next(self, x: np.ndarray) -> np.ndarray:
+        return self.start + self.raw(x)

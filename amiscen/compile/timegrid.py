@@ -59,7 +59,13 @@ def utc_offsets(epoch: np.ndarray, timezone: str) -> np.ndarray:
     hour's middle, so a DST change lands on its hour)."""
     zone = ZoneInfo(timezone)
     hours = np.floor(epoch / 3600).astype(np.int64)
-    unique, inverse = np.unique(hours, return_inverse=True)
+    if len(hours) > 1 and np.all(hours[1:] >= hours[:-1]):  # in order (a time grid): each hour's run, no sort
+        first = np.empty(len(hours), dtype=bool)
+        first[0] = True
+        np.not_equal(hours[1:], hours[:-1], out=first[1:])
+        unique, inverse = hours[first], np.cumsum(first) - 1
+    else:
+        unique, inverse = np.unique(hours, return_inverse=True)
     offsets = np.array(
         [
             dt.datetime.fromtimestamp(h * 3600 + 1800, zone).utcoffset().total_seconds()  # type: ignore[union-attr]

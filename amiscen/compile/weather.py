@@ -47,29 +47,70 @@ def monthly_at(values: list[float], epoch: np.ndarray) -> np.ndarray:
 def _ar1(rng: np.random.Generator, n: int, step: float, tau: float) -> np.ndarray:
     """A unit-variance AR(1) series with correlation time ``tau`` seconds. Its first k values are the same for any
     n >= k (numpy's generators draw arrays value by value), so a longer window repeats a shorter one's start."""
-    phi = float(np.exp(-step / tau))
-    value = rng.standard_normal()  # drawn first: the series' start never depends on its length
-    shocks = rng.standard_normal(n) * np.sqrt(1 - phi * phi)
-    return _recurrence(shocks, phi, value)
+    return Ar1(rng, step, tau).next(n)
+
+
+class Ar1:
+    """``_ar1``'s series drawn a block at a time: the blocks joined are the whole series, bit for bit (the draws
+    come in the same order from the same stream, and the recurrence carries across blocks)."""
+
+    def __init__(self, rng: np.random.Generator, step: float, tau: float) -> None:
+        self.rng = rng
+        phi = float(np.exp(-step / tau))
+        self.scale = np.sqrt(1 - phi * phi)
+        self.recurrence = Recurrence(phi, rng.standard_normal())  # drawn first: the start never depends on length
+
+    def next(self, n: int) -> np.ndarray:
+        """The series' next ``n`` values."""
+        shocks = self.rng.standard_normal(n)
+        shocks *= self.scale
+        return self.recurrence.next(shocks)
 
 
 def _recurrence(shocks: np.ndarray, phi: float, value: float) -> np.ndarray:
+    """out[k] = phi * out[k-1] + shocks[k] with out[-1] = ``value`` (see ``Recurrence``)."""
+    return Recurrence(phi, value).next(shocks)
+
+
+class Recurrence:
     """out[k] = phi * out[k-1] + shocks[k] with out[-1] = ``value``, vectorised per chunk: out[k] = phi^(k+1) x
     value + sum_j phi^(k-j) shocks[j]. Chunks stay short enough that phi**length does not underflow (1e-100); the
-    powers of phi are computed once per phi and chunk length, and reused."""
-    n = len(shocks)
-    out = np.empty(n)
-    length = int(max(1, min(65536, 230 / max(-np.log(phi), 1e-9) if phi > 0 else 1)))
-    powers, inverse = _powers(phi, length)
-    for start in range(0, n, length):
-        chunk = shocks[start : start + length]
-        m = len(chunk)
-        scaled = np.cumsum(chunk * inverse[:m])
-        scaled *= powers[:m]
-        scaled += value * phi * powers[:m]
-        out[start : start + m] = scaled
-        value = out[start + m - 1]
-    return out
+    powers of phi are computed once per phi and chunk length, and reused.
+
+    The shocks may come a block at a time (``next``): the chunks stay where they are in the whole series, and a
+    chunk cut by a block's end carries its running sum into the next block, added to its first term (the same
+    additions in the same order), so the blocks give the whole series' values exactly."""
+
+    def __init__(self, phi: float, value: float) -> None:
+        self.phi = phi
+        self.length = int(max(1, min(65536, 230 / max(-np.log(phi), 1e-9) if phi > 0 else 1)))
+        self.powers, self.inverse = _powers(phi, self.length)
+        self.value = value  # the series just before the current chunk
+        self.at = 0  # terms of the current chunk already given
+        self.sum = 0.0  # their running sum of shocks[j] / phi^j
+
+    def next(self, shocks: np.ndarray) -> np.ndarray:
+        """The series' values for the next ``len(shocks)`` shocks."""
+        n = len(shocks)
+        out = np.empty(n)
+        start = 0
+        while start < n:
+            at = self.at
+            m = min(self.length - at, n - start)
+            scaled = shocks[start : start + m] * self.inverse[at : at + m]
+            if at:
+                scaled[0] += self.sum
+            np.cumsum(scaled, out=scaled)
+            self.sum = float(scaled[-1])
+            powers = self.powers[at : at + m]
+            scaled *= powers
+            scaled += self.value * self.phi * powers
+            out[start : start + m] = scaled
+            start += m
+            self.at = at + m
+            if self.at == self.length:
+                self.value, self.at, self.sum = float(out[start - 1]), 0, 0.0
+        return out
 
 
 @lru_cache(maxsize=64)
