@@ -105,16 +105,25 @@ class SiteModel:
             return 0
         return int(stream(self.scenario.time.seed, "meter", meter.id, "cloud lag").integers(0, most + 1))
 
-    def _sky_at(self, lag: int) -> solar.ClearSky:
-        """The sky a roof sees whose clouds come ``lag`` intervals later than the reference's."""
+    def _index_at(self, lag: int) -> np.ndarray:
+        """The clear-sky index a roof sees whose clouds come ``lag`` intervals later than the reference's."""
         if lag == 0:
-            return self.sky
+            return self.weather.clear_sky_index
         index = self._weather_days.clear_sky_index
         n = self.grid.count
         shifted = index[lag : lag + n]
         if len(shifted) < n:  # the window ends at its last day's midnight: the night's last clouds held
             shifted = np.concatenate([shifted, np.full(n - len(shifted), index[-1])])
-        return solar.cloudy_sky(self.clear, self.sun, shifted)
+        return shifted
+
+    def _sky_part(self, index: np.ndarray, a: int, b: int) -> solar.ClearSky:
+        """The sky over intervals [a, b) under the clear-sky ``index`` (the window's), split as measured where a
+        weather file gives the diffuse fraction."""
+        clear, sun = self.clear.part(a, b), self.sun.part(a, b)
+        diffuse = self.weather.diffuse_fraction
+        if diffuse is not None:
+            return solar.measured_sky(clear, sun, index[a:b], diffuse[a:b])
+        return solar.cloudy_sky(clear, sun, index[a:b])
 
     def _hour_clear_ghi(self, hourly: HourlyWeather) -> np.ndarray:
         """The site's clear-sky GHI averaged over each hour of a weather file (at 5-minute points), the hours
@@ -139,10 +148,7 @@ class SiteModel:
 
     @cached_property
     def sky(self) -> solar.ClearSky:
-        w = self.weather
-        if w.diffuse_fraction is not None:
-            return solar.measured_sky(self.clear, self.sun, w.clear_sky_index, w.diffuse_fraction)
-        return solar.cloudy_sky(self.clear, self.sun, w.clear_sky_index)
+        return self._sky_part(self.weather.clear_sky_index, 0, self.grid.count)
 
     def pv_w(self, meter: MeterSpec) -> np.ndarray:
         return self._pv(meter)(0, self.grid.count)
@@ -166,17 +172,28 @@ class SiteModel:
     def _array_light(self, tilt: float, azimuth: float, lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Irradiance on, and cell temperature of, an array of this orientation whose clouds come ``lag``
         intervals late: arrays facing the same way with the same lag share it, computed once (a campus has a few
-        orientations and at most cloud_transit / interval + 1 lags)."""
+        orientations and at most cloud_transit / interval + 1 lags), BLOCK intervals at a time (every step is
+        elementwise: the values are those of the whole window at once)."""
         key = (tilt, azimuth, lag)
         if key not in self._light:
             w = self.scenario.site.weather
+            n = self.grid.count
             if (tilt, azimuth) not in self._beam:  # the sun's geometry on this orientation, whatever the clouds
-                self._beam[(tilt, azimuth)] = solar.beam_share(self.sun, tilt, azimuth)
-            poa = solar.plane_of_array(
-                self.sun, self._sky_at(lag), tilt, azimuth, w.albedo, self._beam[(tilt, azimuth)]
-            )
+                beam = np.empty(n)
+                for a in range(0, n, BLOCK):
+                    beam[a : a + BLOCK] = solar.beam_share(self.sun.part(a, a + BLOCK), tilt, azimuth)
+                self._beam[(tilt, azimuth)] = beam
+            beam, index = self._beam[(tilt, azimuth)], self._index_at(lag)
+            air = self.weather.temperature_c
             wind = w.wind_speed if self.weather.wind_m_s is None else self.weather.wind_m_s
-            self._light[key] = (poa, solar.cell_temperature(poa, self.weather.temperature_c, wind))
+            poa, cell = np.empty(n), np.empty(n)
+            for a in range(0, n, BLOCK):
+                b = min(a + BLOCK, n)
+                sky = self._sky_part(index, a, b)
+                poa[a:b] = solar.plane_of_array(self.sun.part(a, b), sky, tilt, azimuth, w.albedo, beam[a:b])
+                here = wind if isinstance(wind, float | int) else wind[a:b]
+                cell[a:b] = solar.cell_temperature(poa[a:b], air[a:b], here)
+            self._light[key] = (poa, cell)
         return self._light[key]
 
     def load_w(self, meter: MeterSpec) -> np.ndarray:

@@ -26,7 +26,10 @@ class SunPosition:
     dni_extra: np.ndarray  # W/m2
 
     def first(self, count: int) -> SunPosition:
-        return SunPosition(self.zenith[:count], self.azimuth[:count], self.dni_extra[:count])
+        return self.part(0, count)
+
+    def part(self, a: int, b: int) -> SunPosition:
+        return SunPosition(self.zenith[a:b], self.azimuth[a:b], self.dni_extra[a:b])
 
 
 BLOCK = 65536  # intervals computed at a time where every step is elementwise (see sun_position)
@@ -130,7 +133,10 @@ class ClearSky:
     dhi: np.ndarray
 
     def first(self, count: int) -> ClearSky:
-        return ClearSky(self.ghi[:count], self.dni[:count], self.dhi[:count])
+        return self.part(0, count)
+
+    def part(self, a: int, b: int) -> ClearSky:
+        return ClearSky(self.ghi[a:b], self.dni[a:b], self.dhi[a:b])
 
 
 def clear_sky(sun: SunPosition, linke_turbidity: np.ndarray, elevation_m: float) -> ClearSky:

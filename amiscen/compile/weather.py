@@ -170,17 +170,35 @@ def _held_to_days(level: np.ndarray, latent: np.ndarray, day_index: np.ndarray, 
     days = len(level)
     weight = np.bincount(day_index, weights=light, minlength=days)
     target = np.clip(level, 1e-4, MOST_CLOUD - 1e-4) * weight
-    low, high = np.full(days, -30.0), np.full(days, 30.0)
     spread = SPREAD * latent
     lit = light > 0  # only sunlit intervals weigh: the search looks at them alone (about half of them)
     lit_day, lit_light, lit_spread = day_index[lit], light[lit], spread[lit]
+    shift = np.empty(days)
+    if len(lit_day) > 1 and np.any(lit_day[1:] < lit_day[:-1]):  # days out of order (never on a time grid)
+        groups = [(0, days)]
+    else:  # a few days at a time, their sunlit intervals together: the search's arrays stay in the caches
+        groups = [(d, min(d + DAYS_AT_A_TIME, days)) for d in range(0, days, DAYS_AT_A_TIME)]
+    for d0, d1 in groups:
+        i0, i1 = np.searchsorted(lit_day, [d0, d1]) if len(groups) > 1 else (0, len(lit_day))
+        shift[d0:d1] = _shift(target[d0:d1], lit_day[i0:i1] - d0, lit_light[i0:i1], lit_spread[i0:i1])
+    return MOST_CLOUD / (1 + np.exp(-shift[day_index] - spread))
+
+
+DAYS_AT_A_TIME = 8
+
+
+def _shift(target: np.ndarray, day: np.ndarray, light: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Each day's shift, by bisection: the days are independent, and a day's cover is summed over its intervals
+    in order (bincount), so searching a few days at a time finds what searching them all at once finds."""
+    days = len(target)
+    low, high = np.full(days, -30.0), np.full(days, 30.0)
     for _ in range(32):  # 60 / 2**32: exact to 1e-8
         mid = (low + high) / 2
-        cover = MOST_CLOUD / (1 + np.exp(-(mid[lit_day] + lit_spread)))
-        short = np.bincount(lit_day, weights=lit_light * cover, minlength=days) < target
+        cover = MOST_CLOUD / (1 + np.exp(-(mid[day] + spread)))
+        short = np.bincount(day, weights=light * cover, minlength=days) < target
         low = np.where(short, mid, low)
         high = np.where(short, high, mid)
-    return MOST_CLOUD / (1 + np.exp(-((low + high) / 2)[day_index] - spread))
+    return (low + high) / 2
 
 
 def weather(spec: Weather, grid: TimeGrid, seed: int, light: np.ndarray | None = None) -> WeatherSeries:

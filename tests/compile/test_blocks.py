@@ -123,3 +123,19 @@ def test_meter_plans_are_the_same_whatever_the_block(monkeypatch: pytest.MonkeyP
         blocked = site.meter_plan(m).registers
         for name in Registers.__dataclass_fields__:
             np.testing.assert_array_equal(getattr(blocked, name), getattr(one_block[m.id], name), err_msg=name)
+
+
+def test_clouds_held_to_days_a_few_days_at_a_time_are_those_of_all_days_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The per-day bisection runs over a few days' sunlit intervals at a time: the same cover, bit for bit."""
+    from amiscen.compile import weather as weather_module
+
+    s = CAMPUS.model_copy(update={"time": CAMPUS.time.model_copy(update={"duration": dt.timedelta(days=20, hours=7)})})
+    covers = []
+    for days in (1, 3, 8, 10_000):
+        monkeypatch.setattr(weather_module, "DAYS_AT_A_TIME", days)
+        covers.append(SiteModel(s).weather.clear_sky_index)
+    assert 0.2 < 1 - covers[0][covers[0] < 1].mean() < 0.95  # clouds, not a constant
+    for cover in covers[1:]:
+        np.testing.assert_array_equal(cover, covers[0])
