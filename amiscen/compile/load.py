@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amiscen.compile.registers import CumulativeSum
+from amiscen.compile.blocks import CumulativeSum
 from amiscen.compile.rng import stream
 from amiscen.compile.weather import Ar1, _ar1, _recurrence
 from amiscen.scenario.fleet import LoadProfile

@@ -10,7 +10,8 @@ from functools import cached_property
 import numpy as np
 
 from amiscen.compile import solar
-from amiscen.compile.battery import CHUNK, Simulation, requested_power
+from amiscen.compile.battery import Simulation, requested_power
+from amiscen.compile.blocks import spans
 from amiscen.compile.calendar import day_types
 from amiscen.compile.load import Demand, MeterLoad, base_demand, day_factor
 from amiscen.compile.registers import RegisterBlocks, Registers, grid_frequency
@@ -19,9 +20,6 @@ from amiscen.compile.timegrid import TimeGrid
 from amiscen.compile.weather import WeatherSeries, _monthly, from_file, monthly_at, weather
 from amiscen.scenario.model import MeterSpec, Scenario, meters
 from amiscen.scenario.weatherfile import HOUR, HourlyWeather
-
-# intervals of a meter computed at a time: whole chunks of the battery's simulation, a few hundred KB an array
-BLOCK = 8 * CHUNK
 
 
 @dataclass(frozen=True)
@@ -172,23 +170,21 @@ class SiteModel:
     def _array_light(self, tilt: float, azimuth: float, lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Irradiance on, and cell temperature of, an array of this orientation whose clouds come ``lag``
         intervals late: arrays facing the same way with the same lag share it, computed once (a campus has a few
-        orientations and at most cloud_transit / interval + 1 lags), BLOCK intervals at a time (every step is
-        elementwise: the values are those of the whole window at once)."""
+        orientations and at most cloud_transit / interval + 1 lags), a block at a time (amiscen.compile.blocks)."""
         key = (tilt, azimuth, lag)
         if key not in self._light:
             w = self.scenario.site.weather
             n = self.grid.count
             if (tilt, azimuth) not in self._beam:  # the sun's geometry on this orientation, whatever the clouds
                 beam = np.empty(n)
-                for a in range(0, n, BLOCK):
-                    beam[a : a + BLOCK] = solar.beam_share(self.sun.part(a, a + BLOCK), tilt, azimuth)
+                for a, b in spans(n):
+                    beam[a:b] = solar.beam_share(self.sun.part(a, b), tilt, azimuth)
                 self._beam[(tilt, azimuth)] = beam
             beam, index = self._beam[(tilt, azimuth)], self._index_at(lag)
             air = self.weather.temperature_c
             wind = w.wind_speed if self.weather.wind_m_s is None else self.weather.wind_m_s
             poa, cell = np.empty(n), np.empty(n)
-            for a in range(0, n, BLOCK):
-                b = min(a + BLOCK, n)
+            for a, b in spans(n):
                 sky = self._sky_part(index, a, b)
                 poa[a:b] = solar.plane_of_array(self.sun.part(a, b), sky, tilt, azimuth, w.albedo, beam[a:b])
                 here = wind if isinstance(wind, float | int) else wind[a:b]
@@ -217,21 +213,20 @@ class SiteModel:
         return MeterLoad(profile, meter.peak_kw, self._demand[key], self.grid.step, self.scenario.time.seed, meter.id)
 
     def meter_plan(self, meter: MeterSpec) -> MeterPlan:
-        """The meter's registers over the window, computed BLOCK intervals at a time into the whole window's arrays:
-        a block's temporaries stay in the CPU's caches, and every series that runs on (noise, totals, the
-        battery's charge) carries across blocks, so the values are those of the whole window at once."""
+        """The meter's registers over the window, computed a block at a time (amiscen.compile.blocks) into the
+        window's arrays: every series that runs on (noise, steps, totals, the battery's charge) carries across
+        blocks, so the values are those of the whole window at once."""
         n = self.grid.count
         load, pv = self._load(meter), self._pv(meter)
         battery = None if meter.battery is None else Simulation(meter.battery, self.grid.step)
         noise = stream(self.scenario.time.seed, "meter", meter.id, "voltage")
         blocks = RegisterBlocks(self.grid.step, meter.peak_kw * 1000, nominal_v=self.scenario.site.grid.voltage_v)
         out = {f.name: np.empty(n) for f in fields(Registers)}
-        for a in range(0, n, BLOCK):
-            b = min(a + BLOCK, n)
+        for a, b in spans(n):
             load_w, pv_w = load.next(b - a), pv(a, b)
-            if meter.battery is not None and battery is not None:
+            if battery is not None:
                 weekday = ~self.day_flags[0][a:b]
-                request = requested_power(meter.battery, load_w, pv_w, self.local_hours[a:b], weekday)
+                request = requested_power(battery.spec, load_w, pv_w, self.local_hours[a:b], weekday)
                 battery_w, soc = battery.next(request)
             else:
                 battery_w, soc = np.zeros(b - a), np.full(b - a, np.nan)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from amiscen.compile.blocks import CumulativeSum
+
 NOMINAL_VOLTAGE = 230.0  # the default site grid (scenario site.grid): Thailand, 230/400 V, 50 Hz
 NOMINAL_FREQUENCY = 50.0
 
@@ -95,26 +97,3 @@ class RegisterBlocks:
             export_total_wh=self.exported.next(export_wh),
             voltage_v=voltage,
         )
-
-
-class CumulativeSum:
-    """``start + np.cumsum(x)`` of a series given a block at a time: the running sum is carried into the next
-    block, added to its first term (the same additions in the same order as one cumulative sum)."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.start = start
-        self.sum = 0.0
-        self.begun = False
-
-    def raw(self, x: np.ndarray) -> np.ndarray:
-        """The running sum without ``start``, in a new array."""
-        block = x.copy()
-        if len(block):
-            if self.begun:
-                block[0] += self.sum
-            np.cumsum(block, out=block)
-            self.sum, self.begun = float(block[-1]), True
-        return block
-
-    def next(self, x: np.ndarray) -> np.ndarray:
-        return self.start + self.raw(x)

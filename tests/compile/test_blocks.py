@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from amiscen.compile import plan as plan_module
-from amiscen.compile.battery import Simulation, requested_power
+from amiscen.compile import blocks as blocks_module
+from amiscen.compile.battery import CHUNK, Simulation, requested_power
+from amiscen.compile.blocks import CumulativeSum
 from amiscen.compile.load import MeterLoad
 from amiscen.compile.plan import SiteModel
-from amiscen.compile.registers import CumulativeSum, Registers
+from amiscen.compile.registers import Registers
 from amiscen.compile.weather import Ar1, Recurrence
 from amiscen.scenario import load_scenario, meters
 from amiscen.scenario.fleet import Battery as BatterySpec
@@ -116,9 +117,9 @@ def test_meter_plans_are_the_same_whatever_the_block(monkeypatch: pytest.MonkeyP
     fleet = meters(s)
     assert any(m.battery for m in fleet) and any(m.pv for m in fleet)
     one_block = {m.id: SiteModel(s).meter_plan(m).registers for m in fleet}
-    monkeypatch.setattr(plan_module, "BLOCK", plan_module.CHUNK)
+    monkeypatch.setattr(blocks_module, "BLOCK", CHUNK)
     site = SiteModel(s)
-    assert site.grid.count > 3 * plan_module.BLOCK
+    assert site.grid.count > 3 * blocks_module.BLOCK
     for m in fleet:
         blocked = site.meter_plan(m).registers
         for name in Registers.__dataclass_fields__:
