@@ -69,8 +69,9 @@ def test_the_sun_computed_in_blocks_is_the_sun_computed_at_once() -> None:
     """sun_position works a block at a time (issue #16: a year at 15 s in 0.8 s, not 2.1): every step is
     elementwise, so the values are bit for bit those of the whole array at once."""
     from amiscen.compile import solar
+    from amiscen.compile.blocks import BLOCK
 
-    epoch = 1767200000.0 + np.arange(2 * solar.BLOCK + 1234) * 15.0 + 7.5
+    epoch = 1767200000.0 + np.arange(2 * BLOCK + 1234) * 15.0 + 7.5
     blocked, whole = solar.sun_position(epoch, 13.8, 100.5), solar._sun_position(epoch, 13.8, 100.5)
     for name in ("zenith", "azimuth", "dni_extra"):
         assert getattr(blocked, name).tobytes() == getattr(whole, name).tobytes(), name
