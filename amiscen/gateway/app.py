@@ -183,7 +183,10 @@ class Headend:
             )
             if reply.status == 403:
                 log.warning("refused %s %s from %s: %s", req.method, req.path, req.meter_id, reply.reason)
-        self.store.execute("UPDATE end_device SET last_contact = ? WHERE lfdi = ?", (self.clock.now(), req.lfdi))
+        now = self.clock.now()  # written only when it moves: a statement that changes no row writes nothing
+        self.store.execute(
+            "UPDATE end_device SET last_contact = ? WHERE lfdi = ? AND last_contact IS NOT ?", (now, req.lfdi, now)
+        )
         if self.config.quirks.lowercase_headers:
             reply.headers = {k.lower(): v for k, v in reply.headers.items()}
         return reply
