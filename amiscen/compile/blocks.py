@@ -32,15 +32,18 @@ class CumulativeSum:
         self.sum = 0.0
         self.begun = False
 
-    def raw(self, x: np.ndarray) -> np.ndarray:
-        """The running sum without ``start``, in a new array."""
-        block = x.copy()
+    def add_to(self, block: np.ndarray) -> np.ndarray:
+        """``block`` (the caller's own array) turned in place into the running sum, without ``start``."""
         if len(block):
             if self.begun:
                 block[0] += self.sum
             np.cumsum(block, out=block)
             self.sum, self.begun = float(block[-1]), True
         return block
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The running sum without ``start``, in a new array."""
+        return self.add_to(x.copy())
 
     def next(self, x: np.ndarray) -> np.ndarray:
         return self.start + self.raw(x)

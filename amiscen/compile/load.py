@@ -106,11 +106,6 @@ def lagged(x: np.ndarray, step_s: float, tau_s: float) -> np.ndarray:
     return _recurrence(x * (1 - phi), phi, float(x[0]))
 
 
-def load_w(profile: LoadProfile, peak_kw: float, demand: Demand, step_s: float, seed: int, meter_id: str) -> np.ndarray:
-    """A meter's active power demand in W over the whole window (see ``MeterLoad``)."""
-    return MeterLoad(profile, peak_kw, demand, step_s, seed, meter_id).next(len(demand.base))
-
-
 class MeterLoad:
     """A meter's active power demand in W: its peak times the shared ``demand``, with its own day-to-day activity,
     its own air-conditioning's variation, autocorrelated noise and appliance steps. Given a block of intervals at
@@ -127,7 +122,8 @@ class MeterLoad:
         self.activity = _ar1(stream(seed, "meter", meter_id, "activity"), days, 86400.0, 2 * 86400.0)
         self.cooling_swing = Ar1(stream(seed, "meter", meter_id, "cooling"), step_s, 3 * 3600.0)
         self.noise = Ar1(stream(seed, "meter", meter_id, "noise"), step_s, profile.noise_minutes * 60)
-        self.steps = _steps(profile, peak_kw, n, step_s, seed, meter_id)
+        self.step_changes = _step_changes(profile, peak_kw, n, step_s, seed, meter_id)
+        self.steps = CumulativeSum()  # the steps on at each interval: the running sum of their changes
         self.at = 0
 
     def next(self, count: int) -> np.ndarray:
@@ -143,36 +139,26 @@ class MeterLoad:
         )
         noise = self.noise.next(b - a)
         power = self.peak_kw * 1000 * share * (1 + profile.noise * noise)
-        power += self.steps.next(b - a)
+        if self.step_changes is not None:
+            power += self.steps.raw(self.step_changes[a:b])
         return np.maximum(power, 0.02 * self.peak_kw * 1000)
 
 
-class _Steps:
-    """Appliance steps given a block at a time: the running sum of their changes (none: no steps)."""
-
-    def __init__(self, change: np.ndarray | None) -> None:
-        self.change = change
-        self.at = 0
-        self.sum = CumulativeSum()
-
-    def next(self, count: int) -> np.ndarray:
-        a, b = self.at, self.at + count
-        self.at = b
-        return np.zeros(count) if self.change is None else self.sum.raw(self.change[a:b])
-
-
-def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: int, meter_id: str) -> _Steps:
+def _step_changes(
+    profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: int, meter_id: str
+) -> np.ndarray | None:
     """Appliances switching on for a while (chillers, lifts, kitchen equipment): rectangular steps. Drawn day by
     day from the window's start (a count per day, then each step's time, length and size in order, each from its
-    own stream), so the steps of a window's first days do not depend on how many days are compiled."""
+    own stream), so the steps of a window's first days do not depend on how many days are compiled. Returned as
+    each interval's change of the power switched on (None: no steps)."""
     if profile.step_share == 0 or n == 0:
-        return _Steps(None)
+        return None
     per_day = 86400 / step_s  # intervals per day
     days = int(np.ceil(n / per_day))
     counts = stream(seed, "meter", meter_id, "steps", "count").poisson(profile.steps_per_day, days)
     count = int(counts.sum())
     if count == 0:
-        return _Steps(None)
+        return None
     day_of = np.repeat(np.arange(days), counts)
     starts = day_of * per_day + stream(seed, "meter", meter_id, "steps", "at").uniform(0, per_day, count)
     starts = starts.astype(np.int64)
@@ -185,4 +171,4 @@ def _steps(profile: LoadProfile, peak_kw: float, n: int, step_s: float, seed: in
     starts, lengths, sizes = starts[inside], lengths[inside], sizes[inside]
     change = np.bincount(starts, weights=sizes, minlength=n + 1)
     change -= np.bincount(np.minimum(starts + lengths, n), weights=sizes, minlength=n + 1)
-    return _Steps(change)
+    return change[:n]

@@ -42,40 +42,16 @@ class Registers:
         return self.load_w - self.pv_w - self.battery_w
 
 
-def registers(
-    load_w: np.ndarray,
-    pv_w: np.ndarray,
-    battery_w: np.ndarray,
-    soc: np.ndarray,
-    step_s: float,
-    peak_w: float,
-    voltage_noise: np.ndarray,
-    start_import_wh: float = 0.0,
-    start_export_wh: float = 0.0,
-    nominal_v: float = NOMINAL_VOLTAGE,
-) -> Registers:
-    """The registers over a whole window (see ``RegisterBlocks``)."""
-    blocks = RegisterBlocks(step_s, peak_w, start_import_wh, start_export_wh, nominal_v)
-    return blocks.next(load_w, pv_w, battery_w, soc, voltage_noise)
-
-
 class RegisterBlocks:
     """What the meter registers, a block of intervals at a time (``next``, in order): the import and export
     totals run on across blocks, so the blocks joined are the whole window's registers, bit for bit."""
 
-    def __init__(
-        self,
-        step_s: float,
-        peak_w: float,
-        start_import_wh: float = 0.0,
-        start_export_wh: float = 0.0,
-        nominal_v: float = NOMINAL_VOLTAGE,
-    ) -> None:
+    def __init__(self, step_s: float, peak_w: float, nominal_v: float = NOMINAL_VOLTAGE) -> None:
         self.hours = step_s / 3600
         self.peak_w = peak_w
         self.nominal_v = nominal_v
-        self.imported = CumulativeSum(start_import_wh)
-        self.exported = CumulativeSum(start_export_wh)
+        self.imported = CumulativeSum()
+        self.exported = CumulativeSum()
 
     def next(
         self, load_w: np.ndarray, pv_w: np.ndarray, battery_w: np.ndarray, soc: np.ndarray, voltage_noise: np.ndarray

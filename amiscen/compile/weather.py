@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from amiscen.compile.blocks import CumulativeSum
 from amiscen.compile.rng import stream
 from amiscen.compile.timegrid import TimeGrid
 from amiscen.scenario.site import Weather
@@ -87,7 +88,7 @@ class Recurrence:
         self.powers, self.inverse = _powers(phi, self.length)
         self.value = value  # the series just before the current chunk
         self.at = 0  # terms of the current chunk already given
-        self.sum = 0.0  # their running sum of shocks[j] / phi^j
+        self.sum = CumulativeSum()  # their running sum of shocks[j] / phi^j
 
     def next(self, shocks: np.ndarray) -> np.ndarray:
         """The series' values for the next ``len(shocks)`` shocks."""
@@ -97,11 +98,7 @@ class Recurrence:
         while start < n:
             at = self.at
             m = min(self.length - at, n - start)
-            scaled = shocks[start : start + m] * self.inverse[at : at + m]
-            if at:
-                scaled[0] += self.sum
-            np.cumsum(scaled, out=scaled)
-            self.sum = float(scaled[-1])
+            scaled = self.sum.add_to(shocks[start : start + m] * self.inverse[at : at + m])
             powers = self.powers[at : at + m]
             scaled *= powers
             scaled += self.value * self.phi * powers
@@ -109,7 +106,7 @@ class Recurrence:
             start += m
             self.at = at + m
             if self.at == self.length:
-                self.value, self.at, self.sum = float(out[start - 1]), 0, 0.0
+                self.value, self.at, self.sum = float(out[start - 1]), 0, CumulativeSum()
         return out
 
 
