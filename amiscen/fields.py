@@ -12,7 +12,7 @@ The limits are http.client's: a line of 65,536 bytes, 100 lines with the empty l
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 MAX_FIELD_LINE = 65536
 MAX_FIELD_LINES = 100
@@ -58,7 +58,8 @@ def read_fields(readline: Callable[[int], bytes]) -> list[tuple[str, str]]:
 
 class Fields:
     """A header section's fields by case-insensitive name: ``get`` gives a repeated field's first value (as
-    ``email.message.Message`` does), ``items`` every field in order with its name as sent."""
+    ``email.message.Message`` does), ``items`` every field in order with its name as sent. What http.server's
+    handler and http.client's response read of their headers (``get``, ``get_all``, ``items``), no more."""
 
     __slots__ = ("_first", "_pairs")
 
@@ -78,21 +79,3 @@ class Fields:
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._pairs)
-
-    def keys(self) -> list[str]:
-        return [name for name, _ in self._pairs]
-
-    def values(self) -> list[str]:
-        return [value for _, value in self._pairs]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._first
-
-    def __getitem__(self, name: str) -> str | None:
-        return self.get(name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self._pairs)
