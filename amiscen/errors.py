@@ -1,10 +1,13 @@
 """One exception base for every error a user can cause or see, carrying its exit code.
 
 Exit codes (documented in the README): 0 ok, 1 the run finished but expectations or deliveries failed,
-2 invalid input or usage, 3 internal error, 130 interrupted.
+2 invalid input or usage, 3 internal error, 4 the disk is full, 130 interrupted, 143 terminated.
 """
 
 from __future__ import annotations
+
+import errno
+import sqlite3
 
 from amiscen.diagnostics import Diagnostic
 
@@ -12,6 +15,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+SQLITE_FULL = 13  # SQLite's "database or disk is full" (the typing stubs lack sqlite3.SQLITE_FULL)
+EXIT_DISK_FULL = 4  # no space left where amiscen writes (a run directory, a head-end database, an export)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), after the same orderly stop
 
@@ -49,3 +54,16 @@ class RunFailed(AmiscenError):
     """The run finished but expectations or deliveries failed."""
 
     exit_code = EXIT_FAILED
+
+
+class DiskFull(AmiscenError):
+    """No space left on the disk amiscen writes to: not a bug, and nothing to retry until space is freed."""
+
+    exit_code = EXIT_DISK_FULL
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An exception that says the disk is full: ENOSPC (or EDQUOT, a quota) from a file, SQLITE_FULL from SQLite."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from cryptography import x509
 
+from amiscen.errors import is_disk_full
 from amiscen.fields import Fields, FieldsTooLarge, read_fields
 from amiscen.gateway.app import Headend
 from amiscen.gateway.http import Reply, Request
@@ -34,6 +35,7 @@ from amiscen.sep.parse import MAX_BODY_BYTES
 DRAINED_BYTES = 64 * 1024 * 1024
 BODY_DEADLINE_S = 60.0  # a request body must arrive within this (a trickling client is cut off)
 IDLE_DEADLINE_S = 120.0  # a connection with no request completed for this long is closed (header trickling too)
+DISK_FULL_RETRY_S = 60  # the Retry-After of a 503 while the database cannot write
 MAX_CONNECTIONS = 4096  # open connections at most; at the cap the longest idle one makes room, else refused
 
 
@@ -189,7 +191,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             return self.server.app.handle(request)
-        except Exception:  # one bad request must not take the server down
+        except Exception as exc:  # one bad request must not take the server down
+            if is_disk_full(exc):  # the store cannot write: a client may try again later (told once, not per request)
+                if not self.server.disk_full:
+                    self.server.disk_full = True
+                    log.error("no space left on the disk of the head-end's database (%s): answering 503", exc)
+                reply = Reply.error(503, f"no space left on the disk: {exc}", ErrorReason.RESOURCE_LIMIT_REACHED)
+                reply.headers["Retry-After"] = str(DISK_FULL_RETRY_S)
+                return reply
             log.exception("internal error on %s %s", self.command, self.path)
             return Reply.error(500, "internal error", ErrorReason.INVALID_REQUEST_FORMAT)
 
@@ -225,6 +234,7 @@ class HeadendServer(socketserver.ThreadingMixIn, HTTPServer):
         self._count = threading.Lock()
         self._reaped_at = 0.0
         self.max_connections = connection_cap() if max_connections is None else max_connections
+        self.disk_full = False  # told once in the log; each request that fails to write is answered 503
         self.body_deadline = BODY_DEADLINE_S
         self.refused = 0  # connections turned away at the cap
         self._thread: threading.Thread | None = None

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amiscen.clock import SimClock
+from amiscen.errors import DiskFull, is_disk_full
 from amiscen.runner.events import Failed, Progress, RunEvent
 from amiscen.runner.meter import Meter, Task
 
@@ -130,6 +131,7 @@ class Fleet:
         self._serial: list[float] = []  # times of first connects and one-offs: no window spans one
         self.give_up: Callable[[float], str | None] | None = None  # a reason to stop the run now, or None
         self.gave_up: str | None = None
+        self.disk_full: BaseException | None = None  # the first write refused for want of space: the run stops
         self._end = float("inf")
         self.clock = clock
         self.emit = emit
@@ -189,11 +191,16 @@ class Fleet:
             if t > self._shown:  # told from here, not by the loop, so the loop never waits for the handlers
                 self._shown = t
                 self.emit(Progress(t, t))
+        if self.disk_full is not None:  # stopping: no task starts (what runs next time is the resumed run's)
+            return []
         if self.meter_time is not None:
             self.meter_time(index, t)
         try:
             return meter.run(task, t)
         except Exception as exc:  # a bug in amiscen must not stop the fleet, nor end a meter's periodic work
+            if is_disk_full(exc):  # not a bug, and retrying cannot help: the run stops, what was written is kept
+                self.disk_full = self.disk_full or exc
+                return []
             again = task.split(":")[0] in RECURRING
             self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
             return [(t + INTERNAL_RETRY_S, task)] if again else []
@@ -264,7 +271,8 @@ class Fleet:
         play = self._play_paced if self._paced else self._play_stepped
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="meter")
         try:
-            play(pool, lambda t: t < end and not self._giving_up(t), draining=False)
+            play(pool, lambda t: t < end and not self._giving_up(t) and self.disk_full is None, draining=False)
+            self._stop_if_disk_full()
             if self.gave_up is not None:  # nothing to drain to a gateway no meter reaches
                 return FleetResult(interrupted=False, drained=False, lateness=dict(self._lateness))
             # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
@@ -273,13 +281,22 @@ class Fleet:
             heapq.heapify(self._heap)
             for i in range(len(self.meters)):
                 self._push(i, [(end, "post")])
-            play(pool, lambda t: t <= end + drain, draining=True)
+            play(pool, lambda t: t <= end + drain and self.disk_full is None, draining=True)
+            self._stop_if_disk_full()
         except KeyboardInterrupt:
             interrupted = True
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # jobs already running finish; none starts
         drained = all(m.outbox.pending(m.id)[0] == 0 for m in self.meters)
         return FleetResult(interrupted=interrupted, drained=drained, lateness=dict(self._lateness))
+
+    def _stop_if_disk_full(self) -> None:
+        if self.disk_full is not None:
+            raise DiskFull(
+                f"no space left on the disk: {self.disk_full}",
+                hint="free space where the run directory is (or choose another with --run-dir), then "
+                "`amiscen run SCENARIO --run-dir DIR --resume` continues where the run stopped",
+            ) from self.disk_full
 
     def _play_stepped(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
         """Fast pace: one moment at a time; the next starts when every job of this one is done. The loop also

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ..fixtures import HANG, start_serve
+from .test_resume import _stored
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -35,19 +36,6 @@ def _serve(port: int, db: Path, certs: Path) -> subprocess.Popen[str]:
         ROOT,
     )
     return process
-
-
-def _stored(db: Path) -> int:
-    """Readings the head-end has stored so far (its database read from this process; 0 before it exists)."""
-    if not db.exists():
-        return 0
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=HANG)
-    try:
-        return int(connection.execute("SELECT count(*) FROM reading").fetchone()[0])
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return 0
-    finally:
-        connection.close()
 
 
 def _wait(condition: Callable[[], bool], what: str, run: subprocess.Popen[str]) -> None:

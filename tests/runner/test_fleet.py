@@ -5,6 +5,7 @@ the realtime clock is injected, so nothing waits for wall time."""
 
 from __future__ import annotations
 
+import errno
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,8 +15,9 @@ from typing import Any
 import pytest
 
 from amiscen.clock import Pace, SimClock
+from amiscen.errors import DiskFull
 from amiscen.runner import fleet as fleet_module
-from amiscen.runner.events import RunEvent
+from amiscen.runner.events import Failed, RunEvent
 from amiscen.runner.fleet import LATENESS_EDGES, Fleet, Lateness
 from amiscen.runner.meter import Task
 
@@ -217,3 +219,30 @@ def test_lateness_histogram_quantiles() -> None:
     far.add(1e6)
     assert far.upper(0.99) == 1e6  # past the last edge: the worst itself
     assert Lateness().upper(0.99) == 0.0
+
+
+@pytest.mark.parametrize("pace", [Pace(None), Pace(1.0)])
+def test_a_full_disk_stops_the_run(pace: Pace) -> None:
+    """A task that meets a full disk (ENOSPC) is not a bug to log and retry a minute later: the run stops, no task
+    starts after it, nothing is drained, and the run tells DiskFull (exit 4) with the way to resume."""
+    wall = FakeWall()
+    clock = SimClock(0.0, pace, wall=lambda: wall.now, sleep=wall.sleep)
+
+    def a_does(task: str, now: float) -> list[Task]:
+        if now >= 30:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return [(now + 15, "post")]
+
+    def b_does(task: str, now: float) -> list[Task]:
+        return [(now + 15, "post")]
+
+    a = Scripted("A", [(0.0, "post")], a_does)
+    b = Scripted("B", [(1.0, "post")], b_does)
+    events: list[RunEvent] = []
+    fleet = Fleet([a, b], clock, events.append, workers=1)  # type: ignore[list-item]
+    with pytest.raises(DiskFull) as stopped:
+        fleet.run(0.0, 600.0)
+    assert stopped.value.exit_code == 4 and "--resume" in str(stopped.value)
+    assert a.ran == [("post", 0.0), ("post", 15.0), ("post", 30.0)]
+    assert b.ran == [("post", 1.0), ("post", 16.0)]  # due at 31, after the full disk: not started
+    assert not any(isinstance(e, Failed) for e in events)  # not told as an internal failure to retry
