@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from amiscen.diagnostics import Diagnostic
 
@@ -16,6 +19,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 SQLITE_FULL = 13  # SQLite's "database or disk is full" (the typing stubs lack sqlite3.SQLITE_FULL)
+SQLITE_REFUSED = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN: the place, not the database
 EXIT_DISK_FULL = 4  # no space left where amiscen writes (a run directory, a head-end database, an export)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), after the same orderly stop
@@ -67,3 +71,22 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.Error):
         return getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextmanager
+def writing(path: Path, what: str, hint: str | None = None) -> Iterator[None]:
+    """Around creating or opening a path the user chose (a run directory, an export, a database): a refusal
+    (permission, a read-only or missing place, a directory where a file goes) is the user's to fix, told as a
+    UsageError naming the path (exit 2), not as a bug. A full disk stays a full disk (exit 4)."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        if is_disk_full(exc):
+            raise
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+        elif getattr(exc, "sqlite_errorcode", None) in SQLITE_REFUSED:
+            reason = str(exc)
+        else:
+            raise
+        raise UsageError(f"{path}: cannot write {what} here ({reason})", hint=hint) from None

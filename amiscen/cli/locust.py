@@ -15,7 +15,7 @@ from typing import IO, Any
 import click
 
 from amiscen.cli.options import ScenarioSource, certs_option, scenario_options
-from amiscen.errors import EXIT_FAILED, RunFailed, UsageError
+from amiscen.errors import EXIT_FAILED, RunFailed, UsageError, writing
 from amiscen.pki.layout import Layout
 from amiscen.play.embedded import ensure_certificates
 from amiscen.scenario.model import meters
@@ -101,7 +101,8 @@ def command(
         raise UsageError("a Locust worker needs the gateway's address: --gateway URL (the master's head-end)")
     if run_dir is None:
         run_dir = Path("runs") / f"{s.network.id}-locust-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    with writing(run_dir, "the run directory"):
+        run_dir.mkdir(parents=True, exist_ok=True)
     layout = Layout(certs_dir)
     if not worker:
         ensure_certificates(s, layout, [m.id for m in fleet])

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from amiscen.cli.options import ScenarioSource, scenario_options
-from amiscen.errors import UsageError
+from amiscen.errors import UsageError, writing
 from amiscen.play.plan import ParquetExport, export_format, plan, summary_lines
 from amiscen.scenario.durations import parse_time_ref
 from amiscen.scenario.model import meters
@@ -22,13 +22,16 @@ from amiscen.scenario.model import meters
 def _export_to(path: Path, fmt: str, zone: str) -> Iterator[IO[str] | ParquetExport]:
     """The export's target: a text file (CSV, JSON lines), or a Parquet writer."""
     if fmt == "parquet":
-        writer = ParquetExport(path, ZoneInfo(zone))
+        with writing(path, "the export"):
+            writer = ParquetExport(path, ZoneInfo(zone))
         try:
             yield writer
         finally:
             writer.close()
         return
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with writing(path, "the export"):
+        handle = path.open("w", encoding="utf-8", newline="")
+    with handle:
         yield handle
 
 

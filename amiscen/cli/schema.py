@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from amiscen.errors import writing
 from amiscen.scenario.jsonschema import scenario_json_schema
 
 
@@ -17,5 +18,6 @@ def command(out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        with writing(out, "the schema"):
+            out.write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)

@@ -16,7 +16,7 @@ import click
 
 from amiscen.cli.options import ScenarioSource, certs_option, emulate_option
 from amiscen.clock import Pace, SimClock
-from amiscen.errors import UsageError
+from amiscen.errors import UsageError, writing
 from amiscen.gateway.app import EMULATIONS, Headend, HeadendConfig
 from amiscen.gateway.notify import Notifier
 from amiscen.gateway.operator import Operator, store_default_control
@@ -126,8 +126,10 @@ def command(
         raise UsageError(str(exc)) from None
     path = schema_path(xsd)
     config = dataclasses.replace(config, quirks=EMULATIONS[emulate], profile=profile or config.profile)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    app = Headend(Store(db), clock, config, SchemaValidator(path) if path else None)
+    with writing(db, "the head-end's database"):
+        db.parent.mkdir(parents=True, exist_ok=True)
+        store = Store(db)
+    app = Headend(store, clock, config, SchemaValidator(path) if path else None)
     if scenario is not None:
         publish(app.store, utility_events(s, fleet))
     else:  # every registered device is given a DER program (and its DefaultDERControl), as utility servers do

@@ -20,7 +20,7 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 from amiscen.clock import Pace, SimClock
-from amiscen.errors import UsageError
+from amiscen.errors import UsageError, writing
 from amiscen.gateway.app import Headend, Quirks
 from amiscen.gateway.faults import FaultPlan
 from amiscen.gateway.store import Store
@@ -82,6 +82,17 @@ class RunOutcome:
         return not self.interrupted and all(c.ok for c in self.checks)
 
 
+def _check_output(path: Path | None, what: str) -> None:
+    """A file the run will write can be: its directory exists, and it (or the directory) is writable."""
+    if path is None:
+        return
+    place = path if path.exists() else path.parent
+    if not place.is_dir() and place == path.parent:
+        raise UsageError(f"{path}: cannot write {what} here ({path.parent} is not a directory)")
+    if not os.access(place, os.W_OK):
+        raise UsageError(f"{path}: cannot write {what} here (permission denied, or a read-only file system)")
+
+
 def _run_dir(options: RunOptions, scenario_name: str) -> Path:
     """The run's directory: --run-dir, or runs/<scenario name>-<local time> made anew."""
     if options.resume:
@@ -94,19 +105,21 @@ def _run_dir(options: RunOptions, scenario_name: str) -> Path:
             f"{options.run_dir} holds a run already", hint="continue it with --resume, or choose another --run-dir"
         )
     if options.run_dir is not None:
-        options.run_dir.mkdir(parents=True, exist_ok=True)
+        with writing(options.run_dir, "the run directory"):
+            options.run_dir.mkdir(parents=True, exist_ok=True)
         return options.run_dir
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     part = f"-shard{options.shard.index}of{options.shard.count}" if options.shard else ""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", scenario_name).strip("._")[:64] or "run"
     base = Path("runs") / f"{name}-{stamp}{part}"
-    base.parent.mkdir(parents=True, exist_ok=True)
     for n in itertools.count(1):  # made atomically: two runs started in the same second get a directory each
         path = base if n == 1 else base.with_name(f"{base.name}-{n}")
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
+        with writing(path, "the run directory", hint="choose another place with --run-dir"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
         return path
     raise AssertionError("unreachable")
 
@@ -199,6 +212,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     if not fleet_specs:
         raise UsageError(f"--shard {options.shard}: this slice of {len(whole_fleet)} meters is empty")
     run_dir = _run_dir(options, s.name)
+    for path, what in ((options.record, "the record"), (options.junit, "the JUnit report")):
+        _check_output(path, what)  # written as the run goes or at its end: found out now, before anything is sent
     claim = _hold(run_dir)
     layout = Layout(options.certs_dir)
     index = ensure_certificates(s, layout, [m.id for m in fleet_specs])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from amiscen.errors import writing
 from amiscen.report.data import ReportData, from_plan, from_run
 from amiscen.report.page import text, write
 
@@ -25,7 +26,8 @@ def write_report(data: ReportData, out: Path) -> Written:
     """index.html, report.txt and the PNG figures in ``out``; without matplotlib, the page without figures."""
     from amiscen.report.figures import draw_all
 
-    out.mkdir(parents=True, exist_ok=True)
+    with writing(out, "the report"):
+        out.mkdir(parents=True, exist_ok=True)
     try:
         figures = draw_all(data, out)
     except ImportError:  # matplotlib is imported when the first figure is drawn
