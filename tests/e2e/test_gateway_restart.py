@@ -88,6 +88,7 @@ def test_every_reading_arrives_once_across_a_head_end_crash(tmp_path: Path) -> N
         for p in (run, server):
             if p.poll() is None:
                 p.kill()
+            p.wait(timeout=HANG)
     assert run.returncode == 0, out + err
     assert 500 <= at_crash < 5040, at_crash  # the head-end died with readings still to come
     assert "5,040 delivered of 5,040 generated" in out
