@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from amiscen.clock import ClockMirror, FollowingClock, Pace, SimClock
+from amiscen.errors import AmiscenError
 from amiscen.gateway.app import HeadendConfig, open_headend
 from amiscen.gateway.faults import FaultPlan, FaultWindow
 from amiscen.gateway.notify import Notifier, at_changes
@@ -78,6 +79,10 @@ class Stopped:
 
 class HeadendError(RuntimeError):
     """The head-end's process failed; the message carries its traceback."""
+
+
+class HeadendGone(AmiscenError):
+    """The head-end's process ended while the run played (killed, or failed: its traceback is on stderr)."""
 
 
 class HeadendProcess:
@@ -129,6 +134,18 @@ class HeadendProcess:
         """``Notifier.at_changes`` across the process boundary."""
         return at_changes(times, self.check_notifications)
 
+    def ended(self) -> HeadendGone | None:
+        """While a run plays: the process gone before it was told to stop (killed by the out-of-memory killer or by
+        hand, or failed: its traceback is on stderr), as the error that stops the run; None while it serves."""
+        if self._process is None or self.stopped is not None or self._process.poll() is None:
+            return None
+        code = self._process.returncode
+        how = f"was killed by {_signal_name(-code)}" if code < 0 else f"ended with exit code {code}"
+        hint = "what the meters queued is kept: `amiscen run SCENARIO --run-dir DIR --resume` continues the run"
+        if code == -signal.SIGKILL:
+            hint = "SIGKILL is what the out-of-memory killer sends (see `dmesg`); " + hint
+        return HeadendGone(f"the embedded head-end's process {how} while the run played: the run stopped", hint=hint)
+
     def stop(self) -> Stopped:
         """Stop serving (requests in flight finish), close the store; what it counted. Idempotent."""
         if self.stopped is not None:
@@ -179,6 +196,13 @@ class HeadendProcess:
         except (EOFError, OSError):
             return "error", f"its process ended (exit code {self._process.wait()}) during {doing}"
         return answer
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{signal.Signals(number).name} (signal {number})"
+    except ValueError:
+        return f"signal {number}"
 
 
 def _abandon(conn: Connection, process: subprocess.Popen[bytes]) -> None:

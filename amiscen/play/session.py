@@ -349,6 +349,8 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
             changes = sorted({t for e in events for t in e.changes() if t >= resume_at})
             fleet.on_moment = remote.at_changes(changes)
             fleet.moments = [float(t) for t in changes]
+    if remote is not None:
+        fleet.halt = remote.ended  # the head-end's process gone: the run stops now, not after its retries
     give_up = s.gateway.timeouts.give_up
     if give_up is not None:
         fleet.give_up = _no_meter_connected(metrics, give_up.total_seconds(), base_url)
@@ -362,7 +364,9 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         if progress:
             progress.finish()
         try:
-            stopped = remote.stop() if remote is not None else None  # its notifications first, then its server
+            stopped = None  # a process already gone (the run stopped for it) is not asked
+            if remote is not None and remote.ended() is None:
+                stopped = remote.stop()  # its notifications first, then its server
         finally:
             if listener is not None:
                 listener.stop()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amiscen.clock import SimClock
-from amiscen.errors import DiskFull, is_disk_full
+from amiscen.errors import AmiscenError, DiskFull, is_disk_full
 from amiscen.runner.events import Failed, Progress, RunEvent
 from amiscen.runner.meter import Meter, Task
 
@@ -112,6 +112,16 @@ Job = list[Task]  # one meter's tasks, each with its own due time, run in order
 MeterOutcome = tuple[list[Task], list[tuple[str, float]]]  # a job's follow-ups, and how late each task started
 
 
+def _disk_full(exc: BaseException) -> DiskFull:
+    full = DiskFull(
+        f"no space left on the disk: {exc}",
+        hint="free space where the run directory is (or choose another with --run-dir), then "
+        "`amiscen run SCENARIO --run-dir DIR --resume` continues where the run stopped",
+    )
+    full.__cause__ = exc
+    return full
+
+
 class Fleet:
     def __init__(
         self,
@@ -131,7 +141,10 @@ class Fleet:
         self._serial: list[float] = []  # times of first connects and one-offs: no window spans one
         self.give_up: Callable[[float], str | None] | None = None  # a reason to stop the run now, or None
         self.gave_up: str | None = None
-        self.disk_full: BaseException | None = None  # the first write refused for want of space: the run stops
+        # what stops the run at once (it raises from run(), what was written kept, no drain): the first write refused
+        # for want of space, or what ``halt`` tells (checked at each step of the loop: the head-end's process gone)
+        self.halt: Callable[[], AmiscenError | None] | None = None
+        self.halted: AmiscenError | None = None
         self._end = float("inf")
         self.clock = clock
         self.emit = emit
@@ -142,6 +155,7 @@ class Fleet:
         self._paced = clock.pace.factor is not None
         self._shown = float("-inf")  # the latest simulated time told to the handlers (paced)
         self._wake = threading.Event()  # set when a job finishes or a Notification arrives
+        self._halting = threading.Lock()  # the first reason to halt is kept, whichever thread finds one
         self._notified: queue.SimpleQueue[int] = queue.SimpleQueue()  # meters with Notifications to take
 
     def notify(self, index: int) -> None:
@@ -191,7 +205,7 @@ class Fleet:
             if t > self._shown:  # told from here, not by the loop, so the loop never waits for the handlers
                 self._shown = t
                 self.emit(Progress(t, t))
-        if self.disk_full is not None:  # stopping: no task starts (what runs next time is the resumed run's)
+        if self.halted is not None:  # stopping: no task starts (what runs next time is the resumed run's)
             return []
         if self.meter_time is not None:
             self.meter_time(index, t)
@@ -199,7 +213,8 @@ class Fleet:
             return meter.run(task, t)
         except Exception as exc:  # a bug in amiscen must not stop the fleet, nor end a meter's periodic work
             if is_disk_full(exc):  # not a bug, and retrying cannot help: the run stops, what was written is kept
-                self.disk_full = self.disk_full or exc
+                with self._halting:
+                    self.halted = self.halted or _disk_full(exc)
                 return []
             again = task.split(":")[0] in RECURRING
             self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
@@ -271,8 +286,8 @@ class Fleet:
         play = self._play_paced if self._paced else self._play_stepped
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="meter")
         try:
-            play(pool, lambda t: t < end and not self._giving_up(t) and self.disk_full is None, draining=False)
-            self._stop_if_disk_full()
+            play(pool, lambda t: t < end and not self._giving_up(t) and not self._halting_now(), draining=False)
+            self._stop_if_halted()
             if self.gave_up is not None:  # nothing to drain to a gateway no meter reaches
                 return FleetResult(interrupted=False, drained=False, lateness=dict(self._lateness))
             # the drain: only what delivers; everything else leaves the queue now, so the clock (which sleeps
@@ -281,8 +296,8 @@ class Fleet:
             heapq.heapify(self._heap)
             for i in range(len(self.meters)):
                 self._push(i, [(end, "post")])
-            play(pool, lambda t: t <= end + drain and self.disk_full is None, draining=True)
-            self._stop_if_disk_full()
+            play(pool, lambda t: t <= end + drain and not self._halting_now(), draining=True)
+            self._stop_if_halted()
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -290,13 +305,16 @@ class Fleet:
         drained = all(m.outbox.pending(m.id)[0] == 0 for m in self.meters)
         return FleetResult(interrupted=interrupted, drained=drained, lateness=dict(self._lateness))
 
-    def _stop_if_disk_full(self) -> None:
-        if self.disk_full is not None:
-            raise DiskFull(
-                f"no space left on the disk: {self.disk_full}",
-                hint="free space where the run directory is (or choose another with --run-dir), then "
-                "`amiscen run SCENARIO --run-dir DIR --resume` continues where the run stopped",
-            ) from self.disk_full
+    def _halting_now(self) -> bool:
+        if self.halted is None and self.halt is not None:
+            reason = self.halt()
+            with self._halting:
+                self.halted = self.halted or reason
+        return self.halted is not None
+
+    def _stop_if_halted(self) -> None:
+        if self.halted is not None:
+            raise self.halted
 
     def _play_stepped(self, pool: ThreadPoolExecutor, within: Callable[[float], bool], draining: bool) -> None:
         """Fast pace: one moment at a time; the next starts when every job of this one is done. The loop also

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from amiscen.clock import Pace, SimClock
-from amiscen.errors import DiskFull
+from amiscen.errors import AmiscenError, DiskFull
 from amiscen.runner import fleet as fleet_module
 from amiscen.runner.events import Failed, RunEvent
 from amiscen.runner.fleet import LATENESS_EDGES, Fleet, Lateness
@@ -246,3 +246,17 @@ def test_a_full_disk_stops_the_run(pace: Pace) -> None:
     assert a.ran == [("post", 0.0), ("post", 15.0), ("post", 30.0)]
     assert b.ran == [("post", 1.0), ("post", 16.0)]  # due at 31, after the full disk: not started
     assert not any(isinstance(e, Failed) for e in events)  # not told as an internal failure to retry
+
+
+def test_halt_stops_the_run_where_it_is_told() -> None:
+    """``halt`` (the embedded head-end's process gone) is asked at each step: from the first step it names an
+    error, no task starts, nothing is drained, and run() raises that error."""
+    clock = SimClock(0.0, Pace(None))
+    m = Scripted("M", [(0.0, "post")], lambda task, now: [(now + 15, "post")])
+    fleet = Fleet([m], clock, _quiet, workers=1)  # type: ignore[list-item]
+    gone = AmiscenError("the head-end's process ended")
+    fleet.halt = lambda: gone if clock.now() >= 45 else None
+    with pytest.raises(AmiscenError) as stopped:
+        fleet.run(0.0, 600.0)
+    assert stopped.value is gone
+    assert [t for _, t in m.ran] == [0, 15, 30, 45]  # 45 had begun when halt was asked next
