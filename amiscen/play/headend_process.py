@@ -115,6 +115,12 @@ class HeadendProcess:
         self._abandoned = weakref.finalize(self, _abandon, self._conn, self._process)
         self._conn.send(self.spec)
         kind, value = self._answer(START_TIMEOUT_S, "start")
+        if kind == "refused":
+            self._end()
+            message, hint, exit_code = value
+            refused = AmiscenError(message, hint=hint)
+            refused.exit_code = exit_code
+            raise refused
         if kind != "ready":
             self._end()
             raise HeadendError(f"the embedded head-end did not start:\n{value}")
@@ -233,6 +239,9 @@ def main(channel: int, clock_fd: int) -> None:
         notifier = Notifier(headend, notification_context(spec.layout)) if spec.notifications else None
         if notifier is not None and spec.pace.factor is not None:
             notifier.start()  # realtime and Nx: at every accepted write and once a second, on its own thread
+    except AmiscenError as exc:  # the user's to fix (a damaged crl.pem, a database it cannot write): told as such
+        conn.send(("refused", (exc.message, exc.hint, exc.exit_code)))
+        return
     except Exception:
         conn.send(("error", traceback.format_exc()))
         return

@@ -3,10 +3,12 @@ its own time where the fleet runs meters ahead of each other, reports what it co
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import mmap
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from amiscen.clock import ClockMirror, FollowingClock, Pace, SimClock
+from amiscen.errors import AmiscenError
 from amiscen.gateway.app import HeadendConfig
 from amiscen.gateway.utility import UtilityEvent
 from amiscen.pki.layout import Layout
-from amiscen.play.headend_process import HeadendError, HeadendProcess, HeadendSpec
+from amiscen.play.headend_process import HeadendError, HeadendGone, HeadendProcess, HeadendSpec
 from amiscen.runner.transport import Credentials, MeterSession, TlsSettings
 from amiscen.sep.model.device import Time
 from amiscen.sep.parse import parse_as
@@ -134,11 +137,42 @@ def test_the_process_serves_at_the_fleets_time_and_each_meters_own(pki: Layout, 
         assert db.execute("SELECT event_id FROM event").fetchall() == [("PEAK",)]
 
 
-def test_a_head_end_that_cannot_start_says_why(tmp_path: Path) -> None:
-    empty = Layout(tmp_path / "no-certs")
+def test_a_head_end_that_cannot_start_says_why(pki: Layout, tmp_path: Path) -> None:
+    """A start that fails unforeseen (its database is a directory) comes back with the process's traceback."""
+    spec = dataclasses.replace(_spec(pki, tmp_path), db=tmp_path)
     with pytest.raises(HeadendError, match="did not start") as caught:
-        HeadendProcess(_spec(empty, tmp_path), SimClock(T0, Pace(None))).start()
-    assert "ca.pem" in str(caught.value) or "certificate" in str(caught.value).lower()
+        HeadendProcess(spec, SimClock(T0, Pace(None))).start()
+    assert "Traceback" in str(caught.value) and "sqlite3" in str(caught.value)
+
+
+def test_a_head_end_without_certificates_says_so(tmp_path: Path) -> None:
+    with pytest.raises(AmiscenError) as caught:
+        HeadendProcess(_spec(Layout(tmp_path / "no-certs"), tmp_path), SimClock(T0, Pace(None))).start()
+    assert "ca.pem: missing" in caught.value.message and "amiscen certs generate" in str(caught.value)
+
+
+def test_a_head_end_refused_for_the_users_reason_says_that_reason(pki: Layout, tmp_path: Path) -> None:
+    """A start refused for what the user can fix (here a damaged crl.pem) comes back as that usage error (exit 2),
+    not as a traceback of the head-end's process (exit 3, "a bug")."""
+    shutil.copytree(pki.root, tmp_path / "certs")
+    damaged = Layout(tmp_path / "certs")
+    damaged.crl.write_text("not a CRL\n")
+    with pytest.raises(AmiscenError) as caught:
+        HeadendProcess(_spec(damaged, tmp_path), SimClock(T0, Pace(None))).start()
+    assert caught.value.exit_code == 2
+    assert "crl.pem" in caught.value.message and "Traceback" not in str(caught.value)
+
+
+def test_a_head_end_gone_while_serving_is_told_by_ended(pki: Layout, tmp_path: Path) -> None:
+    remote = HeadendProcess(_spec(pki, tmp_path), SimClock(T0, Pace(None))).start()
+    assert remote.ended() is None and remote._process is not None
+    remote._process.kill()
+    remote._process.wait(HANG)
+    gone = remote.ended()
+    assert isinstance(gone, HeadendGone)
+    assert "killed by SIGKILL" in gone.message and "--resume" in str(gone)
+    with pytest.raises(HeadendError):
+        remote.stop()
 
 
 def test_the_process_ends_when_its_run_goes_away(pki: Layout, tmp_path: Path) -> None:
