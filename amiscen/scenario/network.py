@@ -136,6 +136,12 @@ class Gateway(Model):
         parts = urlsplit(value)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError(f"must be an https URL with a host, e.g. https://gateway:8443 (got {value!r})")
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or past 65535
+            port = 0
+        if port == 0:
+            raise ValueError(f"its port must be a number from 1 to 65535 (got {value!r})")
         return value.rstrip("/")
 
 
