@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from amiscen.errors import UsageError
 from amiscen.transaction import immediate
 
 T = TypeVar("T")
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # a damaged database, a file that is none
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,13 +105,17 @@ class Store:
             self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._lock = threading.RLock()
+            with self._told_if_damaged():
+                tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"end_device", "reading", "meta"} <= tables:
+                raise UsageError(f"{self.path}: not an amiscen head-end database (its tables are missing)")
             return
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        with self._lock:
+        with self._lock, self._told_if_damaged():
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
@@ -123,6 +130,20 @@ class Store:
                 )
                 self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('reading_count', '1')")
                 self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _told_if_damaged(self) -> Iterator[None]:
+        """A file that is not a database, or a damaged one: the user's to see to (exit 2), not a bug."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in (SQLITE_CORRUPT, SQLITE_NOTADB):
+                raise
+            self._db.close()
+            raise UsageError(
+                f"{self.path}: not a database, or a damaged one ({exc})",
+                hint="give another --db (or run directory); a damaged head-end database cannot be read",
+            ) from None
 
     def close(self, compact: bool = False) -> None:
         """``compact``: rewrite the file with its pages full first (VACUUM; readings arrive interleaved across

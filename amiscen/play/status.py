@@ -33,7 +33,10 @@ def run_status(run_dir: Path) -> str:
         )
     else:
         lines.append(f"{run_dir}: running (or stopped without a summary)")
-    rows = sorted(row for shard in shard_files(outbox) for row in _meters(shard))  # a meter is on one shard
+    try:
+        rows = sorted(row for shard in shard_files(outbox) for row in _meters(shard))  # a meter is on one shard
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(f"{outbox}: not an outbox, or a damaged one ({exc}): the run's state cannot be read") from None
     lines.append(f"{'meter':<24} {'posts':>7} {'readings sent':>14} {'queued':>8} {'items queued':>13}  last failure")
     for meter, posts, sent, queued, items, failure in rows:
         failure = failure or seen.get(meter)  # a meter that never connected tried no outbox item
