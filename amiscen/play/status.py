@@ -5,12 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import typing
 from pathlib import Path
+from typing import Any
 
 from amiscen.errors import UsageError
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
 from amiscen.runner.outbox import shard_files
+
+SUMMARY_KEYS = {"readings_delivered", "readings_generated"}  # what the status line reads of summary.json
 
 
 def run_status(run_dir: Path) -> str:
@@ -19,11 +23,11 @@ def run_status(run_dir: Path) -> str:
     outbox = run_dir / "outbox.db"
     if not outbox.exists():
         raise UsageError(f"{run_dir}: not an amiscen run directory (no outbox.db)")
-    lines = []
+    lines: list[str] = []
     summary = run_dir / "summary.json"
     seen: dict[str, str] = {}  # each meter's last failure of any kind (connecting too), from the summary
-    if summary.exists():
-        data = json.loads(summary.read_text(encoding="utf-8"))
+    data = _summary(summary, lines) if summary.exists() else None
+    if data is not None:
         seen = {mid: m.get("last_failure") or "" for mid, m in data.get("meters", {}).items()}
         state = "interrupted" if data.get("interrupted") else "finished"
         failed = [c["name"] for c in data.get("checks", []) if not c["ok"]]
@@ -49,6 +53,21 @@ def run_status(run_dir: Path) -> str:
         lines.append("embedded head-end:")
         lines += ["  " + line for line in status_text(Store(headend)).splitlines()]
     return "\n".join(lines) + "\n"
+
+
+def _summary(path: Path, lines: list[str]) -> dict[str, Any] | None:
+    """A run's summary.json; a damaged one is said in ``lines`` and read as none (the outbox still tells)."""
+    problem: str | None = None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        data, problem = None, f"not JSON ({exc})"
+    else:
+        problem = None if isinstance(data, dict) and data.keys() >= SUMMARY_KEYS else "its counts are missing"
+    if problem is not None:
+        lines.append(f"{path}: damaged, {problem}; the outbox below is what is known")
+        return None
+    return typing.cast(dict[str, Any], data)
 
 
 def _meters(shard: Path) -> list[tuple[str, int, int, int, int, str | None]]:

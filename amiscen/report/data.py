@@ -348,6 +348,9 @@ def read_exchange_log(path: Path) -> tuple[Counter[str], Counter[str], dict[str,
 # --- runs --------------------------------------------------------------------------------------------------------
 
 
+RUN_FILE_KEYS = ("scenario", "start", "end", "step", "certs_dir")  # what a report reads of run.json
+
+
 def _run_file(run_dir: Path) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such run directory")
@@ -357,7 +360,18 @@ def _run_file(run_dir: Path) -> dict[str, Any]:
             f"{run_dir}: not an amiscen run directory, or one from before reports (no run.json)",
             hint="run the scenario again with `amiscen run`; its directory will hold run.json",
         )
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    problem: str | None = None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        data, problem = None, f"not JSON ({exc})"
+    else:
+        missing = [k for k in RUN_FILE_KEYS if not isinstance(data, dict) or k not in data]
+        problem = f"lacks {', '.join(missing)}" if missing else None
+    if problem is not None or not isinstance(data, dict):
+        raise UsageError(
+            f"{path}: damaged, {problem}", hint="run the scenario again with `amiscen run` for a directory to report on"
+        )
     return data
 
 
@@ -395,9 +409,16 @@ def _record_readings(path: Path) -> Iterator[tuple[str, str, np.ndarray, np.ndar
 
     types: dict[str, tuple[str, dict[str, Any]]] = {}
     points: dict[tuple[str, str], dict[int, tuple[int, int]]] = defaultdict(dict)
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            x = json.loads(line)
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                x = json.loads(line)
+            except ValueError as exc:
+                if not line.endswith("\n"):  # the last line of a run killed while it wrote: what came before counts
+                    break
+                raise UsageError(f"{path}:{number}: not an exchange of a record ({exc})") from None
+            if not isinstance(x, dict):
+                raise UsageError(f"{path}:{number}: not an exchange of a record (a JSON object per line)")
             if x.get("method") not in ("POST", "PUT") or not (200 <= (x.get("status") or 0) < 300):
                 continue
             if "Mirror" not in x.get("request", "")[:200]:

@@ -65,3 +65,41 @@ def test_reading_a_database_that_is_not_a_head_ends(tmp_path: Path) -> None:
         db.execute("CREATE TABLE x (a)")
     with pytest.raises(UsageError, match="not an amiscen head-end database"):
         Store(other, readonly=True)
+
+
+@pytest.mark.parametrize(("text", "told"), [("{bad", "damaged, not JSON"), ('{"a": 1}', "damaged, lacks scenario")])
+def test_report_on_a_run_whose_run_file_is_damaged(finished_run: Path, tmp_path: Path, text: str, told: str) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "run.json").write_text(text)
+    done = amiscen("report", str(run))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{run / 'run.json'}: {told}" in done.stderr and "internal error" not in done.stderr
+
+
+def test_status_with_a_damaged_summary_still_tells_the_outbox(finished_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "summary.json").write_text("{bad")
+    done = amiscen("status", str(run))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{run / 'summary.json'}: damaged, not JSON" in done.stdout
+    assert "AMI_METER_SMOKE_001" in done.stdout  # the outbox's own account, per meter
+
+
+def test_report_from_a_record_cut_off_mid_line(finished_run: Path, tmp_path: Path) -> None:
+    """A run killed while it wrote leaves its record's last line half written: the report reads what came before;
+    a bad line before the last is told with its line number."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    for db in run.glob("headend.db*"):
+        db.unlink()  # the report falls back to the record
+    record = run / "record.jsonl"
+    lines = record.read_text().splitlines(keepends=True)
+    record.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    done = amiscen("report", str(run), "--out", str(tmp_path / "report"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    record.write_text(lines[0] + "{cut\n" + "".join(lines[1:]))
+    done = amiscen("report", str(run), "--out", str(tmp_path / "report"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{record}:2: not an exchange of a record" in done.stderr
