@@ -18,11 +18,12 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
-SQLITE_FULL = 13  # SQLite's "database or disk is full" (the typing stubs lack sqlite3.SQLITE_FULL)
-SQLITE_REFUSED = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN: the place, not the database
 EXIT_DISK_FULL = 4  # no space left where amiscen writes (a run directory, a head-end database, an export)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), after the same orderly stop
+
+SQLITE_FULL = 13  # SQLite's "database or disk is full" (the typing stubs lack sqlite3.SQLITE_FULL)
+SQLITE_REFUSED = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN: the place, not the database
 
 
 class AmiscenError(Exception):
