@@ -82,9 +82,10 @@ class RunOutcome:
         return not self.interrupted and all(c.ok for c in self.checks)
 
 
-def _check_output(path: Path | None, what: str) -> None:
-    """A file the run will write can be: its directory exists, and it (or the directory) is writable."""
-    if path is None:
+def _check_output(path: Path | None, what: str, run_dir: Path | None) -> None:
+    """A file the run will write can be: its directory exists, and it (or the directory) is writable. One inside
+    the run directory is the run directory's to check (it is made, or refused, next)."""
+    if path is None or (run_dir is not None and path.parent.resolve() == run_dir.resolve()):
         return
     place = path if path.exists() else path.parent
     if not place.is_dir() and place == path.parent:
@@ -211,12 +212,14 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
     fleet_specs = options.shard.select(whole_fleet) if options.shard else whole_fleet
     if not fleet_specs:
         raise UsageError(f"--shard {options.shard}: this slice of {len(whole_fleet)} meters is empty")
-    run_dir = _run_dir(options, s.name)
-    for path, what in ((options.record, "the record"), (options.junit, "the JUnit report")):
-        _check_output(path, what)  # written as the run goes or at its end: found out now, before anything is sent
-    claim = _hold(run_dir)
+    # what can be refused is refused before the run directory is made (none is left behind, empty) and before
+    # anything is sent: the certificates, and the files written as the run goes or at its end
     layout = Layout(options.certs_dir)
     index = ensure_certificates(s, layout, [m.id for m in fleet_specs])
+    for path, what in ((options.record, "the record"), (options.junit, "the JUnit report")):
+        _check_output(path, what, options.run_dir)
+    run_dir = _run_dir(options, s.name)
+    claim = _hold(run_dir)
     site, start, end = played_site(s, options.duration)
     step = site.grid.step
     outbox = Outbox(run_dir / "outbox.db", shards_for(len(fleet_specs)))

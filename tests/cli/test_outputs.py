@@ -23,14 +23,17 @@ SCENARIO = "examples/smoke_3_meters.yaml"
         (["plan", SCENARIO, "--export", "{bad}/plan.csv"], "the export"),
         (["schema", "-o", "{bad}/schema.json"], "the schema"),
         (["serve", "--db", "{bad}/headend.db"], "the head-end's database"),
+        (["run", SCENARIO, "--run-dir", "{tmp}/run", "--certs", "{bad}/certs"], "cannot create this directory"),
     ],
 )
 def test_a_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path, args: list[str], what: str) -> None:
     bad = tmp_path / "a-file"
     bad.write_text("not a directory\n")
     given = [a.format(bad=bad, tmp=tmp_path) for a in args]
-    done = amiscen(*given, "--certs", str(tmp_path / "certs")) if args[0] in ("run", "serve") else amiscen(*given)
+    certs = [] if "--certs" in args or args[0] not in ("run", "serve") else ["--certs", str(tmp_path / "certs")]
+    done = amiscen(*given, *certs)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert f"cannot write {what} here" in done.stderr and str(bad) in done.stderr, done.stderr
+    told = what if what.startswith("cannot") else f"cannot write {what} here"
+    assert told in done.stderr and str(bad) in done.stderr, done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "run" / "outbox.db").exists()  # refused before the run began: nothing sent
+    assert not (tmp_path / "run").exists()  # refused before the run began: nothing sent, no empty run directory
