@@ -22,8 +22,10 @@ EXIT_DISK_FULL = 4  # no space left where amiscen writes (a run directory, a hea
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), after the same orderly stop
 
-SQLITE_FULL = 13  # SQLite's "database or disk is full" (the typing stubs lack sqlite3.SQLITE_FULL)
+# SQLite's result codes (the typing stubs lack sqlite3.SQLITE_FULL and the others)
+SQLITE_FULL = 13  # "database or disk is full"
 SQLITE_REFUSED = {3, 8, 14}  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN: the place, not the database
+SQLITE_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB: a damaged database, a file that is none
 
 
 class AmiscenError(Exception):
@@ -72,6 +74,11 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.Error):
         return getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_damaged_database(exc: BaseException) -> bool:
+    """A SQLite error that says the file is damaged or is no database at all (not a lock, not a full disk)."""
+    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) in SQLITE_DAMAGED
 
 
 @contextmanager

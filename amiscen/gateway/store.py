@@ -12,11 +12,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from amiscen.errors import UsageError
+from amiscen.errors import UsageError, is_damaged_database
 from amiscen.transaction import immediate
 
 T = TypeVar("T")
-SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26  # a damaged database, a file that is none
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -137,7 +136,7 @@ class Store:
         try:
             yield
         except sqlite3.DatabaseError as exc:
-            if getattr(exc, "sqlite_errorcode", None) not in (SQLITE_CORRUPT, SQLITE_NOTADB):
+            if not is_damaged_database(exc):
                 raise
             self._db.close()
             raise UsageError(

@@ -9,7 +9,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from amiscen.errors import UsageError
+from amiscen.errors import UsageError, is_damaged_database
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
 from amiscen.runner.outbox import shard_files
@@ -40,6 +40,8 @@ def run_status(run_dir: Path) -> str:
     try:
         rows = sorted(row for shard in shard_files(outbox) for row in _meters(shard))  # a meter is on one shard
     except sqlite3.DatabaseError as exc:
+        if not is_damaged_database(exc):  # a lock held too long is not damage
+            raise
         raise UsageError(f"{outbox}: not an outbox, or a damaged one ({exc}): the run's state cannot be read") from None
     lines.append(f"{'meter':<24} {'posts':>7} {'readings sent':>14} {'queued':>8} {'items queued':>13}  last failure")
     for meter, posts, sent, queued, items, failure in rows:
