@@ -30,6 +30,7 @@ from amiscen.play.embedded import ensure_certificates, headend_settings, new_hea
 from amiscen.play.expect import Check, check, interrupted_check, measured_reduction_kw, write_junit
 from amiscen.play.headend_process import HeadendProcess, HeadendSpec
 from amiscen.play.observe import Dispatcher, Metrics, Notices, ProgressLine, RunLogs
+from amiscen.play.runfiles import RUN_FILE, SUMMARY_FILE
 from amiscen.play.schedule import fault_windows, played_site, utility_events
 from amiscen.play.shard import Shard
 from amiscen.play.summary import summary_text
@@ -182,7 +183,6 @@ def _check_shard(path: Path) -> None:
         )
 
 
-RUN_FILE = "run.json"
 FAST_WINDOW_S = 900.0  # fast pace: the simulated span whose tasks run at once (runner/fleet.py)
 
 
@@ -412,7 +412,7 @@ def play(loaded: Loaded, options: RunOptions) -> RunOutcome:
         checks.insert(0, Check("meters_connected", False, fleet.gave_up))
     text = summary_text(s, metrics, checks, fleet_specs, wall, reached - start, result.interrupted, result.lateness)
     (run_dir / "summary.txt").write_text(text, encoding="utf-8")
-    (run_dir / "summary.json").write_text(
+    (run_dir / SUMMARY_FILE).write_text(
         json.dumps(
             {
                 "scenario": s.name,

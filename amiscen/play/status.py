@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
-import typing
 from pathlib import Path
 from typing import Any
 
 from amiscen.errors import UsageError, is_damaged_database
 from amiscen.gateway.status import status_text
 from amiscen.gateway.store import Store
+from amiscen.play.runfiles import SUMMARY_FILE, DamagedRunFile, read_run_json
 from amiscen.runner.outbox import shard_files
 
 SUMMARY_KEYS = {"readings_delivered", "readings_generated"}  # what the status line reads of summary.json
@@ -24,7 +23,7 @@ def run_status(run_dir: Path) -> str:
     if not outbox.exists():
         raise UsageError(f"{run_dir}: not an amiscen run directory (no outbox.db)")
     lines: list[str] = []
-    summary = run_dir / "summary.json"
+    summary = run_dir / SUMMARY_FILE
     seen: dict[str, str] = {}  # each meter's last failure of any kind (connecting too), from the summary
     data = _summary(summary, lines) if summary.exists() else None
     if data is not None:
@@ -59,17 +58,11 @@ def run_status(run_dir: Path) -> str:
 
 def _summary(path: Path, lines: list[str]) -> dict[str, Any] | None:
     """A run's summary.json; a damaged one is said in ``lines`` and read as none (the outbox still tells)."""
-    problem: str | None = None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        data, problem = None, f"not JSON ({exc})"
-    else:
-        problem = None if isinstance(data, dict) and data.keys() >= SUMMARY_KEYS else "its counts are missing"
-    if problem is not None:
-        lines.append(f"{path}: damaged, {problem}; the outbox below is what is known")
+        return read_run_json(path, SUMMARY_KEYS)
+    except DamagedRunFile as exc:
+        lines.append(f"{exc.message}; the outbox below is what is known")
         return None
-    return typing.cast(dict[str, Any], data)
 
 
 def _meters(shard: Path) -> list[tuple[str, int, int, int, int, str | None]]:

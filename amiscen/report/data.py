@@ -26,6 +26,7 @@ from amiscen.errors import UsageError
 from amiscen.gateway.store import Store
 from amiscen.gateway.utility import UtilityEvent
 from amiscen.gateway.utility import events as stored_events
+from amiscen.play.runfiles import RUN_FILE, read_run_json
 from amiscen.play.schedule import utility_events
 from amiscen.scenario.events import GatewayOutage, MeterOffline
 from amiscen.scenario.model import MeterSpec, Scenario, meters
@@ -354,25 +355,15 @@ RUN_FILE_KEYS = ("scenario", "start", "end", "step", "certs_dir")  # what a repo
 def _run_file(run_dir: Path) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise UsageError(f"{run_dir}: no such run directory")
-    path = run_dir / "run.json"
+    path = run_dir / RUN_FILE
     if not path.exists():
         raise UsageError(
             f"{run_dir}: not an amiscen run directory, or one from before reports (no run.json)",
             hint="run the scenario again with `amiscen run`; its directory will hold run.json",
         )
-    problem: str | None = None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        data, problem = None, f"not JSON ({exc})"
-    else:
-        missing = [k for k in RUN_FILE_KEYS if not isinstance(data, dict) or k not in data]
-        problem = f"lacks {', '.join(missing)}" if missing else None
-    if problem is not None or not isinstance(data, dict):
-        raise UsageError(
-            f"{path}: damaged, {problem}", hint="run the scenario again with `amiscen run` for a directory to report on"
-        )
-    return data
+    return read_run_json(
+        path, RUN_FILE_KEYS, hint="run the scenario again with `amiscen run` for a directory to report on"
+    )
 
 
 def _headend_readings(store: Store) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
