@@ -26,7 +26,7 @@ from amiscen.errors import UsageError
 from amiscen.gateway.store import Store
 from amiscen.gateway.utility import UtilityEvent
 from amiscen.gateway.utility import events as stored_events
-from amiscen.play.runfiles import RUN_FILE, read_run_json
+from amiscen.play.runfiles import RUN_FILE, SUMMARY_FILE, DamagedRunFile, read_run_json
 from amiscen.play.schedule import utility_events
 from amiscen.scenario.events import GatewayOutage, MeterOffline
 from amiscen.scenario.model import MeterSpec, Scenario, meters
@@ -487,12 +487,16 @@ def from_run(run_dir: Path) -> ReportData:
     s = Scenario.model_validate(info["scenario"])
     fleet = meters(s)
     by_id = {m.id: m for m in fleet}
-    summary_path = run_dir / "summary.json"
-    summary: dict[str, Any] = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
+    summary_path = run_dir / SUMMARY_FILE
     start, end, step = float(info["start"]), float(info["end"]), float(info["step"])
     headend_db = run_dir / "headend.db"
     notes: list[str] = []
-    if not summary:
+    summary: dict[str, Any] = {}
+    try:
+        summary = read_run_json(summary_path, ()) if summary_path.exists() else {}
+    except DamagedRunFile as exc:
+        notes.append(f"{exc.message}: the figures show what is stored, without the run's own counts")
+    if not summary and not notes:
         notes.append(
             "this run has no summary.json yet: it is still going, or it was killed; figures show what is stored so far"
         )

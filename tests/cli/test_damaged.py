@@ -103,3 +103,15 @@ def test_report_from_a_record_cut_off_mid_line(finished_run: Path, tmp_path: Pat
     done = amiscen("report", str(run), "--out", str(tmp_path / "report"))
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{record}:2: not an exchange of a record" in done.stderr
+
+
+def test_report_on_a_run_whose_summary_is_damaged(finished_run: Path, tmp_path: Path) -> None:
+    """The head-end's database still holds what was delivered: the report draws it, and says the summary is
+    damaged (as it says when there is none yet)."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "summary.json").write_text("{bad")
+    done = amiscen("report", str(run), "--out", str(tmp_path / "report"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (tmp_path / "report" / "report.txt").read_text()
+    assert f"{run / 'summary.json'}: damaged, not JSON" in page
