@@ -155,7 +155,7 @@ class Fleet:
         self._paced = clock.pace.factor is not None
         self._shown = float("-inf")  # the latest simulated time told to the handlers (paced)
         self._wake = threading.Event()  # set when a job finishes or a Notification arrives
-        self._halting = threading.Lock()  # the first reason to halt is kept, whichever thread finds one
+        self._halting = threading.Lock()  # held while the first reason to halt is kept (_halt)
         self._notified: queue.SimpleQueue[int] = queue.SimpleQueue()  # meters with Notifications to take
 
     def notify(self, index: int) -> None:
@@ -213,8 +213,7 @@ class Fleet:
             return meter.run(task, t)
         except Exception as exc:  # a bug in amiscen must not stop the fleet, nor end a meter's periodic work
             if is_disk_full(exc):  # not a bug, and retrying cannot help: the run stops, what was written is kept
-                with self._halting:
-                    self.halted = self.halted or _disk_full(exc)
+                self._halt(_disk_full(exc))
                 return []
             again = task.split(":")[0] in RECURRING
             self.emit(Failed(meter.id, t, task, "internal", f"{type(exc).__name__}: {exc}", again))
@@ -305,11 +304,14 @@ class Fleet:
         drained = all(m.outbox.pending(m.id)[0] == 0 for m in self.meters)
         return FleetResult(interrupted=interrupted, drained=drained, lateness=dict(self._lateness))
 
+    def _halt(self, reason: AmiscenError | None) -> None:
+        """Keep the first reason to halt, whichever thread finds one."""
+        with self._halting:
+            self.halted = self.halted or reason
+
     def _halting_now(self) -> bool:
         if self.halted is None and self.halt is not None:
-            reason = self.halt()
-            with self._halting:
-                self.halted = self.halted or reason
+            self._halt(self.halt())
         return self.halted is not None
 
     def _stop_if_halted(self) -> None:
