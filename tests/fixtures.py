@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,3 +89,23 @@ def start_serve(args: list[str], root: Path) -> tuple[subprocess.Popen[str], str
             return process, line.split("amiscen head-end at ", 1)[1].split("/dcap", 1)[0]
     process.kill()
     raise AssertionError("the head-end did not start")
+
+
+def stored_readings(db: Path) -> int:
+    """Readings a head-end's database holds so far, read from another process (0 before it has its tables)."""
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as connection:
+        try:
+            return int(connection.execute("SELECT count(*) FROM reading").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def wait_while_running(process: subprocess.Popen[Any], condition: Callable[[], bool], what: str) -> None:
+    """Until ``condition`` holds, while ``process`` (a run) still goes: an event, not an amount of wall time."""
+    deadline = time.monotonic() + HANG
+    while not condition():
+        assert process.poll() is None, f"the run ended before {what}"
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ..cli.test_validate import amiscen
-from .test_resume import _stored
+from ..fixtures import stored_readings
 
 pytestmark = [
     pytest.mark.e2e,
@@ -28,8 +28,8 @@ def test_a_full_disk_stops_the_run_and_resume_delivers_everything_once(tmp_path:
     assert "no space left on the disk" in full.stderr
     assert "--resume" in full.stderr
     assert "internal error" not in full.stderr and "Traceback" not in full.stderr, full.stderr
-    assert _stored(run / "headend.db") < 5040
+    assert stored_readings(run / "headend.db") < 5040
     (run / "ami_simulator.log").unlink()  # space again
     resumed = amiscen(*args, "--resume")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert _stored(run / "headend.db") == 5040
+    assert stored_readings(run / "headend.db") == 5040

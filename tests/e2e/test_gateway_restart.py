@@ -11,14 +11,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from ..fixtures import HANG, start_serve
-from .test_resume import _stored
+from ..fixtures import HANG, start_serve, stored_readings, wait_while_running
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -36,14 +33,6 @@ def _serve(port: int, db: Path, certs: Path) -> subprocess.Popen[str]:
         ROOT,
     )
     return process
-
-
-def _wait(condition: Callable[[], bool], what: str, run: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + HANG
-    while not condition():
-        assert run.poll() is None, f"the run ended before {what}"
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.05)
 
 
 def _felt(log: Path) -> bool:
@@ -77,11 +66,11 @@ def test_every_reading_arrives_once_across_a_head_end_crash(tmp_path: Path) -> N
         env={**os.environ},
     )
     try:
-        _wait(lambda: _stored(db) >= 500, "500 readings were stored", run)  # mid-run: 5,040 in all
+        wait_while_running(run, lambda: stored_readings(db) >= 500, "500 readings were stored")  # mid-run: 5,040 in all
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=HANG)
-        at_crash = _stored(db)
-        _wait(lambda: _felt(tmp_path / "run" / "ami_simulator.log"), "a meter felt the outage", run)
+        at_crash = stored_readings(db)
+        wait_while_running(run, lambda: _felt(tmp_path / "run" / "ami_simulator.log"), "a meter felt the outage")
         server = _serve(port, db, certs)
         out, err = run.communicate(timeout=HANG)
     finally:

@@ -7,26 +7,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from ..cli.test_validate import amiscen
-from ..fixtures import HANG
+from ..fixtures import HANG, stored_readings, wait_while_running
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _stored(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db) as connection:
-        try:
-            return int(connection.execute("SELECT count(*) FROM reading").fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
 
 
 def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
@@ -51,13 +40,10 @@ def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
         env={**os.environ},
     )
-    deadline = time.monotonic() + HANG
-    while _stored(run / "headend.db") < 500:
-        assert time.monotonic() < deadline and process.poll() is None, "the run did not get going"
-        time.sleep(0.2)
+    wait_while_running(process, lambda: stored_readings(run / "headend.db") >= 500, "500 readings were stored")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=HANG)
-    before = _stored(run / "headend.db")
+    before = stored_readings(run / "headend.db")
     assert 0 < before < 5040
     again = amiscen("run", "examples/smoke_3_meters.yaml", "--run-dir", str(run), "--certs", str(certs))
     assert again.returncode == 2 and "holds a run already" in again.stderr
@@ -74,7 +60,7 @@ def test_killed_run_resumes_exactly_once(tmp_path: Path) -> None:
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "5,040 of 5,040 readings delivered, 0 still queued; the head-end stored 5,040" in resumed.stdout
-    assert _stored(run / "headend.db") == 5040
+    assert stored_readings(run / "headend.db") == 5040
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "not_an_outbox", "shard_missing"])
